@@ -1,0 +1,74 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "perk",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "perk", targets: ["PerkCommand"]),
+        .library(name: "Talang", targets: ["Talang"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // JSON values that keep number text exact, with a parser and a writer: the wire format
+        // of every layer above, and the source form of rules.
+        .target(name: "PerkJSON", swiftSettings: swiftSettings),
+        // The rule language: values, decimals, compiler and evaluator. No I/O, no promotions.
+        .target(name: "Talang", dependencies: ["PerkJSON"], swiftSettings: swiftSettings),
+        // The promotion engine: domain model and session evaluation as pure functions over values.
+        .target(name: "PerkEngine", dependencies: ["Talang", "PerkJSON"], swiftSettings: swiftSettings),
+        // Storage: one protocol, SQLite (GRDB) implementation.
+        .target(
+            name: "PerkStorage",
+            dependencies: [
+                "PerkEngine", "PerkJSON",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // HTTP: maps requests to engine and storage calls and back.
+        .target(
+            name: "PerkServer",
+            dependencies: [
+                "PerkEngine", "PerkStorage", "PerkJSON", "Talang",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "PerkCommand",
+            dependencies: [
+                "PerkServer", "Talang", "PerkJSON",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "PerkJSONTests", dependencies: ["PerkJSON"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "TalangTests", dependencies: ["Talang", "PerkJSON"],
+            swiftSettings: swiftSettings),
+        .testTarget(name: "PerkEngineTests", dependencies: ["PerkEngine", "Talang", "PerkJSON"], swiftSettings: swiftSettings),
+        .testTarget(name: "PerkStorageTests", dependencies: ["PerkStorage", "PerkEngine", "PerkJSON"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "PerkServerTests",
+            dependencies: [
+                "PerkServer", "PerkStorage", "PerkEngine", "PerkJSON",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

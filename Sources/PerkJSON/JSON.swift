@@ -1,0 +1,206 @@
+/// A JSON document as Perk sees it on the wire.
+///
+/// Numbers keep their source text so that money and rule literals (`9.999`, `1.20`) reach the
+/// decimal arithmetic of the rule language exactly, and objects keep their key order so that
+/// responses list fields in schema order.
+public enum JSON: Sendable {
+    case null
+    case bool(Bool)
+    case number(JSONNumber)
+    case string(String)
+    case array([JSON])
+    case object(JSONObject)
+}
+
+/// A JSON number kept as its text (validated JSON number grammar).
+public struct JSONNumber: Sendable, Hashable, CustomStringConvertible {
+    public let text: String
+
+    /// `text` must already be a valid JSON number; the parser and the initialisers below ensure it.
+    public init(uncheckedText text: String) { self.text = text }
+
+    public init(_ value: Int) { self.text = String(value) }
+    public init(_ value: Int64) { self.text = String(value) }
+
+    /// Doubles are written in the shortest form that reads back to the same value.
+    public init(_ value: Double) {
+        if value.isNaN || value.isInfinite {
+            self.text = "0"
+        } else if value == value.rounded(.towardZero), abs(value) < 1e15 {
+            self.text = String(Int64(value))
+        } else {
+            self.text = "\(value)"
+        }
+    }
+
+    public var doubleValue: Double { Double(text) ?? 0 }
+
+    /// The value as an integer when the text is an integer literal (no fraction, no exponent).
+    public var intValue: Int64? { Int64(text) }
+
+    /// The value as an integer when it is numerically whole (`3`, `3.0`, `3e0`).
+    public var wholeValue: Int64? {
+        if let i = Int64(text) { return i }
+        let d = doubleValue
+        guard d == d.rounded(.towardZero), abs(d) < 9.0e15 else { return nil }
+        return Int64(d)
+    }
+
+    public var description: String { text }
+}
+
+/// A JSON object with its keys in insertion order. Lookups are linear for small objects, which
+/// is what API payloads are, and fall back to an index once an object grows.
+public struct JSONObject: Sendable, Sequence {
+    public private(set) var fields: [(key: String, value: JSON)]
+    private var index: [String: Int]?
+
+    private static let indexThreshold = 24
+
+    public init() { fields = [] }
+
+    public init(_ fields: [(String, JSON)]) {
+        self.fields = []
+        self.fields.reserveCapacity(fields.count)
+        for (k, v) in fields { self[k] = v }
+    }
+
+    public var count: Int { fields.count }
+    public var isEmpty: Bool { fields.isEmpty }
+    public var keys: [String] { fields.map(\.key) }
+
+    public func makeIterator() -> IndexingIterator<[(key: String, value: JSON)]> { fields.makeIterator() }
+
+    private func position(of key: String) -> Int? {
+        if let index { return index[key] }
+        return fields.firstIndex { $0.key == key }
+    }
+
+    public subscript(key: String) -> JSON? {
+        get { position(of: key).map { fields[$0].value } }
+        set {
+            if let i = position(of: key) {
+                if let newValue {
+                    fields[i].value = newValue
+                } else {
+                    fields.remove(at: i)
+                    rebuildIndex()
+                }
+            } else if let newValue {
+                fields.append((key, newValue))
+                if index != nil {
+                    index![key] = fields.count - 1
+                } else if fields.count > Self.indexThreshold {
+                    rebuildIndex()
+                }
+            }
+        }
+    }
+
+    public func contains(_ key: String) -> Bool { position(of: key) != nil }
+
+    private mutating func rebuildIndex() {
+        guard fields.count > Self.indexThreshold else { index = nil; return }
+        var idx = [String: Int](minimumCapacity: fields.count)
+        for (i, f) in fields.enumerated() { idx[f.key] = i }
+        index = idx
+    }
+
+    /// Adds `key` without checking for an existing one: for writers that build objects from
+    /// distinct, known keys (the hot path of responses).
+    public mutating func appendUnique(_ key: String, _ value: JSON) {
+        fields.append((key, value))
+        if index != nil { index![key] = fields.count - 1 } else if fields.count > Self.indexThreshold { rebuildIndex() }
+    }
+}
+
+extension JSONObject: Equatable {
+    /// Objects are equal when they hold the same keys with equal values, in any order.
+    public static func == (lhs: JSONObject, rhs: JSONObject) -> Bool {
+        guard lhs.count == rhs.count else { return false }
+        for (k, v) in lhs.fields {
+            guard let other = rhs[k], other == v else { return false }
+        }
+        return true
+    }
+}
+
+extension JSON: Equatable {
+    /// Numbers compare by value (`1` equals `1.0`); everything else structurally.
+    public static func == (lhs: JSON, rhs: JSON) -> Bool {
+        switch (lhs, rhs) {
+        case (.null, .null): return true
+        case let (.bool(a), .bool(b)): return a == b
+        case let (.number(a), .number(b)): return a.text == b.text || a.doubleValue == b.doubleValue
+        case let (.string(a), .string(b)): return a == b
+        case let (.array(a), .array(b)): return a == b
+        case let (.object(a), .object(b)): return a == b
+        default: return false
+        }
+    }
+}
+
+extension JSON {
+    public static func number(_ value: Int) -> JSON { .number(JSONNumber(value)) }
+    public static func number(_ value: Int64) -> JSON { .number(JSONNumber(value)) }
+    public static func number(_ value: Double) -> JSON { .number(JSONNumber(value)) }
+
+    public subscript(key: String) -> JSON? {
+        if case .object(let o) = self { return o[key] }
+        return nil
+    }
+
+    public subscript(index: Int) -> JSON? {
+        if case .array(let a) = self, a.indices.contains(index) { return a[index] }
+        return nil
+    }
+
+    public var stringValue: String? { if case .string(let s) = self { return s }; return nil }
+    public var boolValue: Bool? { if case .bool(let b) = self { return b }; return nil }
+    public var numberValue: JSONNumber? { if case .number(let n) = self { return n }; return nil }
+    public var arrayValue: [JSON]? { if case .array(let a) = self { return a }; return nil }
+    public var objectValue: JSONObject? { if case .object(let o) = self { return o }; return nil }
+    public var isNull: Bool { if case .null = self { return true }; return false }
+
+    /// The JSON type name used in error messages.
+    public var typeName: String {
+        switch self {
+        case .null: "null"
+        case .bool: "boolean"
+        case .number: "number"
+        case .string: "string"
+        case .array: "array"
+        case .object: "object"
+        }
+    }
+}
+
+extension JSON: ExpressibleByStringLiteral, ExpressibleByBooleanLiteral, ExpressibleByIntegerLiteral,
+    ExpressibleByFloatLiteral, ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral
+{
+    public init(stringLiteral value: String) { self = .string(value) }
+    public init(booleanLiteral value: Bool) { self = .bool(value) }
+    public init(integerLiteral value: Int) { self = .number(JSONNumber(value)) }
+    public init(floatLiteral value: Double) { self = .number(JSONNumber(value)) }
+    public init(arrayLiteral elements: JSON...) { self = .array(elements) }
+    public init(dictionaryLiteral elements: (String, JSON)...) { self = .object(JSONObject(elements)) }
+}
+
+/// JSON Pointer (RFC 6901) helpers for error sources.
+public enum JSONPointer {
+    public static func escape(_ token: String) -> String {
+        guard token.contains(where: { $0 == "~" || $0 == "/" }) else { return token }
+        var out = ""
+        for c in token {
+            switch c {
+            case "~": out += "~0"
+            case "/": out += "~1"
+            default: out.append(c)
+            }
+        }
+        return out
+    }
+
+    public static func append(_ base: String, _ token: String) -> String { base + "/" + escape(token) }
+    public static func append(_ base: String, _ index: Int) -> String { base + "/" + String(index) }
+}

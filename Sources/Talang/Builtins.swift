@@ -1,0 +1,483 @@
+/// The language's own functions, grouped as talang groups them (see talang.md §9).
+enum Builtins {
+    // MARK: Helpers
+
+    @inline(__always) static func decimal(_ v: Value) -> DecimalNumber {
+        if case .decimal(let d) = v { return d }
+        return .zero
+    }
+
+    @inline(__always) static func string(_ v: Value) -> String {
+        if case .string(let s) = v { return s }
+        return v.atomText ?? ""
+    }
+
+    @inline(__always) static func list(_ v: Value) -> [Value] {
+        if case .list(let l) = v { return l }
+        return []
+    }
+
+    static func arithmetic(
+        _ f: @escaping @Sendable (DecimalNumber, DecimalNumber) throws(DecimalNumber.ArithmeticError) -> DecimalNumber
+    ) -> @Sendable (Value, Value) throws(EvalError) -> Value {
+        { a, b throws(EvalError) in
+            do throws(DecimalNumber.ArithmeticError) {
+                return .decimal(try f(decimal(a), decimal(b)))
+            } catch {
+                throw EvalError(error == .divisionByZero ? "division by zero" : "decimal overflow")
+            }
+        }
+    }
+
+    // MARK: Core: paths, variables, recovery
+
+    static func registerCore(_ lib: inout FunctionLibrary) {
+        lib.register(".", .special([.atom, .atom], variadic: true, returns: .value, path))
+
+        lib.register(
+            "set",
+            .nary([.string, .value, .value], variadic: true, returns: .null) { args, env throws(EvalError) in
+                let value = args[args.count - 1]
+                let names = args.dropLast().map { $0.atomText ?? "" }
+                if names.count == 1 {
+                    env.bind(names[0], value)
+                } else {
+                    let existing = env.lookup(names[0]) ?? .map([:])
+                    env.bind(names[0], setting(existing, path: names.dropFirst(), to: value))
+                }
+                return .null
+            })
+
+        lib.register(
+            "catch",
+            .special([.any, .any], returns: .any) { site throws(CompileError) in
+                let fallback = try site.compile(0).eval
+                let body = try site.compile(1)
+                let bodyEval = body.eval
+                return Node(kinds: body.kinds.union(.any)) { env throws(EvalError) in
+                    let mark = env.scopeMark
+                    do {
+                        let v = try bodyEval(&env)
+                        env.restore(mark)
+                        return v
+                    } catch {
+                        env.restore(mark)
+                        return try fallback(&env)
+                    }
+                }
+            })
+
+        lib.register(
+            ".|",
+            .special([.any, .token], returns: .any) { site throws(CompileError) in
+                let fallback = try site.compile(0)
+                let body = try site.compile(1)
+                let (fallbackEval, bodyEval) = (fallback.eval, body.eval)
+                return Node(kinds: fallback.kinds.union(body.kinds)) { env throws(EvalError) in
+                    let mark = env.scopeMark
+                    let value: Value
+                    do {
+                        value = try bodyEval(&env)
+                    } catch {
+                        env.restore(mark)
+                        return try fallbackEval(&env)
+                    }
+                    env.restore(mark)
+                    let alternative = try fallbackEval(&env)
+                    guard alternative.kind == value.kind || alternative.kind == .null else {
+                        throw EvalError(".|: expected \(alternative.kind), found \(value.kind)")
+                    }
+                    return value
+                }
+            })
+
+        lib.register(
+            "do",
+            .special([.value, .string, .token], returns: .any) { site throws(CompileError) in
+                try bindAndEvaluate(site, threeArgumentForm: true)
+            })
+        lib.register(
+            "do",
+            .special([.value, .token], returns: .any) { site throws(CompileError) in
+                try bindAndEvaluate(site, threeArgumentForm: false)
+            })
+    }
+
+    static func bindAndEvaluate(_ site: CallSite, threeArgumentForm: Bool) throws(CompileError) -> Node {
+        let value = try site.compile(0).eval
+        let (variable, body) = try site.lambda(at: 1, threeArgumentForm: threeArgumentForm)
+        let bodyEval = body.eval
+        return Node(kinds: body.kinds) { env throws(EvalError) in
+            let v = try value(&env)
+            let mark = env.scopeMark
+            env.bind(variable, v)
+            defer { env.restore(mark) }
+            return try bodyEval(&env)
+        }
+    }
+
+    static func setting(_ container: Value, path: ArraySlice<String>, to value: Value) -> Value {
+        guard let key = path.first else { return value }
+        var map: [String: Value]
+        if case .map(let m) = container { map = m } else { map = [:] }
+        map[key] = setting(map[key] ?? .map([:]), path: path.dropFirst(), to: value)
+        return .map(map)
+    }
+
+    /// `(. Root Key ...)`: reads a variable or context entry, then walks maps by key text.
+    static func path(_ site: CallSite) throws(CompileError) -> Node {
+        var segments: [Node] = []
+        for i in site.args.indices { segments.append(try site.compile(i, expecting: .atom)) }
+        let literalKeys = segments.compactMap { $0.literal?.atomText }
+        if literalKeys.count == segments.count {
+            let keys = literalKeys
+            let first = keys[0]
+            let rest = Array(keys.dropFirst())
+            return Node(kinds: .value) { env throws(EvalError) in
+                guard var current = env.lookup(first) else { throw missing(keys, upTo: 0) }
+                if case .null = current { throw missing(keys, upTo: 0) }
+                for (i, key) in rest.enumerated() {
+                    guard case .map(let m) = current else { return current }
+                    guard let next = m[key] else { throw missing(keys, upTo: i + 1) }
+                    if case .null = next { throw missing(keys, upTo: i + 1) }
+                    current = next
+                }
+                return current
+            }
+        }
+        let evals = segments.map(\.eval)
+        return Node(kinds: .value) { env throws(EvalError) in
+            var keys: [String] = []
+            for e in evals {
+                let v = try e(&env)
+                guard let t = v.atomText, v.kind != .null else { throw EvalError(".: path segments must be atoms") }
+                keys.append(t)
+            }
+            guard var current = env.lookup(keys[0]), current.kind != .null else { throw missing(keys, upTo: 0) }
+            for i in keys.indices.dropFirst() {
+                guard case .map(let m) = current else { return current }
+                guard let next = m[keys[i]], next.kind != .null else { throw missing(keys, upTo: i) }
+                current = next
+            }
+            return current
+        }
+    }
+
+    static func missing(_ keys: [String], upTo i: Int) -> EvalError {
+        EvalError("Unable to find `\(keys[0...i].joined(separator: "."))'")
+    }
+
+    // MARK: Comparison and boolean
+
+    static func registerComparison(_ lib: inout FunctionLibrary) {
+        lib.register("=", .pairwise(.atom) { a, b throws(EvalError) in atomsEqual(a, b) })
+        lib.register("!=", .pairwise(.atom) { a, b throws(EvalError) in !atomsEqual(a, b) })
+        let orderings: [(String, @Sendable (Int) -> Bool)] = [
+            (">", { $0 > 0 }), ("<", { $0 < 0 }), (">=", { $0 >= 0 }), ("<=", { $0 <= 0 }),
+        ]
+        for (name, holds) in orderings {
+            lib.register(
+                name,
+                .pairwise(.decimal) { a, b throws(EvalError) in holds(DecimalNumber.compare(decimal(a), decimal(b))) })
+            lib.register(
+                name,
+                .pairwise(.time) { a, b throws(EvalError) in
+                    guard case .time(let x) = a, case .time(let y) = b else { return false }
+                    return holds(x < y ? -1 : (x == y ? 0 : 1))
+                })
+        }
+        lib.register(
+            "between",
+            .nary([.decimal, .decimal, .decimal, .decimal], variadic: true, returns: .boolean) { v, _ throws(EvalError) in
+                let (lo, hi) = (decimal(v[v.count - 2]), decimal(v[v.count - 1]))
+                return .bool(v.dropLast(2).allSatisfy { lo < decimal($0) && decimal($0) < hi })
+            })
+        lib.register(
+            "between",
+            .nary([.time, .time, .time, .time], variadic: true, returns: .boolean) { v, _ throws(EvalError) in
+                guard case .time(let lo) = v[v.count - 2], case .time(let hi) = v[v.count - 1] else { return .bool(false) }
+                return .bool(
+                    v.dropLast(2).allSatisfy {
+                        guard case .time(let t) = $0 else { return false }
+                        return lo < t && t < hi
+                    })
+            })
+        lib.register(
+            "or",
+            .nary([.value], variadic: true, returns: .boolean) { args, _ throws(EvalError) in
+                var result = false
+                for a in args {
+                    switch a {
+                    case .bool(let b): result = result || b
+                    case .list, .map: result = true
+                    default: throw EvalError("or: \(a.kind) is not a Boolean")
+                    }
+                }
+                return .bool(result)
+            })
+        lib.register(
+            "and",
+            .nary([.value], variadic: true, returns: .boolean) { args, _ throws(EvalError) in
+                var result = true
+                for a in args {
+                    switch a {
+                    case .bool(let b): result = result && b
+                    case .list, .map: continue
+                    default: throw EvalError("and: \(a.kind) is not a Boolean")
+                    }
+                }
+                return .bool(result)
+            })
+        lib.register(
+            "not",
+            .unary(.boolean, returns: .boolean) { a, _ throws(EvalError) in
+                guard case .bool(let b) = a else { return .bool(false) }
+                return .bool(!b)
+            })
+    }
+
+    /// Two decimals compare numerically (`1` equals `1.0`); other atoms compare by their text
+    /// (`1` equals `"1"`). Collections cannot be compared.
+    static func atomsEqual(_ a: Value, _ b: Value) -> Bool {
+        if case .decimal(let x) = a, case .decimal(let y) = b { return x == y }
+        return a.atomText == b.atomText
+    }
+
+    // MARK: Math
+
+    static func registerMath(_ lib: inout FunctionLibrary) {
+        lib.register("+", .fold(.decimal, arithmetic { a, b throws(DecimalNumber.ArithmeticError) in a + b }))
+        lib.register("-", .fold(.decimal, arithmetic { a, b throws(DecimalNumber.ArithmeticError) in a - b }))
+        lib.register("*", .fold(.decimal, arithmetic { a, b throws(DecimalNumber.ArithmeticError) in a * b }))
+        lib.register("/", .fold(.decimal, arithmetic { a, b throws(DecimalNumber.ArithmeticError) in try a.divided(by: b) }))
+        lib.register(
+            "mod", .fold(.decimal, arithmetic { a, b throws(DecimalNumber.ArithmeticError) in try a.remainder(dividingBy: b) }))
+        lib.register("floor", .unary(.decimal, returns: .decimal) { a, _ throws(EvalError) in .decimal(decimal(a).integral(.down)) })
+        lib.register("ceil", .unary(.decimal, returns: .decimal) { a, _ throws(EvalError) in .decimal(decimal(a).integral(.up)) })
+    }
+
+    // MARK: Lists
+
+    static func registerLists(_ lib: inout FunctionLibrary) {
+        lib.register("list", .nary([.atom], variadic: true, returns: .list) { args, _ throws(EvalError) in .list(args) })
+        lib.register("head", .unary(.list, returns: .any) { a, _ throws(EvalError) in list(a).first ?? .null })
+        lib.register("tail", .unary(.list, returns: .list) { a, _ throws(EvalError) in .list(Array(list(a).dropFirst())) })
+        lib.register("drop", .unary(.list, returns: .list) { a, _ throws(EvalError) in .list(Array(list(a).dropLast())) })
+        lib.register(
+            "item",
+            .binary(.list, .decimal, returns: .value) { a, i, _ throws(EvalError) in
+                let l = list(a)
+                guard let n = decimal(i).truncatedInt, l.indices.contains(n) else {
+                    throw EvalError("item: index \(decimal(i)) out of range")
+                }
+                return l[n]
+            })
+        for name in ["push", "append"] {
+            lib.register(
+                name,
+                .nary([.list, .value, .value], variadic: true, returns: .list) { args, _ throws(EvalError) in
+                    .list(list(args[0]) + args.dropFirst())
+                })
+        }
+        lib.register("count", .unary(.list, returns: .decimal) { a, _ throws(EvalError) in .decimal(DecimalNumber(list(a).count)) })
+        lib.register("reverse", .unary(.list, returns: .list) { a, _ throws(EvalError) in .list(list(a).reversed()) })
+        lib.register("isEmpty", .unary(.list, returns: .boolean) { a, _ throws(EvalError) in .bool(list(a).isEmpty) })
+        lib.register(
+            "sort",
+            .nary([.list, .boolean], variadic: true, returns: .list) { args, _ throws(EvalError) in
+                let descending = args.count > 1 && args[1] == .bool(true)
+                let sorted = list(args[0]).sorted { Array(($0.atomText ?? "").utf8).lexicographicallyPrecedes(Array(($1.atomText ?? "").utf8)) }
+                return .list(descending ? sorted.reversed() : sorted)
+            })
+        for (name, pickMax) in [("min", false), ("max", true)] {
+            lib.register(
+                name,
+                .unary(.list, returns: .decimal) { a, _ throws(EvalError) in
+                    let numbers = list(a).compactMap { v -> DecimalNumber? in
+                        if case .decimal(let d) = v { return d }
+                        return nil
+                    }
+                    guard let r = pickMax ? numbers.max() : numbers.min() else { throw EvalError("\(name): no numbers in list") }
+                    return .decimal(r)
+                })
+        }
+        lib.register(
+            "join",
+            .binary(.list, .string, returns: .string) { a, sep, _ throws(EvalError) in
+                let l = list(a)
+                guard let first = l.first, case .string = first else { throw EvalError("join: the first item must be a String") }
+                return .string(l.map { $0.atomText ?? "" }.joined(separator: string(sep)))
+            })
+        lib.register(
+            "split",
+            .binary(.string, .string, returns: .list) { s, sep, _ throws(EvalError) in
+                .list(splitGo(string(s), string(sep)).map(Value.string))
+            })
+
+        for threeArgumentForm in [true, false] {
+            let params: [Kind] = threeArgumentForm ? [.list, .string, .token] : [.list, .token]
+            lib.register("exists", .special(params, returns: .boolean) { site throws(CompileError) in
+                try lambdaOverList(site, threeArgumentForm) { items, body, env throws(EvalError) in
+                    for item in items {
+                        guard case .bool(let b) = try body(item, &env) else { throw EvalError("exists: the predicate must be a Boolean") }
+                        if b { return .bool(true) }
+                    }
+                    return .bool(false)
+                }
+            })
+            lib.register("every", .special(params, returns: .boolean) { site throws(CompileError) in
+                try lambdaOverList(site, threeArgumentForm) { items, body, env throws(EvalError) in
+                    for item in items {
+                        guard case .bool(true) = try body(item, &env) else { return .bool(false) }
+                    }
+                    return .bool(true)
+                }
+            })
+            lib.register("map", .special(params, returns: .list) { site throws(CompileError) in
+                try lambdaOverList(site, threeArgumentForm) { items, body, env throws(EvalError) in
+                    var out: [Value] = []
+                    out.reserveCapacity(items.count)
+                    for item in items { out.append(try body(item, &env)) }
+                    return .list(out)
+                }
+            })
+        }
+        lib.register("sum", .special([.list, .string, .token], returns: .decimal) { site throws(CompileError) in
+            try lambdaOverList(site, true) { items, body, env throws(EvalError) in
+                var total = DecimalNumber.zero
+                for item in items {
+                    guard case .decimal(let d) = try body(item, &env) else { throw EvalError("sum: the body must be a Decimal") }
+                    total = total + d
+                }
+                return .decimal(total)
+            }
+        })
+        lib.register("filter", .special([.list, .token], returns: .list) { site throws(CompileError) in
+            try lambdaOverList(site, false) { items, body, env throws(EvalError) in
+                var out: [Value] = []
+                for item in items {
+                    guard case .bool(let keep) = try body(item, &env) else { throw EvalError("filter: the predicate must be a Boolean") }
+                    if keep { out.append(item) }
+                }
+                return .list(out)
+            }
+        })
+        for (name, numeric) in [("sortByNumber", true), ("sortByString", false)] {
+            lib.register(name, .special([.list, .token, .boolean], returns: .list) { site throws(CompileError) in
+                let listEval = try site.compile(0, expecting: .list).eval
+                let (variable, body) = try site.lambda(at: 1, threeArgumentForm: false)
+                let (keyEval, descendingEval) = (body.eval, try site.compile(2, expecting: .boolean).eval)
+                return Node(kinds: .list) { env throws(EvalError) in
+                    guard case .list(let items) = try listEval(&env) else { throw EvalError("\(name): expected a List") }
+                    var keyed: [(key: Value, item: Value)] = []
+                    let mark = env.scopeMark
+                    for item in items {
+                        env.bind(variable, item)
+                        let key = try keyEval(&env)
+                        env.restore(mark)
+                        guard key.kind == (numeric ? .decimal : .string) else {
+                            throw EvalError("\(name): the key must be a \(numeric ? "Decimal" : "String")")
+                        }
+                        keyed.append((key, item))
+                    }
+                    guard case .bool(let descending) = try descendingEval(&env) else { throw EvalError("\(name): expected a Boolean") }
+                    let less: (Value, Value) -> Bool = numeric ? { decimal($0) < decimal($1) } : { string($0) < string($1) }
+                    // Stable: ties keep their input order in both directions.
+                    let sorted = keyed.enumerated().sorted { x, y in
+                        let (a, b) = descending ? (y.element.key, x.element.key) : (x.element.key, y.element.key)
+                        if less(a, b) { return true }
+                        if less(b, a) { return false }
+                        return x.offset < y.offset
+                    }
+                    return .list(sorted.map(\.element.item))
+                }
+            })
+        }
+    }
+
+    /// Compiles `f(list, Var, body)` or `f(list, [[Var], body])` and runs `run` with a body
+    /// evaluator that binds each item in a fresh child scope.
+    static func lambdaOverList(
+        _ site: CallSite, _ threeArgumentForm: Bool,
+        _ run: @escaping @Sendable ([Value], (Value, inout Environment) throws(EvalError) -> Value, inout Environment) throws(EvalError) -> Value
+    ) throws(CompileError) -> Node {
+        let listEval = try site.compile(0, expecting: .list).eval
+        let (variable, body) = try site.lambda(at: 1, threeArgumentForm: threeArgumentForm)
+        let bodyEval = body.eval
+        let name = site.name
+        return Node(kinds: .value) { env throws(EvalError) in
+            guard case .list(let items) = try listEval(&env) else { throw EvalError("\(name): expected a List") }
+            let mark = env.scopeMark
+            defer { env.restore(mark) }
+            return try run(items, { item, env throws(EvalError) in
+                env.restore(mark)
+                env.bind(variable, item)
+                return try bodyEval(&env)
+            }, &env)
+        }
+    }
+
+    /// Go's `strings.Split`: an empty separator splits into UTF-8 characters.
+    static func splitGo(_ s: String, _ sep: String) -> [String] {
+        if sep.isEmpty { return s.map { String($0) } }
+        var parts: [String] = []
+        var rest = Substring(s)
+        while let r = rest.firstRange(of: sep) {
+            parts.append(String(rest[..<r.lowerBound]))
+            rest = rest[r.upperBound...]
+        }
+        parts.append(String(rest))
+        return parts
+    }
+
+    // MARK: Strings
+
+    static func registerStrings(_ lib: inout FunctionLibrary) {
+        let concat = Overload.fold(.string) { a, b throws(EvalError) in .string(string(a) + string(b)) }
+        lib.register("+", concat)
+        lib.register("concat", concat)
+        lib.register("contains", .pairwise(.string) { a, b throws(EvalError) in string(a).contains(string(b)) })
+        lib.register("notContains", .pairwise(.string) { a, b throws(EvalError) in !string(a).contains(string(b)) })
+        lib.register("startsWith", .pairwise(.string) { a, b throws(EvalError) in string(a).hasPrefix(string(b)) })
+        lib.register("endsWith", .pairwise(.string) { a, b throws(EvalError) in string(a).hasSuffix(string(b)) })
+        lib.register(
+            "lastName",
+            .unary(.string, returns: .string) { a, _ throws(EvalError) in
+                .string(string(a).split(separator: " ").last.map(String.init) ?? "")
+            })
+        lib.register(
+            "firstName",
+            .unary(.string, returns: .string) { a, _ throws(EvalError) in
+                .string(string(a).split(separator: " ").first.map(String.init) ?? "")
+            })
+    }
+
+    // MARK: Misc
+
+    static func registerMisc(_ lib: inout FunctionLibrary) {
+        lib.register("noop", .nullary(returns: .any) { _ throws(EvalError) in .null })
+        lib.register(
+            "toString",
+            .unary([.decimal, .string, .boolean, .time], returns: .string) { a, _ throws(EvalError) in .string(a.atomText ?? "") })
+        lib.register(
+            "kv",
+            .special([.token], variadic: true, returns: .map) { site throws(CompileError) in
+                var entries: [(String, Thunk)] = []
+                for (i, pair) in site.args.enumerated() {
+                    guard case .array(let kv) = pair, kv.count == 2, case .string(let key) = kv[0] else {
+                        throw CompileError("kv: expected [key, value]", pointer: site.argPointer(i))
+                    }
+                    let value = try site.compiler.node(kv[1], pointer: JSONPointer.append(site.argPointer(i), 1), state: site.state)
+                    entries.append((key, value.eval))
+                }
+                let pairs = entries
+                return Node(kinds: .map) { env throws(EvalError) in
+                    var m = [String: Value](minimumCapacity: pairs.count)
+                    for (k, e) in pairs { m[k] = try e(&env) }
+                    return .map(m)
+                }
+            })
+    }
+}
+
+import PerkJSON
