@@ -32,7 +32,7 @@ let package = Package(
         .target(
             name: "PerkStorage",
             dependencies: [
-                "PerkEngine", "PerkJSON",
+                "PerkEngine", "PerkJSON", "Talang",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings
@@ -61,11 +61,11 @@ let package = Package(
             name: "TalangTests", dependencies: ["Talang", "PerkJSON"],
             swiftSettings: swiftSettings),
         .testTarget(name: "PerkEngineTests", dependencies: ["PerkEngine", "Talang", "PerkJSON"], swiftSettings: swiftSettings),
-        .testTarget(name: "PerkStorageTests", dependencies: ["PerkStorage", "PerkEngine", "PerkJSON"], swiftSettings: swiftSettings),
+        .testTarget(name: "PerkStorageTests", dependencies: ["PerkStorage", "PerkEngine", "PerkJSON", "Talang"], swiftSettings: swiftSettings),
         .testTarget(
             name: "PerkServerTests",
             dependencies: [
-                "PerkServer", "PerkStorage", "PerkEngine", "PerkJSON",
+                "PerkServer", "PerkStorage", "PerkEngine", "PerkJSON", "Talang",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings

@@ -5,7 +5,7 @@ public protocol EvaluationHost: AnyObject {}
 /// The state of one evaluation: the read-only root context, the variables bound so far (lambda
 /// parameters, bindings, `set`), and the host. It lives for one evaluation and is never shared.
 public struct Environment {
-    public let root: [String: Value]
+    public private(set) var root: [String: Value]
     public let host: (any EvaluationHost)?
     /// Innermost binding last. Child scopes are realised by truncating back to a saved count.
     var locals: [(name: String, value: Value)] = []
@@ -25,13 +25,20 @@ public struct Environment {
         return root[name]
     }
 
+    /// Replaces an entry of the root context, for hosts whose context changes between the
+    /// expressions of one evaluation (a promotion engine lowering the session total).
+    public mutating func setRoot(_ name: String, _ value: Value) {
+        root[name] = value
+    }
+
     public mutating func bind(_ name: String, _ value: Value) {
         locals.append((name, value))
     }
 
-    var scopeMark: Int { locals.count }
+    /// A point to `restore` to, closing every binding made after it.
+    public var scopeMark: Int { locals.count }
 
-    mutating func restore(_ mark: Int) {
+    public mutating func restore(_ mark: Int) {
         if locals.count > mark { locals.removeSubrange(mark...) }
     }
 }

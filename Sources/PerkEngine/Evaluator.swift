@@ -1,0 +1,292 @@
+import PerkJSON
+import Talang
+
+/// Everything one evaluation of a session reads. Built by the caller from storage and the
+/// in-memory campaign catalogue; the evaluation itself touches nothing else.
+public struct EvaluationRequest: Sendable {
+    public var application: Application
+    public var session: CustomerSession
+    public var profile: CustomerProfile?
+    public var eventType: String
+    public var eventAttributes: JSONObject
+    /// Every campaign of the application, in evaluation order; the engine skips those not running.
+    public var campaigns: [CompiledCampaign]
+    /// The stored coupons matching the session's codes (any campaign of the application).
+    public var coupons: [Coupon]
+    public var now: Timestamp
+    /// v2: a later rule sees `Session.Total` lowered by the discounts earlier rules set.
+    public var cascading: Bool
+
+    public init(
+        application: Application, session: CustomerSession, profile: CustomerProfile?, eventType: String,
+        eventAttributes: JSONObject = JSONObject(), campaigns: [CompiledCampaign], coupons: [Coupon], now: Timestamp,
+        cascading: Bool
+    ) {
+        self.application = application
+        self.session = session
+        self.profile = profile
+        self.eventType = eventType
+        self.eventAttributes = eventAttributes
+        self.campaigns = campaigns
+        self.coupons = coupons
+        self.now = now
+        self.cascading = cascading
+    }
+}
+
+public struct CouponRejection: Sendable, Equatable {
+    public var code: String
+    public var campaignId: Int64
+    public var couponId: Int64
+    public var reason: CouponRejectionReason
+}
+
+public struct EvaluationResult: Sendable {
+    /// In campaign and rule order, each `acceptCoupon` just before the effects of the rule that
+    /// validated it, rejections last.
+    public var effects: [Effect]
+    public var acceptedCoupons: [Coupon]
+    public var rejections: [CouponRejection]
+    /// Campaigns whose rules produced effects.
+    public var triggeredCampaignIds: [Int64]
+
+    /// The result after the coupons in `refused` could not be redeemed at close: each such
+    /// coupon's acceptance becomes a rejection with `reason`, and the effects its evaluation
+    /// produced are withdrawn.
+    public func refusing(_ refused: Set<Int64>, reason: CouponRejectionReason) -> EvaluationResult {
+        guard !refused.isEmpty else { return self }
+        var out = self
+        out.effects = []
+        var newRejections: [Effect] = []
+        for e in effects {
+            guard let id = e.triggeredByCoupon, refused.contains(id) else {
+                out.effects.append(e)
+                continue
+            }
+            if e.type == "acceptCoupon" {
+                newRejections.append(
+                    Effect.engine(
+                        "rejectCoupon", campaignId: e.campaignId, rulesetId: e.rulesetId,
+                        props: ["value": e.props["value"] ?? .string(""), "rejectionReason": .string(reason.rawValue)]))
+            }
+        }
+        out.effects += newRejections
+        out.acceptedCoupons = acceptedCoupons.filter { !refused.contains($0.id) }
+        out.rejections += acceptedCoupons.filter { refused.contains($0.id) }.map {
+            CouponRejection(code: $0.value, campaignId: $0.campaignId, couponId: $0.id, reason: reason)
+        }
+        return out
+    }
+}
+
+/// Evaluates the campaigns of an application for one session: pure, from values to values.
+public enum Evaluator {
+    public static func evaluate(_ request: EvaluationRequest) -> EvaluationResult {
+        let now = request.now
+        let caseSensitivity = request.application.caseSensitivity
+        var couponsByCode: [String: Coupon] = [:]
+        for c in request.coupons { couponsByCode[caseSensitivity.normalize(c.value)] = c }
+        var campaignsById: [Int64: CompiledCampaign] = [:]
+        for c in request.campaigns { campaignsById[c.campaign.id] = c }
+
+        // Coupon checks that need no rule: existence, campaign, dates, recipient, usage limit.
+        var rejections: [CouponRejection] = []
+        var candidates: [Int64: [Coupon]] = [:]
+        var seen: Set<String> = []
+        for code in request.session.couponCodes {
+            let key = caseSensitivity.normalize(code)
+            guard seen.insert(key).inserted else { continue }
+            guard let coupon = couponsByCode[key], let owner = campaignsById[coupon.campaignId] else {
+                rejections.append(CouponRejection(code: code, campaignId: -1, couponId: 0, reason: .couponNotFound))
+                continue
+            }
+            if let reason = precheck(coupon, owner.campaign, request.session, now) {
+                rejections.append(CouponRejection(code: code, campaignId: coupon.campaignId, couponId: coupon.id, reason: reason))
+                continue
+            }
+            candidates[coupon.campaignId, default: []].append(coupon)
+        }
+
+        var root = baseContext(request)
+        var effects: [Effect] = []
+        var accepted: [Coupon] = []
+        var triggered: [Int64] = []
+        var total = request.session.total
+        for compiled in request.campaigns where compiled.campaign.isRunning(at: now) {
+            guard let ruleset = compiled.ruleset else {
+                for coupon in candidates[compiled.campaign.id] ?? [] {
+                    rejections.append(
+                        CouponRejection(
+                            code: coupon.value, campaignId: coupon.campaignId, couponId: coupon.id,
+                            reason: .couponValidConditionMissing))
+                }
+                continue
+            }
+            let before = effects.count
+            let coupons = candidates[compiled.campaign.id] ?? []
+            for coupon in coupons.isEmpty ? [nil] : coupons.map(Optional.some) {
+                let wasAccepted = run(
+                    compiled, ruleset, coupon: coupon, root: &root, total: &total, cascading: request.cascading,
+                    into: &effects)
+                guard let coupon else { continue }
+                if wasAccepted {
+                    accepted.append(coupon)
+                } else {
+                    rejections.append(
+                        CouponRejection(
+                            code: coupon.value, campaignId: coupon.campaignId, couponId: coupon.id,
+                            reason: ruleset.checksCoupons ? .couponRejectedByCondition : .couponValidConditionMissing))
+                }
+            }
+            if effects.count > before { triggered.append(compiled.campaign.id) }
+        }
+
+        for r in rejections {
+            let rulesetId = campaignsById[r.campaignId]?.ruleset?.id ?? -1
+            effects.append(
+                Effect.engine(
+                    "rejectCoupon", campaignId: r.campaignId, rulesetId: rulesetId,
+                    props: ["value": .string(r.code), "rejectionReason": .string(r.reason.rawValue)]))
+        }
+        return EvaluationResult(effects: effects, acceptedCoupons: accepted, rejections: rejections, triggeredCampaignIds: triggered)
+    }
+
+    /// The checks of a coupon that do not depend on rules (semantics §9.2 steps 3–6).
+    public static func precheck(_ coupon: Coupon, _ campaign: Campaign, _ session: CustomerSession, _ now: Timestamp)
+        -> CouponRejectionReason?
+    {
+        if !campaign.isRunning(at: now) { return .couponPartOfNotRunningCampaign }
+        if let start = coupon.startDate, now < start { return .couponStartDateInFuture }
+        if let expiry = coupon.expiryDate, !(now < expiry) { return .couponExpired }
+        if let recipient = coupon.recipientIntegrationId, !recipient.isEmpty, recipient != session.profileId {
+            return .couponRecipientDoesNotMatch
+        }
+        if coupon.usageLimit > 0 && coupon.usageCounter >= coupon.usageLimit { return .couponLimitReached }
+        return nil
+    }
+
+    /// Runs one campaign's rules, with `coupon` bound when the session carries one of its codes.
+    /// Returns whether a rule validating the coupon fired.
+    static func run(
+        _ compiled: CompiledCampaign, _ ruleset: CompiledRuleset, coupon: Coupon?, root: inout [String: Value],
+        total: inout DecimalNumber, cascading: Bool, into effects: inout [Effect]
+    ) -> Bool {
+        let host = PromotionHost()
+        host.couponValid = coupon != nil
+        let campaign = compiled.campaign
+        root["Campaign"] = compiled.context
+        if let coupon, case .map(var s)? = root["Session"] {
+            s["Coupon"] = .string(coupon.value)
+            root["Session"] = .map(s)
+        }
+        defer {
+            if coupon != nil, case .map(var s)? = root["Session"] {
+                s["Coupon"] = nil
+                root["Session"] = .map(s)
+            }
+        }
+        var env = Environment(root: root, host: host)
+        bind(ruleset.bindings, in: &env)
+        let rulesetScope = env.scopeMark
+        var accepted = false
+        for rule in ruleset.rules {
+            env.restore(rulesetScope)
+            bind(rule.bindings, in: &env)
+            // A condition that raises an error does not fire.
+            guard case .bool(true)? = try? rule.condition.evaluate(&env) else { continue }
+            if let coupon, rule.checksCoupon, !accepted {
+                accepted = true
+                effects.append(
+                    Effect(
+                        campaignId: campaign.id, rulesetId: ruleset.id, ruleIndex: rule.index, ruleName: rule.title,
+                        type: "acceptCoupon", props: ["value": .string(coupon.value)], triggeredByCoupon: coupon.id))
+            }
+            var discounted = DecimalNumber.zero
+            for effect in rule.effects {
+                let mark = host.emitted.count
+                do {
+                    _ = try effect.evaluate(&env)
+                } catch {
+                    // An effect that raises is skipped whole (unless the rule wrapped it in `catch`).
+                    host.emitted.removeSubrange(mark...)
+                }
+            }
+            for (type, props) in host.emitted {
+                let e = Effect(
+                    campaignId: campaign.id, rulesetId: ruleset.id, ruleIndex: rule.index, ruleName: rule.title,
+                    type: type, props: props, triggeredByCoupon: coupon?.id)
+                if let d = e.discount { discounted = discounted + d.value }
+                effects.append(e)
+            }
+            host.emitted.removeAll(keepingCapacity: true)
+            if cascading && !discounted.isZero {
+                total = total - discounted
+                if case .map(var s)? = root["Session"] {
+                    s["Total"] = .decimal(total)
+                    root["Session"] = .map(s)
+                    env.setRoot("Session", .map(s))
+                }
+            }
+        }
+        return accepted
+    }
+
+    static func bind(_ bindings: [(name: String, expression: Expression)], in env: inout Environment) {
+        for b in bindings {
+            // A binding that fails stays unbound; rules that read it then fail (and do not fire).
+            if let v = try? b.expression.evaluate(&env) { env.bind(b.name, v) }
+        }
+    }
+
+    // MARK: Context
+
+    static func baseContext(_ r: EvaluationRequest) -> [String: Value] {
+        [
+            "Session": sessionContext(r.session),
+            "Profile": profileContext(r.profile, integrationId: r.session.profileId),
+            "Event": .map(["Type": .string(r.eventType), "Attributes": Value(json: .object(r.eventAttributes))]),
+            "Application": .map([
+                "Id": .decimal(DecimalNumber(r.application.id)),
+                "Attributes": Value(json: .object(r.application.attributes)),
+            ]),
+        ]
+    }
+
+    static func sessionContext(_ s: CustomerSession) -> Value {
+        var items: [Value] = []
+        items.reserveCapacity(s.cartItems.count)
+        for (i, item) in s.cartItems.enumerated() {
+            var m: [String: Value] = [
+                "Name": .string(item.name), "Sku": .string(item.sku), "SKU": .string(item.sku),
+                "Quantity": .decimal(DecimalNumber(item.quantity)), "Price": .decimal(item.price),
+                "Position": .decimal(DecimalNumber(i)),
+                "Attributes": item.attributes.map { Value(json: .object($0)) } ?? .map([:]),
+            ]
+            if let c = item.category { m["Category"] = .string(c) }
+            if let v = item.weight { m["Weight"] = .decimal(v) }
+            if let v = item.height { m["Height"] = .decimal(v) }
+            if let v = item.width { m["Width"] = .decimal(v) }
+            if let v = item.length { m["Length"] = .decimal(v) }
+            items.append(.map(m))
+        }
+        var costs: [String: Value] = [:]
+        for c in s.additionalCosts { costs[c.name] = .map(["Price": .decimal(c.price)]) }
+        return .map([
+            "IntegrationId": .string(s.integrationId), "ProfileId": .string(s.profileId), "State": .string(s.state.rawValue),
+            "Total": .decimal(s.total), "CartItemTotal": .decimal(s.cartItemTotal),
+            "AdditionalCostTotal": .decimal(s.additionalCostTotal), "CartItems": .list(items),
+            "AdditionalCosts": .map(costs), "Identifiers": .list(s.identifiers.map(Value.string)),
+            "CouponCodes": .list(s.couponCodes.map(Value.string)), "ReferralCode": .string(s.referralCode),
+            "FirstSession": .bool(s.firstSession), "Attributes": Value(json: .object(s.attributes)),
+        ])
+    }
+
+    static func profileContext(_ p: CustomerProfile?, integrationId: String) -> Value {
+        .map([
+            "IntegrationId": .string(p?.integrationId ?? integrationId),
+            "Attributes": p.map { Value(json: .object($0.attributes)) } ?? .map([:]),
+            "ClosedSessions": .decimal(DecimalNumber(p?.closedSessions ?? 0)),
+            "TotalSales": .decimal(p?.totalSales ?? .zero),
+        ])
+    }
+}

@@ -1,0 +1,144 @@
+import PerkJSON
+import Talang
+
+/// The per-evaluation state the promotion functions read and write: whether the coupon under
+/// evaluation is valid, and the effects the rule being evaluated has emitted so far.
+final class PromotionHost: EvaluationHost {
+    var couponValid = false
+    var referralValid = false
+    var emitted: [(type: String, props: JSONObject)] = []
+}
+
+/// The rule language plus the promotion functions: conditions that read the session's codes and
+/// effects that a rule emits (also from inside list lambdas, so one rule can act per cart item).
+public enum PromotionLibrary {
+    public static let library: FunctionLibrary = {
+        var lib = FunctionLibrary.standard
+        lib.register("couponValid", .nullary(returns: .boolean) { env throws(EvalError) in
+            .bool(host(env).couponValid)
+        })
+        lib.register("referralValid", .nullary(returns: .boolean) { env throws(EvalError) in
+            .bool(host(env).referralValid)
+        })
+        lib.register("setDiscount", .binary(.string, .decimal, returns: .null) { name, value, env throws(EvalError) in
+            let amount = try nonNegative(value, "setDiscount")
+            emit(env, "setDiscount", [("name", name.json), ("value", amount.json)])
+            return .null
+        })
+        lib.register("setDiscountPerItem", .nary([.string, .decimal, .decimal], returns: .null) { args, env throws(EvalError) in
+            let amount = try nonNegative(args[1], "setDiscountPerItem")
+            guard case .decimal(let position) = args[2], let p = position.exactInt, p >= 0 else {
+                throw EvalError("setDiscountPerItem: the position must be a cart item position")
+            }
+            let name = (args[0].atomText ?? "") + "#" + String(p)
+            emit(env, "setDiscountPerItem", [("name", .string(name)), ("value", amount.json), ("position", .number(p))])
+            return .null
+        })
+        lib.register("addFreeItem", .binary(.string, .string, returns: .null) { sku, name, env throws(EvalError) in
+            emit(env, "addFreeItem", [("sku", sku.json), ("name", name.json)])
+            return .null
+        })
+        lib.register("showNotification", .nary([.string, .string, .string], returns: .null) { args, env throws(EvalError) in
+            emit(env, "showNotification", [("notificationType", args[0].json), ("title", args[1].json), ("body", args[2].json)])
+            return .null
+        })
+        return lib
+    }()
+
+    public static let compiler = Compiler(library: library)
+
+    static func host(_ env: Environment) -> PromotionHost {
+        // Expressions of this library are only ever evaluated by the engine, with its host.
+        (env.host as? PromotionHost) ?? PromotionHost()
+    }
+
+    static func emit(_ env: Environment, _ type: String, _ props: [(String, JSON)]) {
+        guard let host = env.host as? PromotionHost else { return }
+        var o = JSONObject()
+        for (k, v) in props { o.appendUnique(k, v) }
+        host.emitted.append((type, o))
+    }
+
+    static func nonNegative(_ v: Value, _ name: String) throws(EvalError) -> DecimalNumber {
+        guard case .decimal(let d) = v, !d.isNegative else { throw EvalError("\(name): the value must not be negative") }
+        return d
+    }
+}
+
+public struct CompiledRule: Sendable {
+    public let index: Int
+    public let title: String
+    public let bindings: [(name: String, expression: Expression)]
+    public let condition: Expression
+    public let effects: [Expression]
+
+    /// The rule validates the session's coupon (contains `couponValid`).
+    public var checksCoupon: Bool { condition.calls("couponValid") }
+}
+
+public struct CompiledRuleset: Sendable {
+    public let id: Int64
+    public let bindings: [(name: String, expression: Expression)]
+    public let rules: [CompiledRule]
+
+    public var checksCoupons: Bool { rules.contains { $0.checksCoupon } }
+
+    /// Compiles every rule, binding and effect; the error's pointer locates the bad node from
+    /// the ruleset root (`/rules/2/condition/1/0`).
+    public init(_ ruleset: Ruleset) throws(CompileError) {
+        self.id = ruleset.id
+        self.bindings = try Self.compile(ruleset.bindings, pointer: "/bindings")
+        var rules: [CompiledRule] = []
+        for (i, rule) in ruleset.rules.enumerated() {
+            let base = "/rules/\(i)"
+            let condition: Expression
+            do {
+                condition = try PromotionLibrary.compiler.compile(rule.condition)
+            } catch {
+                throw error.prefixed(base + "/condition")
+            }
+            var effects: [Expression] = []
+            for (j, effect) in rule.effects.enumerated() {
+                do {
+                    effects.append(try PromotionLibrary.compiler.compile(effect))
+                } catch {
+                    throw error.prefixed(base + "/effects/\(j)")
+                }
+            }
+            rules.append(
+                CompiledRule(
+                    index: i, title: rule.title, bindings: try Self.compile(rule.bindings, pointer: base + "/bindings"),
+                    condition: condition, effects: effects))
+        }
+        self.rules = rules
+    }
+
+    static func compile(_ bindings: [Binding], pointer: String) throws(CompileError) -> [(name: String, expression: Expression)] {
+        var out: [(name: String, expression: Expression)] = []
+        for (i, b) in bindings.enumerated() {
+            do {
+                out.append((b.name, try PromotionLibrary.compiler.compile(b.expression)))
+            } catch {
+                throw error.prefixed("\(pointer)/\(i)/expression")
+            }
+        }
+        return out
+    }
+}
+
+/// A campaign with its active ruleset compiled, as kept in memory for evaluation.
+public struct CompiledCampaign: Sendable {
+    public let campaign: Campaign
+    public let ruleset: CompiledRuleset?
+    /// The campaign's part of the rule context, built once.
+    let context: Value
+
+    public init(campaign: Campaign, ruleset: CompiledRuleset?) {
+        self.campaign = campaign
+        self.ruleset = ruleset
+        self.context = .map([
+            "Id": .decimal(DecimalNumber(campaign.id)), "Name": .string(campaign.name),
+            "Attributes": Value(json: .object(campaign.attributes)),
+        ])
+    }
+}

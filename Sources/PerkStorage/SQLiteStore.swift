@@ -1,0 +1,583 @@
+import GRDB
+import PerkEngine
+import PerkJSON
+import Talang
+
+/// The embedded store: one SQLite file in WAL mode, written through a single connection
+/// (GRDB serialises writers) and read through a pool.
+public final class SQLiteStore: Store {
+    let pool: DatabasePool
+
+    /// Opens (creating if needed) the database at `path` and migrates its schema.
+    public init(path: String) throws {
+        var config = Configuration()
+        config.busyMode = .timeout(10)
+        config.prepareDatabase { db in
+            // Survives a process crash on every commit; `durable` writes also survive power loss.
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        pool = try DatabasePool(path: path, configuration: config)
+        try SQLiteSchema.migrator.migrate(pool)
+    }
+
+    public func read<T: Sendable>(_ body: @Sendable (any StoreTransaction) throws -> T) async throws -> T {
+        try await pool.read { db in try body(SQLiteTransaction(db: db)) }
+    }
+
+    public func write<T: Sendable>(durable: Bool, _ body: @Sendable (any StoreTransaction) throws -> T) async throws -> T {
+        if !durable {
+            return try await pool.write { db in try body(SQLiteTransaction(db: db)) }
+        }
+        return try await pool.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+            defer { try? db.execute(sql: "PRAGMA synchronous = NORMAL") }
+            var result: T?
+            try db.inTransaction {
+                result = try body(SQLiteTransaction(db: db))
+                return .commit
+            }
+            return result!
+        }
+    }
+}
+
+enum SQLiteSchema {
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE users (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+                        password_hash TEXT NOT NULL,
+                        created INTEGER NOT NULL);
+                    CREATE TABLE auth_tokens (
+                        token_hash TEXT PRIMARY KEY,
+                        user_id INTEGER NOT NULL REFERENCES users(id),
+                        created INTEGER NOT NULL,
+                        expires INTEGER NOT NULL);
+                    CREATE TABLE applications (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        created INTEGER NOT NULL,
+                        modified INTEGER NOT NULL,
+                        name TEXT NOT NULL,
+                        description TEXT,
+                        timezone TEXT NOT NULL,
+                        currency TEXT NOT NULL,
+                        case_sensitivity TEXT NOT NULL,
+                        attributes TEXT NOT NULL,
+                        limits TEXT NOT NULL,
+                        key TEXT NOT NULL);
+                    CREATE TABLE api_keys (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        application_id INTEGER NOT NULL REFERENCES applications(id),
+                        title TEXT NOT NULL,
+                        key_hash TEXT NOT NULL UNIQUE,
+                        created_by INTEGER NOT NULL,
+                        created INTEGER NOT NULL,
+                        expires INTEGER NOT NULL);
+                    CREATE TABLE campaigns (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        application_id INTEGER NOT NULL REFERENCES applications(id),
+                        user_id INTEGER NOT NULL,
+                        created INTEGER NOT NULL,
+                        updated INTEGER NOT NULL,
+                        name TEXT NOT NULL,
+                        description TEXT NOT NULL,
+                        start_time INTEGER,
+                        end_time INTEGER,
+                        attributes TEXT NOT NULL,
+                        state TEXT NOT NULL,
+                        active_ruleset_id INTEGER,
+                        tags TEXT NOT NULL,
+                        features TEXT NOT NULL,
+                        coupon_settings TEXT,
+                        referral_settings TEXT,
+                        limits TEXT NOT NULL,
+                        coupon_redemption_count INTEGER NOT NULL DEFAULT 0,
+                        referral_redemption_count INTEGER NOT NULL DEFAULT 0,
+                        discount_count TEXT NOT NULL DEFAULT '0',
+                        discount_effect_count INTEGER NOT NULL DEFAULT 0,
+                        coupon_creation_count INTEGER NOT NULL DEFAULT 0,
+                        last_activity INTEGER);
+                    CREATE INDEX campaigns_by_application ON campaigns(application_id);
+                    CREATE TABLE rulesets (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        campaign_id INTEGER NOT NULL REFERENCES campaigns(id),
+                        user_id INTEGER NOT NULL,
+                        created INTEGER NOT NULL,
+                        rules TEXT NOT NULL,
+                        bindings TEXT NOT NULL,
+                        rb_version TEXT,
+                        activate INTEGER NOT NULL,
+                        activated_at INTEGER);
+                    CREATE INDEX rulesets_by_campaign ON rulesets(campaign_id);
+                    CREATE TABLE coupons (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        application_id INTEGER NOT NULL,
+                        campaign_id INTEGER NOT NULL REFERENCES campaigns(id),
+                        value TEXT NOT NULL,
+                        lookup TEXT NOT NULL,
+                        created INTEGER NOT NULL,
+                        usage_limit INTEGER NOT NULL,
+                        usage_counter INTEGER NOT NULL DEFAULT 0,
+                        start_date INTEGER,
+                        expiry_date INTEGER,
+                        attributes TEXT NOT NULL,
+                        referral_id INTEGER,
+                        recipient_integration_id TEXT,
+                        reservation INTEGER NOT NULL DEFAULT 1,
+                        batch_id TEXT,
+                        UNIQUE (application_id, lookup));
+                    CREATE INDEX coupons_by_campaign ON coupons(campaign_id, id);
+                    CREATE TABLE profiles (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        integration_id TEXT NOT NULL UNIQUE,
+                        created INTEGER NOT NULL,
+                        attributes TEXT NOT NULL,
+                        closed_sessions INTEGER NOT NULL DEFAULT 0,
+                        total_sales TEXT NOT NULL DEFAULT '0',
+                        last_activity INTEGER NOT NULL);
+                    CREATE TABLE sessions (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        application_id INTEGER NOT NULL,
+                        integration_id TEXT NOT NULL,
+                        profile_id TEXT NOT NULL,
+                        state TEXT NOT NULL,
+                        created INTEGER NOT NULL,
+                        updated INTEGER NOT NULL,
+                        first_session INTEGER NOT NULL,
+                        content TEXT NOT NULL,
+                        ledger TEXT,
+                        effects TEXT NOT NULL,
+                        UNIQUE (application_id, integration_id));
+                    CREATE INDEX sessions_by_profile ON sessions(profile_id);
+                    """)
+        }
+        return m
+    }
+}
+
+/// One GRDB transaction seen through the storage protocol.
+struct SQLiteTransaction: StoreTransaction {
+    let db: Database
+
+    // MARK: Encoding helpers
+
+    static func text(_ json: JSON) -> String { json.text }
+
+    static func json(_ text: String?) -> JSON {
+        guard let text, let j = try? JSON.parse(text) else { return .null }
+        return j
+    }
+
+    static func object(_ text: String?) -> JSONObject { json(text).objectValue ?? JSONObject() }
+
+    static func strings(_ text: String?) -> [String] { json(text).arrayValue?.compactMap(\.stringValue) ?? [] }
+
+    static func time(_ v: Int64?) -> Timestamp? { v.map(Timestamp.init(microseconds:)) }
+
+    static func decimal(_ text: String?) -> DecimalNumber { text.flatMap { DecimalNumber($0) } ?? .zero }
+
+    static func limits(_ text: String) -> [LimitConfig] {
+        (json(text).arrayValue ?? []).compactMap { try? LimitConfig(json: $0, at: "") }
+    }
+
+    static func settings(_ text: String?) -> CodeGeneratorSettings? {
+        guard let text else { return nil }
+        return try? CodeGeneratorSettings(json: json(text), at: "")
+    }
+
+    // MARK: Users
+
+    func user(email: String) throws -> User? {
+        try Row.fetchOne(db, sql: "SELECT * FROM users WHERE email = ?", arguments: [email]).map {
+            User(id: $0["id"], email: $0["email"], passwordHash: $0["password_hash"], created: Timestamp(microseconds: $0["created"]))
+        }
+    }
+
+    func insertUser(email: String, passwordHash: String, created: Timestamp) throws -> User {
+        do {
+            try db.execute(
+                sql: "INSERT INTO users (email, password_hash, created) VALUES (?, ?, ?)",
+                arguments: [email, passwordHash, created.microseconds])
+        } catch let e as DatabaseError where e.resultCode == .SQLITE_CONSTRAINT {
+            throw StoreError.duplicate("email")
+        }
+        return User(id: db.lastInsertedRowID, email: email, passwordHash: passwordHash, created: created)
+    }
+
+    func insertToken(hash: String, userId: Int64, created: Timestamp, expires: Timestamp) throws {
+        try db.execute(
+            sql: "INSERT INTO auth_tokens (token_hash, user_id, created, expires) VALUES (?, ?, ?, ?)",
+            arguments: [hash, userId, created.microseconds, expires.microseconds])
+    }
+
+    func tokenUser(hash: String, now: Timestamp) throws -> Int64? {
+        try Int64.fetchOne(
+            db, sql: "SELECT user_id FROM auth_tokens WHERE token_hash = ? AND expires > ?",
+            arguments: [hash, now.microseconds])
+    }
+
+    // MARK: Applications
+
+    static func application(_ r: Row) -> Application {
+        Application(
+            id: r["id"], created: Timestamp(microseconds: r["created"]), modified: Timestamp(microseconds: r["modified"]),
+            name: r["name"], description: r["description"], timezone: r["timezone"], currency: r["currency"],
+            caseSensitivity: CaseSensitivity(rawValue: r["case_sensitivity"]) ?? .sensitive,
+            attributes: object(r["attributes"]), limits: limits(r["limits"]), key: r["key"])
+    }
+
+    func insertApplication(_ app: Application) throws -> Application {
+        try db.execute(
+            sql: """
+                INSERT INTO applications (created, modified, name, description, timezone, currency, case_sensitivity,
+                    attributes, limits, key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                app.created.microseconds, app.modified.microseconds, app.name, app.description, app.timezone, app.currency,
+                app.caseSensitivity.rawValue, Self.text(.object(app.attributes)), Self.text(.array(app.limits.map(\.json))),
+                app.key,
+            ])
+        var out = app
+        out.id = db.lastInsertedRowID
+        return out
+    }
+
+    func application(id: Int64) throws -> Application? {
+        try Row.fetchOne(db, sql: "SELECT * FROM applications WHERE id = ?", arguments: [id]).map(Self.application)
+    }
+
+    func applications(skip: Int, limit: Int) throws -> Page<Application> {
+        let rows = try Row.fetchAll(db, sql: "SELECT * FROM applications ORDER BY id LIMIT ? OFFSET ?", arguments: [limit, skip])
+        let total = try Int.fetchOne(db, sql: "SELECT count(*) FROM applications") ?? 0
+        return Page(items: rows.map(Self.application), total: total)
+    }
+
+    func insertAPIKey(_ key: APIKeyRecord, hash: String) throws -> APIKeyRecord {
+        try db.execute(
+            sql: "INSERT INTO api_keys (application_id, title, key_hash, created_by, created, expires) VALUES (?, ?, ?, ?, ?, ?)",
+            arguments: [key.applicationId, key.title, hash, key.createdBy, key.created.microseconds, key.expires.microseconds])
+        var out = key
+        out.id = db.lastInsertedRowID
+        return out
+    }
+
+    func apiKey(hash: String, now: Timestamp) throws -> APIKeyRecord? {
+        try Row.fetchOne(
+            db, sql: "SELECT * FROM api_keys WHERE key_hash = ? AND expires > ?", arguments: [hash, now.microseconds]
+        ).map {
+            APIKeyRecord(
+                id: $0["id"], applicationId: $0["application_id"], title: $0["title"], createdBy: $0["created_by"],
+                created: Timestamp(microseconds: $0["created"]), expires: Timestamp(microseconds: $0["expires"]))
+        }
+    }
+
+    // MARK: Campaigns
+
+    static func campaign(_ r: Row) -> Campaign {
+        var c = Campaign(
+            id: r["id"], applicationId: r["application_id"], userId: r["user_id"], created: Timestamp(microseconds: r["created"]),
+            name: r["name"], description: r["description"], startTime: time(r["start_time"]), endTime: time(r["end_time"]),
+            attributes: object(r["attributes"]), state: CampaignState(rawValue: r["state"]) ?? .disabled,
+            activeRulesetId: r["active_ruleset_id"], tags: strings(r["tags"]), features: strings(r["features"]),
+            couponSettings: settings(r["coupon_settings"]), referralSettings: settings(r["referral_settings"]),
+            limits: limits(r["limits"]))
+        c.updated = Timestamp(microseconds: r["updated"])
+        c.lastActivity = time(r["last_activity"])
+        c.counters.couponRedemptionCount = r["coupon_redemption_count"]
+        c.counters.referralRedemptionCount = r["referral_redemption_count"]
+        c.counters.discountCount = decimal(r["discount_count"])
+        c.counters.discountEffectCount = r["discount_effect_count"]
+        c.counters.couponCreationCount = r["coupon_creation_count"]
+        return c
+    }
+
+    static func campaignArguments(_ c: Campaign) -> [(any DatabaseValueConvertible)?] {
+        [
+            c.updated.microseconds, c.name, c.description, c.startTime?.microseconds, c.endTime?.microseconds,
+            text(.object(c.attributes)), c.state.rawValue, c.activeRulesetId, text(.array(c.tags.map(JSON.string))),
+            text(.array(c.features.map(JSON.string))), c.couponSettings.map { text($0.json) },
+            c.referralSettings.map { text($0.json) }, text(.array(c.limits.map(\.json))),
+        ]
+    }
+
+    func insertCampaign(_ campaign: Campaign) throws -> Campaign {
+        try db.execute(
+            sql: """
+                INSERT INTO campaigns (application_id, user_id, created, updated, name, description, start_time, end_time,
+                    attributes, state, active_ruleset_id, tags, features, coupon_settings, referral_settings, limits)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: StatementArguments([campaign.applicationId, campaign.userId, campaign.created.microseconds] + Self.campaignArguments(campaign)))
+        var out = campaign
+        out.id = db.lastInsertedRowID
+        return out
+    }
+
+    func updateCampaign(_ campaign: Campaign) throws {
+        try db.execute(
+            sql: """
+                UPDATE campaigns SET updated = ?, name = ?, description = ?, start_time = ?, end_time = ?, attributes = ?,
+                    state = ?, active_ruleset_id = ?, tags = ?, features = ?, coupon_settings = ?, referral_settings = ?,
+                    limits = ? WHERE id = ?
+                """,
+            arguments: StatementArguments(Self.campaignArguments(campaign) + [campaign.id]))
+    }
+
+    func campaign(applicationId: Int64, id: Int64) throws -> Campaign? {
+        try Row.fetchOne(db, sql: "SELECT * FROM campaigns WHERE application_id = ? AND id = ?", arguments: [applicationId, id])
+            .map(Self.campaign)
+    }
+
+    func campaigns(applicationId: Int64) throws -> [Campaign] {
+        try Row.fetchAll(db, sql: "SELECT * FROM campaigns WHERE application_id = ? ORDER BY id", arguments: [applicationId])
+            .map(Self.campaign)
+    }
+
+    func addToCounters(campaignId: Int64, _ d: CampaignCounters) throws {
+        let current = try String.fetchOne(db, sql: "SELECT discount_count FROM campaigns WHERE id = ?", arguments: [campaignId])
+        let discount = Self.decimal(current) + d.discountCount
+        try db.execute(
+            sql: """
+                UPDATE campaigns SET coupon_redemption_count = coupon_redemption_count + ?,
+                    referral_redemption_count = referral_redemption_count + ?, discount_count = ?,
+                    discount_effect_count = discount_effect_count + ?, coupon_creation_count = coupon_creation_count + ?
+                WHERE id = ?
+                """,
+            arguments: [
+                d.couponRedemptionCount, d.referralRedemptionCount, discount.description, d.discountEffectCount,
+                d.couponCreationCount, campaignId,
+            ])
+    }
+
+    // MARK: Rulesets
+
+    static func ruleset(_ r: Row) -> Ruleset {
+        Ruleset(
+            id: r["id"], campaignId: r["campaign_id"], userId: r["user_id"], created: Timestamp(microseconds: r["created"]),
+            rules: (json(r["rules"]).arrayValue ?? []).compactMap { try? Rule(json: $0, at: "") },
+            bindings: (try? Binding.list(json(r["bindings"]).arrayValue, at: "")) ?? [], rbVersion: r["rb_version"],
+            activate: r["activate"], activatedAt: time(r["activated_at"]))
+    }
+
+    func insertRuleset(_ ruleset: Ruleset) throws -> Ruleset {
+        try db.execute(
+            sql: """
+                INSERT INTO rulesets (campaign_id, user_id, created, rules, bindings, rb_version, activate, activated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                ruleset.campaignId, ruleset.userId, ruleset.created.microseconds, Self.text(.array(ruleset.rules.map(\.json))),
+                Self.text(.array(ruleset.bindings.map(\.json))), ruleset.rbVersion, ruleset.activate,
+                ruleset.activatedAt?.microseconds,
+            ])
+        var out = ruleset
+        out.id = db.lastInsertedRowID
+        return out
+    }
+
+    func ruleset(campaignId: Int64, id: Int64) throws -> Ruleset? {
+        try Row.fetchOne(db, sql: "SELECT * FROM rulesets WHERE campaign_id = ? AND id = ?", arguments: [campaignId, id])
+            .map(Self.ruleset)
+    }
+
+    func rulesets(campaignId: Int64) throws -> [Ruleset] {
+        try Row.fetchAll(db, sql: "SELECT * FROM rulesets WHERE campaign_id = ? ORDER BY id", arguments: [campaignId])
+            .map(Self.ruleset)
+    }
+
+    func activeRulesets(applicationId: Int64) throws -> [Int64: Ruleset] {
+        let rows = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT r.* FROM rulesets r JOIN campaigns c ON c.active_ruleset_id = r.id
+                WHERE c.application_id = ?
+                """, arguments: [applicationId])
+        var out: [Int64: Ruleset] = [:]
+        for r in rows.map(Self.ruleset) { out[r.campaignId] = r }
+        return out
+    }
+
+    // MARK: Coupons
+
+    static func coupon(_ r: Row) -> Coupon {
+        Coupon(
+            id: r["id"], created: Timestamp(microseconds: r["created"]), campaignId: r["campaign_id"], value: r["value"],
+            usageLimit: r["usage_limit"], usageCounter: r["usage_counter"], startDate: time(r["start_date"]),
+            expiryDate: time(r["expiry_date"]), attributes: object(r["attributes"]), referralId: r["referral_id"],
+            recipientIntegrationId: r["recipient_integration_id"], reservation: r["reservation"], batchId: r["batch_id"])
+    }
+
+    func insertCoupons(_ coupons: [Coupon], applicationId: Int64, lookupKeys: [String]) throws -> [Coupon] {
+        let statement = try db.cachedStatement(
+            sql: """
+                INSERT INTO coupons (application_id, campaign_id, value, lookup, created, usage_limit, usage_counter,
+                    start_date, expiry_date, attributes, referral_id, recipient_integration_id, reservation, batch_id)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+        var out: [Coupon] = []
+        out.reserveCapacity(coupons.count)
+        for (c, key) in zip(coupons, lookupKeys) {
+            do {
+                try statement.execute(arguments: [
+                    applicationId, c.campaignId, c.value, key, c.created.microseconds, c.usageLimit, c.usageCounter,
+                    c.startDate?.microseconds, c.expiryDate?.microseconds, Self.text(.object(c.attributes)), c.referralId,
+                    c.recipientIntegrationId, c.reservation, c.batchId,
+                ])
+            } catch let e as DatabaseError where e.resultCode == .SQLITE_CONSTRAINT {
+                throw StoreError.duplicate(c.value)
+            }
+            var inserted = c
+            inserted.id = db.lastInsertedRowID
+            out.append(inserted)
+        }
+        return out
+    }
+
+    func coupons(campaignId: Int64, skip: Int, limit: Int) throws -> Page<Coupon> {
+        let rows = try Row.fetchAll(
+            db, sql: "SELECT * FROM coupons WHERE campaign_id = ? ORDER BY id LIMIT ? OFFSET ?",
+            arguments: [campaignId, limit, skip])
+        let total = try Int.fetchOne(db, sql: "SELECT count(*) FROM coupons WHERE campaign_id = ?", arguments: [campaignId]) ?? 0
+        return Page(items: rows.map(Self.coupon), total: total)
+    }
+
+    func coupons(applicationId: Int64, lookupKeys: [String]) throws -> [Coupon] {
+        guard !lookupKeys.isEmpty else { return [] }
+        let marks = Array(repeating: "?", count: lookupKeys.count).joined(separator: ",")
+        return try Row.fetchAll(
+            db, sql: "SELECT * FROM coupons WHERE application_id = ? AND lookup IN (\(marks))",
+            arguments: StatementArguments([applicationId] + lookupKeys)
+        ).map(Self.coupon)
+    }
+
+    func couponCodeExists(applicationId: Int64, lookupKey: String) throws -> Bool {
+        try Bool.fetchOne(
+            db, sql: "SELECT EXISTS (SELECT 1 FROM coupons WHERE application_id = ? AND lookup = ?)",
+            arguments: [applicationId, lookupKey]) ?? false
+    }
+
+    func redeemCoupon(id: Int64) throws -> Bool {
+        // The decision is the result of this one statement, never of an earlier read.
+        try Int64.fetchOne(
+            db,
+            sql: """
+                UPDATE coupons SET usage_counter = usage_counter + 1
+                WHERE id = ? AND (usage_limit = 0 OR usage_counter < usage_limit) RETURNING usage_counter
+                """, arguments: [id]) != nil
+    }
+
+    func releaseCoupon(id: Int64) throws {
+        try db.execute(sql: "UPDATE coupons SET usage_counter = max(usage_counter - 1, 0) WHERE id = ?", arguments: [id])
+    }
+
+    // MARK: Profiles
+
+    static func profile(_ r: Row) -> CustomerProfile {
+        CustomerProfile(
+            id: r["id"], integrationId: r["integration_id"], created: Timestamp(microseconds: r["created"]),
+            attributes: object(r["attributes"]), closedSessions: r["closed_sessions"], totalSales: decimal(r["total_sales"]),
+            lastActivity: Timestamp(microseconds: r["last_activity"]))
+    }
+
+    func profile(integrationId: String) throws -> CustomerProfile? {
+        try Row.fetchOne(db, sql: "SELECT * FROM profiles WHERE integration_id = ?", arguments: [integrationId]).map(Self.profile)
+    }
+
+    func insertProfile(_ p: CustomerProfile) throws -> CustomerProfile {
+        try db.execute(
+            sql: """
+                INSERT INTO profiles (integration_id, created, attributes, closed_sessions, total_sales, last_activity)
+                VALUES (?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                p.integrationId, p.created.microseconds, Self.text(.object(p.attributes)), p.closedSessions,
+                p.totalSales.description, p.lastActivity.microseconds,
+            ])
+        var out = p
+        out.id = db.lastInsertedRowID
+        return out
+    }
+
+    func updateProfile(_ p: CustomerProfile) throws {
+        try db.execute(
+            sql: "UPDATE profiles SET attributes = ?, closed_sessions = ?, total_sales = ?, last_activity = ? WHERE id = ?",
+            arguments: [Self.text(.object(p.attributes)), p.closedSessions, p.totalSales.description, p.lastActivity.microseconds, p.id])
+    }
+
+    func profileHasSessions(integrationId: String) throws -> Bool {
+        try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM sessions WHERE profile_id = ?)", arguments: [integrationId])
+            ?? false
+    }
+
+    // MARK: Sessions
+
+    /// Session fields that are only ever read whole, kept as one JSON document.
+    static func content(_ s: CustomerSession) -> String {
+        var costs = JSONObject()
+        for c in s.additionalCosts { costs[c.name] = ["price": c.price.json] }
+        let o: JSONObject = [
+            "couponCodes": .array(s.couponCodes.map(JSON.string)), "referralCode": .string(s.referralCode),
+            "cartItems": .array(s.cartItems.enumerated().map { $1.json(position: $0) }), "additionalCosts": .object(costs),
+            "identifiers": .array(s.identifiers.map(JSON.string)), "attributes": .object(s.attributes),
+        ]
+        return text(.object(o))
+    }
+
+    static func session(_ r: Row) -> CustomerSession {
+        let c = json(r["content"])
+        var s = CustomerSession(
+            id: r["id"], integrationId: r["integration_id"], applicationId: r["application_id"],
+            created: Timestamp(microseconds: r["created"]), profileId: r["profile_id"],
+            couponCodes: c["couponCodes"]?.arrayValue?.compactMap(\.stringValue) ?? [],
+            referralCode: c["referralCode"]?.stringValue ?? "", state: SessionState(rawValue: r["state"]) ?? .open,
+            cartItems: (c["cartItems"]?.arrayValue ?? []).compactMap { try? CartItem(json: $0, at: "") },
+            additionalCosts: (c["additionalCosts"]?.objectValue ?? JSONObject()).compactMap { name, v in
+                v["price"]?.numberValue.flatMap { DecimalNumber($0.text) }.map { (name: name, price: $0) }
+            },
+            identifiers: c["identifiers"]?.arrayValue?.compactMap(\.stringValue) ?? [],
+            attributes: c["attributes"]?.objectValue ?? JSONObject(), firstSession: r["first_session"])
+        s.updated = Timestamp(microseconds: r["updated"])
+        let ledgerText: String? = r["ledger"]
+        s.ledger = ledgerText.flatMap { try? RedemptionLedger(json: json($0)) }
+        s.effects = (json(r["effects"]).arrayValue ?? []).compactMap { try? Effect(storedJSON: $0) }
+        return s
+    }
+
+    func session(applicationId: Int64, integrationId: String) throws -> CustomerSession? {
+        try Row.fetchOne(
+            db, sql: "SELECT * FROM sessions WHERE application_id = ? AND integration_id = ?",
+            arguments: [applicationId, integrationId]
+        ).map(Self.session)
+    }
+
+    func insertSession(_ s: CustomerSession) throws -> CustomerSession {
+        try db.execute(
+            sql: """
+                INSERT INTO sessions (application_id, integration_id, profile_id, state, created, updated, first_session,
+                    content, ledger, effects) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                s.applicationId, s.integrationId, s.profileId, s.state.rawValue, s.created.microseconds, s.updated.microseconds,
+                s.firstSession, Self.content(s), s.ledger.map { Self.text($0.json) }, Self.text(.array(s.effects.map(\.storedJSON))),
+            ])
+        var out = s
+        out.id = db.lastInsertedRowID
+        return out
+    }
+
+    func updateSession(_ s: CustomerSession) throws {
+        try db.execute(
+            sql: """
+                UPDATE sessions SET profile_id = ?, state = ?, updated = ?, first_session = ?, content = ?, ledger = ?,
+                    effects = ? WHERE id = ?
+                """,
+            arguments: [
+                s.profileId, s.state.rawValue, s.updated.microseconds, s.firstSession, Self.content(s),
+                s.ledger.map { Self.text($0.json) }, Self.text(.array(s.effects.map(\.storedJSON))), s.id,
+            ])
+    }
+}

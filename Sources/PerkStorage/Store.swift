@@ -1,0 +1,122 @@
+import PerkEngine
+import PerkJSON
+import Talang
+
+/// Where Perk keeps its state. Work happens in transactions: a closure receives a transaction
+/// object and runs synchronously against it, so that one request's reads, engine decision and
+/// writes commit together or not at all. Implementations: SQLite (embedded, default).
+public protocol Store: Sendable {
+    /// A read-only transaction over a consistent snapshot.
+    func read<T: Sendable>(_ body: @Sendable (any StoreTransaction) throws -> T) async throws -> T
+
+    /// A read-write transaction. With `durable`, the commit reaches stable storage before this
+    /// returns (confirmed redemptions); otherwise it survives a crash of the process.
+    func write<T: Sendable>(durable: Bool, _ body: @Sendable (any StoreTransaction) throws -> T) async throws -> T
+}
+
+extension Store {
+    public func write<T: Sendable>(_ body: @Sendable (any StoreTransaction) throws -> T) async throws -> T {
+        try await write(durable: false, body)
+    }
+}
+
+/// A page of a listing and the number of all matching rows.
+public struct Page<Item: Sendable>: Sendable {
+    public var items: [Item]
+    public var total: Int
+    public init(items: [Item], total: Int) {
+        self.items = items
+        self.total = total
+    }
+}
+
+public struct User: Sendable {
+    public var id: Int64
+    public var email: String
+    public var passwordHash: String
+    public var created: Timestamp
+    public init(id: Int64, email: String, passwordHash: String, created: Timestamp) {
+        self.id = id
+        self.email = email
+        self.passwordHash = passwordHash
+        self.created = created
+    }
+}
+
+public struct APIKeyRecord: Sendable {
+    public var id: Int64
+    public var applicationId: Int64
+    public var title: String
+    public var createdBy: Int64
+    public var created: Timestamp
+    public var expires: Timestamp
+    public init(id: Int64, applicationId: Int64, title: String, createdBy: Int64, created: Timestamp, expires: Timestamp) {
+        self.id = id
+        self.applicationId = applicationId
+        self.title = title
+        self.createdBy = createdBy
+        self.created = created
+        self.expires = expires
+    }
+}
+
+public enum StoreError: Error, Sendable, Equatable {
+    /// A unique value (coupon code, e-mail) is taken.
+    case duplicate(String)
+    case notFound(String)
+}
+
+/// The operations of one transaction. Every method is synchronous; the transaction ends when
+/// the closure given to `read` or `write` returns (commit) or throws (rollback).
+public protocol StoreTransaction {
+    // MARK: Users and management sessions
+    func user(email: String) throws -> User?
+    func insertUser(email: String, passwordHash: String, created: Timestamp) throws -> User
+    func insertToken(hash: String, userId: Int64, created: Timestamp, expires: Timestamp) throws
+    /// The user of a live token.
+    func tokenUser(hash: String, now: Timestamp) throws -> Int64?
+
+    // MARK: Applications and keys
+    func insertApplication(_ app: Application) throws -> Application
+    func application(id: Int64) throws -> Application?
+    func applications(skip: Int, limit: Int) throws -> Page<Application>
+    func insertAPIKey(_ key: APIKeyRecord, hash: String) throws -> APIKeyRecord
+    /// The key with this hash, if it has not expired.
+    func apiKey(hash: String, now: Timestamp) throws -> APIKeyRecord?
+
+    // MARK: Campaigns and rulesets
+    func insertCampaign(_ campaign: Campaign) throws -> Campaign
+    func updateCampaign(_ campaign: Campaign) throws
+    func campaign(applicationId: Int64, id: Int64) throws -> Campaign?
+    func campaigns(applicationId: Int64) throws -> [Campaign]
+    func insertRuleset(_ ruleset: Ruleset) throws -> Ruleset
+    func ruleset(campaignId: Int64, id: Int64) throws -> Ruleset?
+    func rulesets(campaignId: Int64) throws -> [Ruleset]
+    /// The active rulesets of the application's campaigns, by campaign id.
+    func activeRulesets(applicationId: Int64) throws -> [Int64: Ruleset]
+    /// Adds `delta` to the campaign's counters (negative amounts give back).
+    func addToCounters(campaignId: Int64, _ delta: CampaignCounters) throws
+
+    // MARK: Coupons
+    /// Inserts coupons; a code already used in the application fails with `duplicate`.
+    func insertCoupons(_ coupons: [Coupon], applicationId: Int64, lookupKeys: [String]) throws -> [Coupon]
+    func coupons(campaignId: Int64, skip: Int, limit: Int) throws -> Page<Coupon>
+    /// Coupons of the application whose lookup keys (normalised codes) are listed.
+    func coupons(applicationId: Int64, lookupKeys: [String]) throws -> [Coupon]
+    func couponCodeExists(applicationId: Int64, lookupKey: String) throws -> Bool
+    /// Counts one redemption if the coupon is under its usage limit, in one atomic statement;
+    /// false when the limit is reached.
+    func redeemCoupon(id: Int64) throws -> Bool
+    /// Gives back one redemption.
+    func releaseCoupon(id: Int64) throws
+
+    // MARK: Profiles and sessions
+    func profile(integrationId: String) throws -> CustomerProfile?
+    func insertProfile(_ profile: CustomerProfile) throws -> CustomerProfile
+    func updateProfile(_ profile: CustomerProfile) throws
+    /// Whether the profile already has a session in any application.
+    func profileHasSessions(integrationId: String) throws -> Bool
+    func session(applicationId: Int64, integrationId: String) throws -> CustomerSession?
+    func insertSession(_ session: CustomerSession) throws -> CustomerSession
+    func updateSession(_ session: CustomerSession) throws
+}
