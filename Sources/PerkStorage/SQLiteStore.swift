@@ -153,6 +153,16 @@ enum SQLiteSchema {
                         effects TEXT NOT NULL,
                         UNIQUE (application_id, integration_id));
                     CREATE INDEX sessions_by_profile ON sessions(profile_id);
+                    CREATE TABLE events (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        application_id INTEGER NOT NULL,
+                        session_id TEXT NOT NULL,
+                        profile_id TEXT NOT NULL,
+                        type TEXT NOT NULL,
+                        attributes TEXT NOT NULL,
+                        effects TEXT NOT NULL,
+                        created INTEGER NOT NULL);
+                    CREATE INDEX events_by_application ON events(application_id, id);
                     """)
         }
         return m
@@ -579,5 +589,23 @@ struct SQLiteTransaction: StoreTransaction {
                 s.profileId, s.state.rawValue, s.updated.microseconds, s.firstSession, Self.content(s),
                 s.ledger.map { Self.text($0.json) }, Self.text(.array(s.effects.map(\.storedJSON))), s.id,
             ])
+    }
+
+    // MARK: Events
+
+    func insertEvent(
+        applicationId: Int64, sessionId: String, profileId: String, type: String, attributes: JSONObject,
+        effects: [Effect], created: Timestamp
+    ) throws -> Int64 {
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO events (application_id, session_id, profile_id, type, attributes, effects, created)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """
+        ).execute(arguments: [
+            applicationId, sessionId, profileId, type, Self.text(.object(attributes)),
+            Self.text(.array(effects.map(\.storedJSON))), created.microseconds,
+        ])
+        return db.lastInsertedRowID
     }
 }

@@ -119,4 +119,11 @@ public protocol StoreTransaction {
     func session(applicationId: Int64, integrationId: String) throws -> CustomerSession?
     func insertSession(_ session: CustomerSession) throws -> CustomerSession
     func updateSession(_ session: CustomerSession) throws
+
+    // MARK: Events
+    /// Records an Integration API event with the effects it produced; returns its id.
+    func insertEvent(
+        applicationId: Int64, sessionId: String, profileId: String, type: String, attributes: JSONObject,
+        effects: [Effect], created: Timestamp
+    ) throws -> Int64
 }

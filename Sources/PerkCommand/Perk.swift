@@ -1,0 +1,92 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+import PerkJSON
+import PerkServer
+import Talang
+
+@available(macOS 10.15, *)
+struct Perk: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "perk",
+        abstract: "A self-hosted promotion engine that speaks the Talon.One Integration API.",
+        subcommands: [Serve.self, Eval.self])
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the HTTP server.")
+
+    @Option(help: "Address to listen on (env PERK_HOST).")
+    var host: String = ProcessInfo.processInfo.environment["PERK_HOST"] ?? "127.0.0.1"
+
+    @Option(help: "Port to listen on (env PERK_PORT).")
+    var port: Int = Int(ProcessInfo.processInfo.environment["PERK_PORT"] ?? "") ?? 8080
+
+    @Option(help: "sqlite:PATH (env PERK_DATABASE).")
+    var database: String = ProcessInfo.processInfo.environment["PERK_DATABASE"] ?? "sqlite:perk.db"
+
+    @Flag(help: "Create a demo application (once) and print a key and a ready curl.")
+    var demo = false
+
+    /// Read by main.swift before anything else runs; declared here for the help text.
+    @Flag(help: "Run Swift concurrency on NIO's event loops (measure per database before using it).")
+    var eventLoopExecutor = false
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String = "info"
+
+    func run() async throws {
+        var logger = Logger(label: "perk")
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        let store = try PerkServer.openStore(url: database)
+        let env = ProcessInfo.processInfo.environment
+        if let email = env["PERK_ADMIN_EMAIL"], let password = env["PERK_ADMIN_PASSWORD"], !email.isEmpty {
+            try await PerkServer.bootstrapAdmin(store: store, email: email, password: password, logger: logger)
+        }
+        if demo {
+            let info = try await Demo.prepare(store: store)
+            // Written straight to the descriptor: stdout is block-buffered when it is a pipe.
+            FileHandle.standardOutput.write(Data((Demo.instructions(info, host: host, port: port) + "\n").utf8))
+        }
+        let app = PerkServer.application(store: store, host: host, port: port, logger: logger)
+        try await app.runService()
+    }
+}
+
+struct Eval: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Evaluate one rule-language expression (JSON-array form) and print the result as JSON.")
+
+    @Argument(help: #"The expression, e.g. '["+", 1, 2]'."#)
+    var expression: String
+
+    @Option(help: #"The context as a JSON object, e.g. '{"Session": {"Total": 120}}'."#)
+    var context: String?
+
+    func run() throws {
+        let expr: JSON
+        do {
+            expr = try JSON.parse(expression)
+        } catch {
+            throw ValidationError("the expression is not valid JSON: \(error)")
+        }
+        var root: [String: Value] = [:]
+        if let context {
+            guard case .map(let m) = Value(json: try JSON.parse(context)) else {
+                throw ValidationError("the context must be a JSON object")
+            }
+            root = m
+        }
+        do {
+            let compiled = try Compiler().compile(expr)
+            print(try compiled.evaluate(context: root).json.text)
+        } catch let e as CompileError {
+            FileHandle.standardError.write(Data("error: \(e)\n".utf8))
+            throw ExitCode(1)
+        } catch {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+}

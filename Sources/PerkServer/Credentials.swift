@@ -1,0 +1,48 @@
+import Crypto
+import Foundation
+
+/// Secrets: API keys and login tokens are random and stored only as SHA-256 digests; passwords as
+/// salted PBKDF2-HMAC-SHA256.
+enum Credentials {
+    static func randomHex(bytes: Int) -> String {
+        var rng = SystemRandomNumberGenerator()
+        return (0..<bytes).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &rng)) }.joined()
+    }
+
+    static func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
+        digest.map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// Digest under which a key or token is stored and looked up.
+    static func digest(_ secret: String) -> String { hex(SHA256.hash(data: Data(secret.utf8))) }
+
+    static let iterations = 20_000
+
+    static func hashPassword(_ password: String) -> String {
+        let salt = randomHex(bytes: 16)
+        return "pbkdf2-sha256$\(iterations)$\(salt)$\(pbkdf2(password, salt: salt, iterations: iterations))"
+    }
+
+    static func verifyPassword(_ password: String, against stored: String) -> Bool {
+        let parts = stored.split(separator: "$").map(String.init)
+        guard parts.count == 4, parts[0] == "pbkdf2-sha256", let n = Int(parts[1]) else { return false }
+        let computed = pbkdf2(password, salt: parts[2], iterations: n)
+        // Constant-time comparison.
+        guard computed.utf8.count == parts[3].utf8.count else { return false }
+        return zip(computed.utf8, parts[3].utf8).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
+    }
+
+    /// PBKDF2 with HMAC-SHA256, one 32-byte block.
+    static func pbkdf2(_ password: String, salt: String, iterations: Int) -> String {
+        let key = SymmetricKey(data: Data(password.utf8))
+        var block = Data(salt.utf8)
+        block.append(contentsOf: [0, 0, 0, 1])
+        var u = Data(HMAC<SHA256>.authenticationCode(for: block, using: key))
+        var result = [UInt8](u)
+        for _ in 1..<max(iterations, 1) {
+            u = Data(HMAC<SHA256>.authenticationCode(for: u, using: key))
+            for i in result.indices { result[i] ^= u[u.startIndex + i] }
+        }
+        return hex(result)
+    }
+}

@@ -1,0 +1,124 @@
+import PerkEngine
+import PerkJSON
+import PerkStorage
+import Talang
+
+/// The ready demo of `perk serve --demo`: an application with a few typical campaigns and
+/// coupons, created once, and a fresh API key at every start (keys are only stored hashed).
+public enum Demo {
+    public static let applicationName = "Perk demo shop"
+
+    public struct Info: Sendable {
+        public let applicationId: Int64
+        public let apiKey: String
+        public let couponCode: String
+        public let created: Bool
+    }
+
+    static let campaigns: [(campaign: JSON, rules: JSON)] = [
+        (
+            ["name": "Summer coupon: 10% off", "state": "enabled", "tags": ["demo"], "features": ["coupons"], "limits": []],
+            [[
+                "title": "10% off the cart with a valid coupon",
+                "condition": ["and", ["couponValid"]],
+                "effects": [["setDiscount", "10% off", ["*", [".", "Session", "Total"], 0.1]]],
+            ]]
+        ),
+        (
+            ["name": "Free socks from 100", "state": "enabled", "tags": ["demo"], "features": [], "limits": []],
+            [[
+                "title": "Free socks for carts of 100 or more",
+                "condition": [">=", [".", "Session", "CartItemTotal"], 100],
+                "effects": [["addFreeItem", "socks-01", "Free socks"]],
+            ]]
+        ),
+        (
+            ["name": "15% off shoes", "state": "enabled", "tags": ["demo"], "features": [], "limits": []],
+            [[
+                "title": "15% off every pair of shoes",
+                "condition": ["exists", [".", "Session", "CartItems"], "Item", ["=", [".", "Item", "Category"], "shoes"]],
+                "effects": [[
+                    "map", ["filter", [".", "Session", "CartItems"], [["Item"], ["=", [".", "Item", "Category"], "shoes"]]],
+                    "Item",
+                    [
+                        "setDiscountPerItem", "15% off shoes",
+                        ["*", [".", "Item", "Price"], [".", "Item", "Quantity"], 0.15], [".", "Item", "Position"],
+                    ],
+                ]],
+            ]]
+        ),
+        (
+            ["name": "Free shipping hint", "state": "enabled", "tags": ["demo"], "features": [], "limits": []],
+            [[
+                "title": "Tell small carts about free shipping",
+                "condition": ["<", [".", "Session", "CartItemTotal"], 50],
+                "effects": [["showNotification", "Info", "Almost there", "Free shipping from 50"]],
+            ]]
+        ),
+    ]
+
+    /// Creates the demo application if it is missing and mints a key for it.
+    public static func prepare(store: any Store, now: Timestamp = PerkServer.systemClock()) async throws -> Info {
+        let existing = try await store.read { tx in
+            try tx.applications(skip: 0, limit: 1000).items.first { $0.name == applicationName }
+        }
+        var created = false
+        let app: PerkEngine.Application
+        if let existing {
+            app = existing
+        } else {
+            app = try await create(store: store, now: now)
+            created = true
+        }
+        let key = Credentials.randomHex(bytes: 32)
+        _ = try await store.write { tx in
+            try tx.insertAPIKey(
+                APIKeyRecord(
+                    id: 0, applicationId: app.id, title: "demo", createdBy: 0, created: now,
+                    expires: Timestamp(seconds: now.seconds + 365 * 24 * 3600)),
+                hash: Credentials.digest(key))
+        }
+        return Info(applicationId: app.id, apiKey: key, couponCode: "SUMMER10", created: created)
+    }
+
+    static func create(store: any Store, now: Timestamp) async throws -> PerkEngine.Application {
+        let app = try ManagementRequests.newApplication(
+            ["name": .string(applicationName), "currency": "EUR", "timezone": "Europe/Berlin"], now: now)
+        return try await store.write { tx in
+            let app = try tx.insertApplication(app)
+            for (campaignJSON, rulesJSON) in campaigns {
+                var campaign = Campaign(id: 0, applicationId: app.id, userId: 0, created: now, name: "")
+                try ManagementRequests.applyCampaign(campaignJSON, to: &campaign, creating: true)
+                campaign = try tx.insertCampaign(campaign)
+                var ruleset = try ManagementRequests.newRuleset(
+                    ["rules": rulesJSON, "bindings": [], "activate": true], campaignId: campaign.id, userId: 0, now: now)
+                _ = try CompiledRuleset(ruleset)
+                ruleset.activatedAt = now
+                ruleset = try tx.insertRuleset(ruleset)
+                campaign.activeRulesetId = ruleset.id
+                try tx.updateCampaign(campaign)
+                if campaign.features.contains("coupons") {
+                    let spec = try ManagementRequests.newCoupons(
+                        ["couponPattern": "SUMMER10", "validCharacters": ["A-Z"], "numberOfCoupons": 1, "usageLimit": 100])
+                    _ = try CouponFactory.insertChunk(
+                        tx, n: 1, spec: spec, application: app, campaignId: campaign.id, batchId: nil, now: now)
+                }
+            }
+            return app
+        }
+    }
+
+    public static func instructions(_ info: Info, host: String, port: Int) -> String {
+        let body =
+            #"{"customerSession": {"profileId": "alice", "couponCodes": ["SUMMER10"], "cartItems": [{"name": "Running shoes", "sku": "shoe-01", "quantity": 1, "price": 120, "category": "shoes"}]}, "responseContent": ["customerSession"]}"#
+        return """
+            Perk demo: application \(info.applicationId) ("\(applicationName)")\(info.created ? ", just created" : "")
+              API key (shown once): \(info.apiKey)
+              coupon: \(info.couponCode)
+              try it:
+                curl -s -X PUT http://\(host):\(port)/v2/customer_sessions/demo-session-1 \\
+                  -H 'Authorization: ApiKey-v1 \(info.apiKey)' -H 'Content-Type: application/json' \\
+                  -d '\(body)'
+            """
+    }
+}

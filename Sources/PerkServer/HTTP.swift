@@ -1,0 +1,153 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import PerkJSON
+
+/// An error answered with the reference's `ErrorResponse` body:
+/// `{"message", "errors": [{"title", "details", "source": {"pointer"|"parameter"}}]}`.
+struct APIError: HTTPResponseError {
+    struct Item: Sendable {
+        var title: String
+        var details: String
+        var pointer: String?
+        var parameter: String?
+    }
+
+    let status: HTTPResponse.Status
+    let message: String
+    var errors: [Item] = []
+
+    static func badRequest(_ message: String) -> APIError { APIError(status: .badRequest, message: message) }
+
+    static func invalid(_ e: FieldError) -> APIError {
+        APIError(
+            status: .badRequest, message: "The submitted data was invalid",
+            errors: [Item(title: e.title, details: e.details, pointer: e.pointer)])
+    }
+
+    static func invalidParameter(_ name: String, _ details: String) -> APIError {
+        APIError(
+            status: .badRequest, message: "The submitted data was invalid",
+            errors: [Item(title: "Invalid parameter", details: details, parameter: name)])
+    }
+
+    static func notFound(_ what: String) -> APIError { APIError(status: .notFound, message: "\(what) not found") }
+
+    static let unauthorized = APIError(status: .unauthorized, message: "unauthorized")
+
+    var body: JSON {
+        var o: JSONObject = ["message": .string(message)]
+        o.appendUnique(
+            "errors",
+            .array(
+                errors.map { e in
+                    var source = JSONObject()
+                    if let p = e.pointer { source.appendUnique("pointer", .string(p)) }
+                    if let p = e.parameter { source.appendUnique("parameter", .string(p)) }
+                    return ["title": .string(e.title), "details": .string(e.details), "source": .object(source)]
+                }))
+        o.appendUnique("StatusCode", .number(Int(status.code)))
+        return .object(o)
+    }
+
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        jsonResponse(status, body)
+    }
+}
+
+func jsonResponse(_ status: HTTPResponse.Status, _ body: JSON) -> Response {
+    let bytes = body.serialized()
+    var headers = HTTPFields()
+    headers[.contentType] = "application/json"
+    return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+}
+
+func emptyResponse(_ status: HTTPResponse.Status) -> Response { Response(status: status) }
+
+/// Turns every error that reaches it into a JSON error body: unknown routes become 404, and an
+/// unexpected failure a logged 500 that reveals nothing internal.
+struct ErrorBodyMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
+        do {
+            return try await next(request, context)
+        } catch let e as APIError {
+            return jsonResponse(e.status, e.body)
+        } catch let e as HTTPError {
+            let message = e.status == .notFound ? "Not found" : (e.body ?? e.status.reasonPhrase)
+            return jsonResponse(e.status, APIError(status: e.status, message: message).body)
+        } catch {
+            context.logger.error("request failed", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
+            return jsonResponse(.internalServerError, APIError(status: .internalServerError, message: "Internal error").body)
+        }
+    }
+}
+
+extension Request {
+    /// The body parsed as JSON; malformed JSON is a 400 that says where reading stopped.
+    func json(context: some RequestContext) async throws -> JSON {
+        let buffer: ByteBuffer
+        do {
+            buffer = try await body.collect(upTo: context.maxUploadSize)
+        } catch {
+            throw APIError(status: .contentTooLarge, message: "The request body is too large")
+        }
+        do {
+            return try buffer.withUnsafeReadableBytes { raw throws(JSONParseError) in try JSON.parse(raw) }
+        } catch {
+            throw APIError(
+                status: .badRequest, message: "The request body is not valid JSON",
+                errors: [.init(title: "Malformed JSON", details: error.description, pointer: "")])
+        }
+    }
+
+    func query(_ name: String) -> String? { uri.queryParameters[Substring(name)].map(String.init) }
+
+    func intQuery(_ name: String) throws -> Int? {
+        guard let raw = query(name) else { return nil }
+        guard let v = Int(raw) else { throw APIError.invalidParameter(name, "\(name) must be an integer") }
+        return v
+    }
+
+    func boolQuery(_ name: String) throws -> Bool? {
+        guard let raw = query(name) else { return nil }
+        switch raw.lowercased() {
+        case "true", "1", "yes": return true
+        case "false", "0", "no": return false
+        default: throw APIError.invalidParameter(name, "\(name) must be true or false")
+        }
+    }
+
+    /// `pageSize` (1–1000, default 1000) and `skip` (default 0).
+    func paging() throws -> (skip: Int, limit: Int) {
+        let size = try intQuery("pageSize") ?? 1000
+        let skip = try intQuery("skip") ?? 0
+        guard (1...1000).contains(size) else { throw APIError.invalidParameter("pageSize", "pageSize must be between 1 and 1000") }
+        guard skip >= 0 else { throw APIError.invalidParameter("skip", "skip must not be negative") }
+        return (skip, size)
+    }
+}
+
+extension Parameters {
+    /// A path parameter, percent-decoded (codes like `SUMMER25%25OFF`).
+    func text(_ name: String) throws -> String {
+        guard let raw = get(name) else { throw APIError.badRequest("missing path parameter \(name)") }
+        return raw.removingPercentEncoding ?? raw
+    }
+
+    func id(_ name: String) throws -> Int64 {
+        guard let raw = get(name), let v = Int64(raw) else {
+            throw APIError(
+                status: .badRequest, message: "The submitted data was invalid",
+                errors: [.init(title: "Invalid parameter", details: "\(name) must be an integer", parameter: name)])
+        }
+        return v
+    }
+}
+
+func listJSON(_ items: [JSON], total: Int) -> JSON {
+    ["totalResultSize": .number(total), "data": .array(items)]
+}

@@ -1,0 +1,303 @@
+import Foundation
+import Hummingbird
+import PerkEngine
+import PerkJSON
+import PerkStorage
+import Talang
+
+/// The management API a shop needs to configure promotions: login, applications and their
+/// keys, campaigns, rulesets and coupons. Paths and shapes follow the reference.
+struct ManagementAPI: Sendable {
+    let store: any Store
+    let catalog: Catalog
+    let clock: @Sendable () -> Timestamp
+
+    static let tokenLifetimeSeconds: Int64 = 90 * 24 * 3600
+
+    func register(on router: Router<BasicRequestContext>) {
+        router.post("/v1/sessions") { req, ctx in try await login(req, ctx) }
+        router.post("/v1/applications") { req, ctx in try await createApplication(req, ctx) }
+        router.get("/v1/applications") { req, ctx in try await listApplications(req, ctx) }
+        router.get("/v1/applications/:applicationId") { req, ctx in try await getApplication(req, ctx) }
+        router.post("/v1/applications/:applicationId/api_keys") { req, ctx in try await createAPIKey(req, ctx) }
+        router.post("/v1/applications/:applicationId/campaigns") { req, ctx in try await createCampaign(req, ctx) }
+        router.get("/v1/applications/:applicationId/campaigns") { req, ctx in try await listCampaigns(req, ctx) }
+        router.get("/v1/applications/:applicationId/campaigns/:campaignId") { req, ctx in try await getCampaign(req, ctx) }
+        router.put("/v1/applications/:applicationId/campaigns/:campaignId") { req, ctx in try await updateCampaign(req, ctx) }
+        router.post("/v1/applications/:applicationId/campaigns/:campaignId/rulesets") { req, ctx in
+            try await createRuleset(req, ctx)
+        }
+        router.get("/v1/applications/:applicationId/campaigns/:campaignId/rulesets") { req, ctx in
+            try await listRulesets(req, ctx)
+        }
+        router.get("/v1/applications/:applicationId/campaigns/:campaignId/rulesets/:rulesetId") { req, ctx in
+            try await getRuleset(req, ctx)
+        }
+        router.post("/v1/applications/:applicationId/campaigns/:campaignId/coupons") { req, ctx in
+            try await createCoupons(req, ctx)
+        }
+        router.get("/v1/applications/:applicationId/campaigns/:campaignId/coupons") { req, ctx in
+            try await listCoupons(req, ctx)
+        }
+    }
+
+    // MARK: Authentication
+
+    func login(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+        let body = try await req.json(context: ctx)
+        let (email, password) = try decode {
+            let r = try ObjectReader(body, at: "")
+            return (try r.string("email", required: true)!, try r.string("password", required: true)!)
+        }
+        let now = clock()
+        guard let user = try await store.read({ tx in try tx.user(email: email) }),
+            Credentials.verifyPassword(password, against: user.passwordHash)
+        else { throw APIError.unauthorized }
+        let token = Credentials.randomHex(bytes: 32)
+        try await store.write { tx in
+            try tx.insertToken(
+                hash: Credentials.digest(token), userId: user.id, created: now,
+                expires: Timestamp(seconds: now.seconds + Self.tokenLifetimeSeconds))
+        }
+        return jsonResponse(.created, ["userId": .number(user.id), "token": .string(token), "created": now.json])
+    }
+
+    /// The user of the request's `Authorization: Bearer <token>`.
+    func user(_ req: Request) async throws -> Int64 {
+        guard let header = req.headers[.authorization], header.hasPrefix("Bearer ") else { throw APIError.unauthorized }
+        let digest = Credentials.digest(String(header.dropFirst("Bearer ".count)).trimmingSpaces)
+        let now = clock()
+        guard let id = try await store.read({ tx in try tx.tokenUser(hash: digest, now: now) }) else {
+            throw APIError.unauthorized
+        }
+        return id
+    }
+
+    func application(_ ctx: BasicRequestContext) async throws -> PerkEngine.Application {
+        let id = try ctx.parameters.id("applicationId")
+        guard let app = try await store.read({ tx in try tx.application(id: id) }) else { throw APIError.notFound("Application") }
+        return app
+    }
+
+    func campaign(_ ctx: BasicRequestContext, applicationId: Int64) async throws -> Campaign {
+        let id = try ctx.parameters.id("campaignId")
+        guard let c = try await store.read({ tx in try tx.campaign(applicationId: applicationId, id: id) }) else {
+            throw APIError.notFound("Campaign")
+        }
+        return c
+    }
+
+    // MARK: Applications
+
+    func createApplication(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+        _ = try await user(req)
+        let body = try await req.json(context: ctx)
+        let now = clock()
+        let app = try decode { try ManagementRequests.newApplication(body, now: now) }
+        let created = try await store.write { tx in try tx.insertApplication(app) }
+        return jsonResponse(.created, Wire.application(created))
+    }
+
+    func listApplications(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+        _ = try await user(req)
+        let (skip, limit) = try req.paging()
+        let page = try await store.read { tx in try tx.applications(skip: skip, limit: limit) }
+        return jsonResponse(.ok, listJSON(page.items.map(Wire.application), total: page.total))
+    }
+
+    func getApplication(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+        _ = try await user(req)
+        return jsonResponse(.ok, Wire.application(try await application(ctx)))
+    }
+
+    func createAPIKey(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+        let userId = try await user(req)
+        let app = try await application(ctx)
+        let body = try await req.json(context: ctx)
+        let now = clock()
+        let (title, expires) = try decode {
+            let r = try ObjectReader(body, at: "")
+            return (try r.string("title", required: true)!, try r.timestamp("expires", required: true)!)
+        }
+        let key = Credentials.randomHex(bytes: 32)
+        let record = try await store.write { tx in
+            try tx.insertAPIKey(
+                APIKeyRecord(id: 0, applicationId: app.id, title: title, createdBy: userId, created: now, expires: expires),
+                hash: Credentials.digest(key))
+        }
+        var o = JSONObject()
+        o.appendUnique("id", .number(record.id))
+        o.appendUnique("createdBy", .number(record.createdBy))
+        o.appendUnique("title", .string(record.title))
+        o.appendUnique("accountID", .number(perkAccountID))
+        o.appendUnique("applicationID", .number(record.applicationId))
+        o.appendUnique("created", record.created.json)
+        o.appendUnique("expires", record.expires.json)
+        o.appendUnique("key", .string(key))
+        return jsonResponse(.created, .object(o))
+    }
+
+    // MARK: Campaigns
+
+    func createCampaign(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+        let userId = try await user(req)
+        let app = try await application(ctx)
+        let body = try await req.json(context: ctx)
+        let now = clock()
+        var campaign = Campaign(id: 0, applicationId: app.id, userId: userId, created: now, name: "")
+        try decode { try ManagementRequests.applyCampaign(body, to: &campaign, creating: true) }
+        if campaign.activeRulesetId != nil {
+            throw APIError.invalid(
+                FieldError(title: "Invalid value", details: "a new campaign has no rulesets yet", pointer: "/activeRulesetId"))
+        }
+        if campaign.limits.isEmpty { campaign.limits = app.limits }
+        let toInsert = campaign
+        let created = try await store.write { tx in try tx.insertCampaign(toInsert) }
+        try await catalog.reload(app.id)
+        return jsonResponse(.created, Wire.campaign(created, now: now))
+    }
+
+    func listCampaigns(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+        _ = try await user(req)
+        let app = try await application(ctx)
+        let (skip, limit) = try req.paging()
+        let now = clock()
+        var campaigns = try await store.read { tx in try tx.campaigns(applicationId: app.id) }
+        if let state = req.query("campaignState") {
+            let allowed = ["enabled", "disabled", "archived", "scheduled", "running", "expired"]
+            guard allowed.contains(state) else { throw APIError.invalidParameter("campaignState", "unknown campaign state") }
+            campaigns = campaigns.filter { $0.state.rawValue == state || $0.frontendState(at: now) == state }
+        }
+        if let name = req.query("name") { campaigns = campaigns.filter { $0.name.localizedStandardContains(name) } }
+        if let tags = req.query("tags") {
+            let wanted = Set(tags.split(separator: ",").map(String.init))
+            campaigns = campaigns.filter { !wanted.isDisjoint(with: $0.tags) }
+        }
+        let page = campaigns.dropFirst(skip).prefix(limit)
+        return jsonResponse(.ok, listJSON(page.map { Wire.campaign($0, now: now) }, total: campaigns.count))
+    }
+
+    func getCampaign(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+        _ = try await user(req)
+        let app = try await application(ctx)
+        return jsonResponse(.ok, Wire.campaign(try await campaign(ctx, applicationId: app.id), now: clock()))
+    }
+
+    func updateCampaign(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+        _ = try await user(req)
+        let app = try await application(ctx)
+        var campaign = try await campaign(ctx, applicationId: app.id)
+        let body = try await req.json(context: ctx)
+        let now = clock()
+        try decode { try ManagementRequests.applyCampaign(body, to: &campaign, creating: false) }
+        campaign.updated = now
+        if let rulesetId = campaign.activeRulesetId {
+            let campaignId = campaign.id
+
+            guard try await store.read({ tx in try tx.ruleset(campaignId: campaignId, id: rulesetId) }) != nil else {
+                throw APIError.invalid(
+                    FieldError(title: "Invalid value", details: "no ruleset \(rulesetId) in this campaign", pointer: "/activeRulesetId"))
+            }
+        }
+        let updated = campaign
+        try await store.write { tx in try tx.updateCampaign(updated) }
+        try await catalog.reload(app.id)
+        return jsonResponse(.ok, Wire.campaign(updated, now: now))
+    }
+
+    // MARK: Rulesets
+
+    func createRuleset(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+        let userId = try await user(req)
+        let app = try await application(ctx)
+        let campaign = try await campaign(ctx, applicationId: app.id)
+        let body = try await req.json(context: ctx)
+        let now = clock()
+        var ruleset = try decode { try ManagementRequests.newRuleset(body, campaignId: campaign.id, userId: userId, now: now) }
+        do {
+            _ = try CompiledRuleset(ruleset)
+        } catch {
+            throw APIError.invalid(FieldError(title: "Invalid rule", details: error.message, pointer: error.pointer))
+        }
+        if ruleset.activate { ruleset.activatedAt = now }
+        let toInsert = ruleset
+        let saved = try await store.write { tx in
+            let saved = try tx.insertRuleset(toInsert)
+            if saved.activate {
+                var activated = campaign
+                activated.activeRulesetId = saved.id
+                activated.updated = now
+                try tx.updateCampaign(activated)
+            }
+            return saved
+        }
+        try await catalog.reload(app.id)
+        return jsonResponse(.created, Wire.ruleset(saved))
+    }
+
+    func listRulesets(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+        _ = try await user(req)
+        let app = try await application(ctx)
+        let campaign = try await campaign(ctx, applicationId: app.id)
+        let (skip, limit) = try req.paging()
+        let all = try await store.read { tx in try tx.rulesets(campaignId: campaign.id) }
+        return jsonResponse(.ok, listJSON(all.dropFirst(skip).prefix(limit).map(Wire.ruleset), total: all.count))
+    }
+
+    func getRuleset(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+        _ = try await user(req)
+        let app = try await application(ctx)
+        let campaign = try await campaign(ctx, applicationId: app.id)
+        let id = try ctx.parameters.id("rulesetId")
+        guard let r = try await store.read({ tx in try tx.ruleset(campaignId: campaign.id, id: id) }) else {
+            throw APIError.notFound("Ruleset")
+        }
+        return jsonResponse(.ok, Wire.ruleset(r))
+    }
+
+    // MARK: Coupons
+
+    func createCoupons(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+        _ = try await user(req)
+        let app = try await application(ctx)
+        let campaign = try await campaign(ctx, applicationId: app.id)
+        let body = try await req.json(context: ctx)
+        let now = clock()
+        let spec = try decode { try ManagementRequests.newCoupons(body) }
+        let created: [Coupon]
+        do {
+            created = try await CouponFactory(store: store).create(spec, application: app, campaignId: campaign.id, now: now)
+        } catch let e as CouponFactory.Failure {
+            throw APIError.invalid(FieldError(title: "Invalid value", details: e.message, pointer: "/couponPattern"))
+        }
+        if req.query("silent") == "yes" { return emptyResponse(.noContent) }
+        return jsonResponse(.ok, listJSON(created.map(Wire.coupon), total: created.count))
+    }
+
+    func listCoupons(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+        _ = try await user(req)
+        let app = try await application(ctx)
+        let campaign = try await campaign(ctx, applicationId: app.id)
+        let (skip, limit) = try req.paging()
+        let page = try await store.read { tx in try tx.coupons(campaignId: campaign.id, skip: skip, limit: limit) }
+        return jsonResponse(.ok, listJSON(page.items.map(Wire.coupon), total: page.total))
+    }
+}
+
+/// Runs request decoding, turning a field error into the 400 that names the field.
+func decode<T>(_ body: () throws -> T) throws -> T {
+    do {
+        return try body()
+    } catch let error as FieldError {
+        throw APIError.invalid(error)
+    }
+}
+
+extension String {
+    var trimmingSpaces: String {
+        var s = Substring(self)
+        while s.first == " " { s = s.dropFirst() }
+        while s.last == " " { s = s.dropLast() }
+        return String(s)
+    }
+}

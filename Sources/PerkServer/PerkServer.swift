@@ -1,0 +1,76 @@
+import Foundation
+import Hummingbird
+import Logging
+import PerkEngine
+import PerkJSON
+import PerkStorage
+import Talang
+
+/// Assembles Perk's HTTP server from a store.
+public enum PerkServer {
+    public struct UnsupportedDatabase: Error, CustomStringConvertible {
+        public let url: String
+        public var description: String {
+            "unsupported database URL \"\(url)\": use sqlite:PATH (PostgreSQL support is not built yet)"
+        }
+    }
+
+    /// Opens the store a `--database` URL names, migrating its schema.
+    public static func openStore(url: String) throws -> any Store {
+        if url.hasPrefix("sqlite:") {
+            var path = String(url.dropFirst("sqlite:".count))
+            if path.hasPrefix("//") { path = String(path.dropFirst(2)) }
+            guard !path.isEmpty else { throw UnsupportedDatabase(url: url) }
+            return try SQLiteStore(path: path)
+        }
+        throw UnsupportedDatabase(url: url)
+    }
+
+    public static func systemClock() -> Timestamp {
+        let t = Date().timeIntervalSince1970
+        return Timestamp(microseconds: Int64((t * 1_000_000).rounded()))
+    }
+
+    /// The router with every endpoint, for a running server or an in-process test.
+    public static func router(store: any Store, clock: @escaping @Sendable () -> Timestamp = systemClock)
+        -> Router<BasicRequestContext>
+    {
+        let router = Router(context: BasicRequestContext.self)
+        router.middlewares.add(ErrorBodyMiddleware())
+        let catalog = Catalog(store: store)
+        ManagementAPI(store: store, catalog: catalog, clock: clock).register(on: router)
+        IntegrationAPI(
+            catalog: catalog, sessions: SessionService(store: store, catalog: catalog, clock: clock), clock: clock
+        ).register(on: router)
+        router.get("/health") { _, _ in
+            _ = try await store.read { tx in try tx.application(id: 0) }
+            return jsonResponse(.ok, ["status": "ok"])
+        }
+        return router
+    }
+
+    public static func application(
+        store: any Store, host: String, port: Int, logger: Logger
+    ) -> some ApplicationProtocol {
+        Hummingbird.Application(
+            router: router(store: store),
+            configuration: .init(address: .hostname(host, port: port), serverName: "perk"),
+            logger: logger)
+    }
+
+    /// Makes sure the administrator exists; an existing password is never changed silently.
+    public static func bootstrapAdmin(store: any Store, email: String, password: String, logger: Logger) async throws {
+        let now = systemClock()
+        let existing = try await store.read { tx in try tx.user(email: email) }
+        if let existing {
+            if !Credentials.verifyPassword(password, against: existing.passwordHash) {
+                logger.warning(
+                    "PERK_ADMIN_PASSWORD differs from the stored password of \(email); the stored one is kept")
+            }
+            return
+        }
+        let hash = Credentials.hashPassword(password)
+        _ = try await store.write { tx in try tx.insertUser(email: email, passwordHash: hash, created: now) }
+        logger.info("created administrator \(email)")
+    }
+}

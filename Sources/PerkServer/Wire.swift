@@ -1,0 +1,156 @@
+import PerkEngine
+import PerkJSON
+import Talang
+
+// The reference schemas' shapes of Perk's entities. Responses carry the union of what the 2020
+// clients and the current Python SDK require (ids and `updated` on sessions, `id` on profiles,
+// `type`/`frontendState`/`storesImported`/`budgets` on campaigns).
+
+enum Wire {
+    static func application(_ a: Application) -> JSON {
+        var o = JSONObject()
+        o.appendUnique("id", .number(a.id))
+        o.appendUnique("created", a.created.json)
+        o.appendUnique("modified", a.modified.json)
+        o.appendUnique("accountId", .number(perkAccountID))
+        o.appendUnique("name", .string(a.name))
+        if let d = a.description { o.appendUnique("description", .string(d)) }
+        o.appendUnique("timezone", .string(a.timezone))
+        o.appendUnique("currency", .string(a.currency))
+        o.appendUnique("caseSensitivity", .string(a.caseSensitivity.rawValue))
+        o.appendUnique("attributes", .object(a.attributes))
+        o.appendUnique("limits", .array(a.limits.map(\.json)))
+        o.appendUnique("loyaltyPrograms", [])
+        // The HMAC secret, needed by clients that sign requests (Content-Signature).
+        o.appendUnique("key", .string(a.key))
+        return .object(o)
+    }
+
+    static func campaign(_ c: Campaign, now: Timestamp) -> JSON {
+        var o = JSONObject()
+        o.appendUnique("id", .number(c.id))
+        o.appendUnique("created", c.created.json)
+        o.appendUnique("applicationId", .number(c.applicationId))
+        o.appendUnique("userId", .number(c.userId))
+        o.appendUnique("name", .string(c.name))
+        o.appendUnique("description", .string(c.description))
+        if let t = c.startTime { o.appendUnique("startTime", t.json) }
+        if let t = c.endTime { o.appendUnique("endTime", t.json) }
+        o.appendUnique("attributes", .object(c.attributes))
+        o.appendUnique("state", .string(c.state.rawValue))
+        if let r = c.activeRulesetId { o.appendUnique("activeRulesetId", .number(r)) }
+        o.appendUnique("tags", .array(c.tags.map(JSON.string)))
+        o.appendUnique("features", .array(c.features.map(JSON.string)))
+        if let s = c.couponSettings { o.appendUnique("couponSettings", s.json) }
+        if let s = c.referralSettings { o.appendUnique("referralSettings", s.json) }
+        o.appendUnique("limits", .array(c.limits.map(\.json)))
+        o.appendUnique("couponRedemptionCount", .number(c.counters.couponRedemptionCount))
+        o.appendUnique("referralRedemptionCount", .number(c.counters.referralRedemptionCount))
+        o.appendUnique("discountCount", c.counters.discountCount.json)
+        o.appendUnique("discountEffectCount", .number(c.counters.discountEffectCount))
+        o.appendUnique("couponCreationCount", .number(c.counters.couponCreationCount))
+        if let t = c.lastActivity { o.appendUnique("lastActivity", t.json) }
+        o.appendUnique("updated", c.updated.json)
+        o.appendUnique("type", "advanced")
+        o.appendUnique("frontendState", .string(c.frontendState(at: now)))
+        o.appendUnique("storesImported", false)
+        o.appendUnique("budgets", [])
+        return .object(o)
+    }
+
+    static func ruleset(_ r: Ruleset) -> JSON {
+        var o = JSONObject()
+        o.appendUnique("id", .number(r.id))
+        o.appendUnique("created", r.created.json)
+        o.appendUnique("campaignId", .number(r.campaignId))
+        o.appendUnique("userId", .number(r.userId))
+        o.appendUnique("rules", .array(r.rules.map(\.json)))
+        o.appendUnique("bindings", .array(r.bindings.map(\.json)))
+        if let v = r.rbVersion { o.appendUnique("rbVersion", .string(v)) }
+        o.appendUnique("activate", .bool(r.activate))
+        if let t = r.activatedAt { o.appendUnique("activatedAt", t.json) }
+        return .object(o)
+    }
+
+    static func coupon(_ c: Coupon) -> JSON {
+        var o = JSONObject()
+        o.appendUnique("id", .number(c.id))
+        o.appendUnique("created", c.created.json)
+        o.appendUnique("campaignId", .number(c.campaignId))
+        o.appendUnique("value", .string(c.value))
+        o.appendUnique("usageLimit", .number(c.usageLimit))
+        if let t = c.startDate { o.appendUnique("startDate", t.json) }
+        if let t = c.expiryDate { o.appendUnique("expiryDate", t.json) }
+        o.appendUnique("usageCounter", .number(c.usageCounter))
+        o.appendUnique("attributes", .object(c.attributes))
+        if let r = c.referralId { o.appendUnique("referralId", .number(r)) }
+        if let r = c.recipientIntegrationId { o.appendUnique("recipientIntegrationId", .string(r)) }
+        o.appendUnique("reservation", .bool(c.reservation))
+        if let b = c.batchId { o.appendUnique("batchId", .string(b)) }
+        return .object(o)
+    }
+
+    /// A profile, or for an anonymous session a transient one that is never stored.
+    static func profile(_ p: CustomerProfile?, now: Timestamp) -> JSON {
+        let p = p ?? CustomerProfile(id: 0, integrationId: "", created: now)
+        var o = JSONObject()
+        o.appendUnique("id", .number(p.id))
+        o.appendUnique("integrationId", .string(p.integrationId))
+        o.appendUnique("created", p.created.json)
+        o.appendUnique("attributes", .object(p.attributes))
+        o.appendUnique("accountId", .number(perkAccountID))
+        o.appendUnique("closedSessions", .number(p.closedSessions))
+        o.appendUnique("totalSales", p.totalSales.json)
+        o.appendUnique("lastActivity", p.lastActivity.json)
+        return .object(o)
+    }
+
+    static func sessionV2(_ s: CustomerSession) -> JSON {
+        var o = JSONObject()
+        o.appendUnique("id", .number(s.id))
+        o.appendUnique("integrationId", .string(s.integrationId))
+        o.appendUnique("created", s.created.json)
+        o.appendUnique("applicationId", .number(s.applicationId))
+        o.appendUnique("profileId", .string(s.profileId))
+        o.appendUnique("couponCodes", .array(s.couponCodes.map(JSON.string)))
+        o.appendUnique("referralCode", .string(s.referralCode))
+        o.appendUnique("state", .string(s.state.rawValue))
+        o.appendUnique("cartItems", .array(s.cartItems.enumerated().map { $1.json(position: $0) }))
+        var costs = JSONObject()
+        for c in s.additionalCosts { costs.appendUnique(c.name, ["price": c.price.json]) }
+        o.appendUnique("additionalCosts", .object(costs))
+        o.appendUnique("identifiers", .array(s.identifiers.map(JSON.string)))
+        o.appendUnique("attributes", .object(s.attributes))
+        o.appendUnique("firstSession", .bool(s.firstSession))
+        o.appendUnique("total", s.total.json)
+        o.appendUnique("cartItemTotal", s.cartItemTotal.json)
+        o.appendUnique("additionalCostTotal", s.additionalCostTotal.json)
+        o.appendUnique("updated", s.updated.json)
+        return .object(o)
+    }
+
+    static func event(_ e: RecordedEvent, effects: [Effect]) -> JSON {
+        var o = JSONObject()
+        o.appendUnique("id", .number(e.id))
+        o.appendUnique("created", e.created.json)
+        o.appendUnique("applicationId", .number(e.applicationId))
+        o.appendUnique("profileId", .string(e.profileId))
+        o.appendUnique("type", .string(e.type))
+        o.appendUnique("attributes", .object(e.attributes))
+        o.appendUnique("sessionId", .string(e.sessionId))
+        o.appendUnique("effects", .array(effects.map(\.json)))
+        o.appendUnique("ledgerEntries", [])
+        return .object(o)
+    }
+}
+
+/// Identity of an event recorded for an Integration API request.
+struct RecordedEvent: Sendable {
+    var id: Int64
+    var created: Timestamp
+    var applicationId: Int64
+    var profileId: String
+    var type: String
+    var attributes: JSONObject
+    var sessionId: String
+}
