@@ -256,18 +256,17 @@ public enum Evaluator {
         var items: [Value] = []
         items.reserveCapacity(s.cartItems.count)
         for (i, item) in s.cartItems.enumerated() {
-            var m: [String: Value] = [
-                "Name": .string(item.name), "Sku": .string(item.sku), "SKU": .string(item.sku),
-                "Quantity": .decimal(DecimalNumber(item.quantity)), "Price": .decimal(item.price),
-                "Position": .decimal(DecimalNumber(i)),
-                "Attributes": item.attributes.map { Value(json: .object($0)) } ?? .map([:]),
-            ]
-            if let c = item.category { m["Category"] = .string(c) }
-            if let v = item.weight { m["Weight"] = .decimal(v) }
-            if let v = item.height { m["Height"] = .decimal(v) }
-            if let v = item.width { m["Width"] = .decimal(v) }
-            if let v = item.length { m["Length"] = .decimal(v) }
-            items.append(.map(m))
+            // Every field is present, with its zero value when the request left it out (as the
+            // reference engine's struct-to-map conversion did), so rules can test any item.
+            items.append(
+                .map([
+                    "Name": .string(item.name), "Sku": .string(item.sku), "SKU": .string(item.sku),
+                    "Quantity": .decimal(DecimalNumber(item.quantity)), "Price": .decimal(item.price),
+                    "Category": .string(item.category ?? ""), "Weight": .decimal(item.weight ?? .zero),
+                    "Height": .decimal(item.height ?? .zero), "Width": .decimal(item.width ?? .zero),
+                    "Length": .decimal(item.length ?? .zero), "Position": .decimal(DecimalNumber(i)),
+                    "Attributes": item.attributes.map { Value(json: .object($0)) } ?? .map([:]),
+                ]))
         }
         var costs: [String: Value] = [:]
         for c in s.additionalCosts { costs[c.name] = .map(["Price": .decimal(c.price)]) }

@@ -35,13 +35,11 @@ enum Credentials {
     /// PBKDF2 with HMAC-SHA256, one 32-byte block.
     static func pbkdf2(_ password: String, salt: String, iterations: Int) -> String {
         let key = SymmetricKey(data: Data(password.utf8))
-        var block = Data(salt.utf8)
-        block.append(contentsOf: [0, 0, 0, 1])
-        var u = Data(HMAC<SHA256>.authenticationCode(for: block, using: key))
-        var result = [UInt8](u)
+        var u = Array(HMAC<SHA256>.authenticationCode(for: Array(salt.utf8) + [0, 0, 0, 1], using: key))
+        var result = u
         for _ in 1..<max(iterations, 1) {
-            u = Data(HMAC<SHA256>.authenticationCode(for: u, using: key))
-            for i in result.indices { result[i] ^= u[u.startIndex + i] }
+            u = Array(HMAC<SHA256>.authenticationCode(for: u, using: key))
+            for i in 0..<min(result.count, u.count) { result[i] ^= u[i] }
         }
         return hex(result)
     }

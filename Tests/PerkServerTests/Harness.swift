@@ -1,0 +1,132 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+import PerkJSON
+import PerkServer
+import PerkStorage
+
+/// A Perk with a fresh SQLite database, driven in-process through its router.
+struct Harness {
+    let client: any TestClientProtocol
+    var token = ""
+
+    struct Reply {
+        let status: HTTPResponse.Status
+        let body: JSON
+        subscript(key: String) -> JSON? { body[key] }
+    }
+
+    static func temporaryDatabase() -> String {
+        FileManager.default.temporaryDirectory.appendingPathComponent("perk-test-\(UUID().uuidString).db").path
+    }
+
+    /// Runs `body` against a new server with an administrator signed in.
+    static func run(_ body: @escaping @Sendable (inout Harness) async throws -> Void) async throws {
+        let store = try SQLiteStore(path: temporaryDatabase())
+        try await PerkServer.bootstrapAdmin(
+            store: store, email: "admin@example.com", password: "secret", logger: Logger(label: "test"))
+        let app = Hummingbird.Application(router: PerkServer.router(store: store))
+        try await app.test(.router) { client in
+            var h = Harness(client: client)
+            let login = try await h.call(.post, "/v1/sessions", ["email": "admin@example.com", "password": "secret"])
+            h.token = login["token"]?.stringValue ?? ""
+            try await body(&h)
+        }
+    }
+
+    func call(_ method: HTTPRequest.Method, _ path: String, _ body: JSON? = nil, headers: [(HTTPField.Name, String)] = [])
+        async throws -> Reply
+    {
+        try await raw(method, path, body.map { $0.text }, headers: headers)
+    }
+
+    func raw(_ method: HTTPRequest.Method, _ path: String, _ text: String?, headers: [(HTTPField.Name, String)] = [])
+        async throws -> Reply
+    {
+        var fields = HTTPFields()
+        fields[.contentType] = "application/json"
+        if !token.isEmpty { fields[.authorization] = "Bearer \(token)" }
+        for (k, v) in headers { fields[k] = v }
+        return try await client.execute(
+            uri: path, method: method, headers: fields, body: text.map { ByteBuffer(string: $0) }
+        ) { response in
+            let bytes = Array(response.body.readableBytesView)
+            return Reply(status: response.status, body: bytes.isEmpty ? .null : (try? JSON.parse(bytes)) ?? .string(String(decoding: bytes, as: UTF8.self)))
+        }
+    }
+
+    /// PUT /v2/customer_sessions/{id} with an application key.
+    func session(_ id: String, key: String, _ session: JSON, content: [String] = []) async throws -> Reply {
+        var body: JSONObject = ["customerSession": session]
+        if !content.isEmpty { body["responseContent"] = .array(content.map(JSON.string)) }
+        return try await call(.put, "/v2/customer_sessions/\(id)", .object(body), headers: [(.authorization, "ApiKey-v1 \(key)")])
+    }
+
+    func createApplication(_ name: String = "Shop", extra: JSONObject = [:]) async throws -> Int64 {
+        var body: JSONObject = ["name": .string(name), "currency": "EUR", "timezone": "Europe/Berlin"]
+        for (k, v) in extra { body[k] = v }
+        let r = try await call(.post, "/v1/applications", .object(body))
+        guard r.status == .created, let id = r["id"]?.numberValue?.intValue else { throw HarnessError(reply: r) }
+        return id
+    }
+
+    func createKey(_ app: Int64, expires: String = "2099-01-01T00:00:00Z") async throws -> String {
+        let r = try await call(.post, "/v1/applications/\(app)/api_keys", ["title": "test", "expires": .string(expires)])
+        guard r.status == .created, let key = r["key"]?.stringValue else { throw HarnessError(reply: r) }
+        return key
+    }
+
+    /// A campaign with one active ruleset made of `rules`.
+    func createCampaign(_ app: Int64, name: String = "Campaign", rules: [JSON], extra: JSONObject = [:]) async throws -> Int64 {
+        var body: JSONObject = ["name": .string(name), "state": "enabled", "tags": [], "features": ["coupons"], "limits": []]
+        for (k, v) in extra { body[k] = v }
+        let c = try await call(.post, "/v1/applications/\(app)/campaigns", .object(body))
+        guard c.status == .created, let id = c["id"]?.numberValue?.intValue else { throw HarnessError(reply: c) }
+        let r = try await call(
+            .post, "/v1/applications/\(app)/campaigns/\(id)/rulesets", ["rules": .array(rules), "bindings": [], "activate": true])
+        guard r.status == .created else { throw HarnessError(reply: r) }
+        return id
+    }
+
+    func createCoupons(_ app: Int64, _ campaign: Int64, pattern: String, count: Int = 1, usageLimit: Int = 0, extra: JSONObject = [:])
+        async throws -> [String]
+    {
+        var body: JSONObject = [
+            "couponPattern": .string(pattern), "validCharacters": ["A-Z", "0-9"], "numberOfCoupons": .number(count),
+            "usageLimit": .number(usageLimit),
+        ]
+        for (k, v) in extra { body[k] = v }
+        let r = try await call(.post, "/v1/applications/\(app)/campaigns/\(campaign)/coupons", .object(body))
+        guard r.status == .ok, let data = r["data"]?.arrayValue else { throw HarnessError(reply: r) }
+        return data.compactMap { $0["value"]?.stringValue }
+    }
+
+    /// A typical coupon rule: 10% off the session total when the coupon is valid.
+    static let couponRule: JSON = [
+        "title": "Ten percent", "condition": ["and", ["couponValid"]],
+        "effects": [["setDiscount", "10% off", ["*", [".", "Session", "Total"], 0.1]]],
+    ]
+}
+
+struct HarnessError: Error, CustomStringConvertible {
+    let reply: Harness.Reply
+    var description: String { "unexpected \(reply.status.code): \(reply.body.text)" }
+}
+
+extension JSON {
+    /// The effects of a v2 response as (type, props) pairs.
+    var effectList: [(type: String, props: JSON)] {
+        (self["effects"]?.arrayValue ?? []).map { ($0["effectType"]?.stringValue ?? "", $0["props"] ?? .null) }
+    }
+
+    func effects(_ type: String) -> [JSON] { effectList.filter { $0.type == type }.map(\.props) }
+}
+
+func cartItem(_ sku: String, price: Double, quantity: Int = 1, category: String? = nil) -> JSON {
+    var o: JSONObject = ["name": .string("Item \(sku)"), "sku": .string(sku), "quantity": .number(quantity), "price": .number(price)]
+    if let category { o["category"] = .string(category) }
+    return .object(o)
+}
