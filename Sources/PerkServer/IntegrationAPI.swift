@@ -35,7 +35,8 @@ struct IntegrationAPI: Sendable {
         let outcome: SessionOutcome
         do {
             outcome = try await sessions.update(
-                applicationId: applicationId, integrationId: integrationId, patch: patch, cascading: true)
+                applicationId: applicationId, integrationId: integrationId, patch: patch, cascading: true,
+                countProfileRedemptions: content.contains("coupons"))
         } catch SessionService.Failure.session(let e) {
             throw APIError(status: .badRequest, message: e.message)
         } catch SessionService.Failure.unknownApplication {
@@ -98,7 +99,11 @@ enum IntegrationResponses {
         if content.contains("customerProfile") { out.appendUnique("customerProfile", Wire.profile(o.profile, now: now)) }
         if content.contains("event") { out.appendUnique("event", Wire.event(o.event, effects: o.effects)) }
         if content.contains("loyalty") { out.appendUnique("loyalty", ["programs": [:]]) }
-        if content.contains("coupons") { out.appendUnique("coupons", .array(o.coupons.map(Wire.coupon))) }
+        if content.contains("coupons") {
+            out.appendUnique(
+                "coupons",
+                .array(o.coupons.map { Wire.coupon($0, profileRedemptionCount: o.profileRedemptions[$0.id] ?? 0) }))
+        }
         if content.contains("triggeredCampaigns") {
             out.appendUnique("triggeredCampaigns", .array(o.triggeredCampaigns.map { Wire.campaign($0, now: now) }))
         }

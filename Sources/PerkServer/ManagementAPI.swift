@@ -271,7 +271,7 @@ struct ManagementAPI: Sendable {
             throw APIError.invalid(FieldError(title: "Invalid value", details: e.message, pointer: "/couponPattern"))
         }
         if req.query("silent") == "yes" { return emptyResponse(.noContent) }
-        return jsonResponse(.ok, listJSON(created.map(Wire.coupon), total: created.count))
+        return jsonResponse(.ok, listJSON(created.map { Wire.coupon($0) }, total: created.count))
     }
 
     func listCoupons(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
@@ -280,7 +280,7 @@ struct ManagementAPI: Sendable {
         let campaign = try await campaign(ctx, applicationId: app.id)
         let (skip, limit) = try req.paging()
         let page = try await store.read { tx in try tx.coupons(campaignId: campaign.id, skip: skip, limit: limit) }
-        return jsonResponse(.ok, listJSON(page.items.map(Wire.coupon), total: page.total))
+        return jsonResponse(.ok, listJSON(page.items.map { Wire.coupon($0) }, total: page.total))
     }
 }
 

@@ -10,6 +10,8 @@ struct SessionOutcome: Sendable {
     var effects: [Effect]
     /// The stored coupons matching the session's codes.
     var coupons: [Coupon]
+    /// How often the session's profile redeemed each of `coupons` (when asked for).
+    var profileRedemptions: [Int64: Int64] = [:]
     var triggeredCampaigns: [Campaign]
     var event: RecordedEvent
 }
@@ -27,15 +29,21 @@ struct SessionService: Sendable {
     }
 
     func update(
-        applicationId: Int64, integrationId: String, patch: SessionPatch, cascading: Bool
+        applicationId: Int64, integrationId: String, patch: SessionPatch, cascading: Bool,
+        countProfileRedemptions: Bool = false
     ) async throws -> SessionOutcome {
         guard let snapshot = try await catalog.snapshot(applicationId) else { throw Failure.unknownApplication }
         let now = clock()
         // Only an update that counts or gives back redemptions must reach the disk before we answer.
         let durable = patch.state == .closed || patch.state == .cancelled
         return try await store.write(durable: durable) { tx in
-            try Self.update(
+            var outcome = try Self.update(
                 tx, snapshot: snapshot, integrationId: integrationId, patch: patch, cascading: cascading, now: now)
+            if countProfileRedemptions {
+                outcome.profileRedemptions = try tx.redemptionCounts(
+                    couponIds: outcome.coupons.map(\.id), profileId: outcome.session.profileId)
+            }
+            return outcome
         }
     }
 
@@ -83,7 +91,7 @@ struct SessionService: Sendable {
         var triggered: [Campaign] = []
         switch change.transition {
         case .revoked:
-            effects = try giveBack(tx, session.ledger, profile: &profile)
+            effects = try giveBack(tx, session.ledger, sessionId: session.integrationId, profile: &profile)
             session.ledger = nil
         case .cancelled:
             effects = []
@@ -127,7 +135,8 @@ struct SessionService: Sendable {
         profile: inout CustomerProfile?
     ) throws -> EvaluationResult {
         var refused: Set<Int64> = []
-        for coupon in evaluated.acceptedCoupons where !(try tx.redeemCoupon(id: coupon.id)) {
+        for coupon in evaluated.acceptedCoupons
+        where !(try tx.redeemCoupon(id: coupon.id, profileId: session.profileId, sessionId: session.integrationId)) {
             refused.insert(coupon.id)
         }
         let result = evaluated.refusing(refused, reason: .couponLimitReached)
@@ -154,14 +163,14 @@ struct SessionService: Sendable {
     }
 
     /// Gives back what a close counted, as rollback effects.
-    static func giveBack(_ tx: any StoreTransaction, _ ledger: RedemptionLedger?, profile: inout CustomerProfile?) throws
-        -> [Effect]
-    {
+    static func giveBack(
+        _ tx: any StoreTransaction, _ ledger: RedemptionLedger?, sessionId: String, profile: inout CustomerProfile?
+    ) throws -> [Effect] {
         guard let ledger else { return [] }
         var effects: [Effect] = []
         var counters: [Int64: CampaignCounters] = [:]
         for c in ledger.coupons {
-            try tx.releaseCoupon(id: c.couponId)
+            try tx.releaseCoupon(id: c.couponId, sessionId: sessionId)
             counters[c.campaignId, default: CampaignCounters()].couponRedemptionCount -= 1
             effects.append(.engine("rollbackCoupon", campaignId: c.campaignId, props: ["value": .string(c.value)]))
         }

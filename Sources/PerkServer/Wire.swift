@@ -72,7 +72,8 @@ enum Wire {
         return .object(o)
     }
 
-    static func coupon(_ c: Coupon) -> JSON {
+    /// A coupon; in Integration API responses also how often the session's profile redeemed it.
+    static func coupon(_ c: Coupon, profileRedemptionCount: Int64? = nil) -> JSON {
         var o = JSONObject()
         o.appendUnique("id", .number(c.id))
         o.appendUnique("created", c.created.json)
@@ -87,6 +88,7 @@ enum Wire {
         if let r = c.recipientIntegrationId { o.appendUnique("recipientIntegrationId", .string(r)) }
         o.appendUnique("reservation", .bool(c.reservation))
         if let b = c.batchId { o.appendUnique("batchId", .string(b)) }
+        if let n = profileRedemptionCount { o.appendUnique("profileRedemptionCount", .number(n)) }
         return .object(o)
     }
 

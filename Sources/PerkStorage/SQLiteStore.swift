@@ -131,6 +131,12 @@ enum SQLiteSchema {
                         batch_id TEXT,
                         UNIQUE (application_id, lookup));
                     CREATE INDEX coupons_by_campaign ON coupons(campaign_id, id);
+                    CREATE TABLE coupon_redemptions (
+                        coupon_id INTEGER NOT NULL,
+                        profile_id TEXT NOT NULL,
+                        session_id TEXT NOT NULL,
+                        PRIMARY KEY (coupon_id, session_id));
+                    CREATE INDEX coupon_redemptions_by_profile ON coupon_redemptions(profile_id, coupon_id);
                     CREATE TABLE profiles (
                         id INTEGER PRIMARY KEY AUTOINCREMENT,
                         integration_id TEXT NOT NULL UNIQUE,
@@ -470,18 +476,42 @@ struct SQLiteTransaction: StoreTransaction {
             arguments: [applicationId, lookupKey]) ?? false
     }
 
-    func redeemCoupon(id: Int64) throws -> Bool {
+    func redeemCoupon(id: Int64, profileId: String, sessionId: String) throws -> Bool {
         // The decision is the result of this one statement, never of an earlier read.
-        try Int64.fetchOne(
+        let counted = try Int64.fetchOne(
             db,
             sql: """
                 UPDATE coupons SET usage_counter = usage_counter + 1
                 WHERE id = ? AND (usage_limit = 0 OR usage_counter < usage_limit) RETURNING usage_counter
                 """, arguments: [id]) != nil
+        if counted {
+            try db.execute(
+                sql: "INSERT INTO coupon_redemptions (coupon_id, profile_id, session_id) VALUES (?, ?, ?)",
+                arguments: [id, profileId, sessionId])
+        }
+        return counted
     }
 
-    func releaseCoupon(id: Int64) throws {
-        try db.execute(sql: "UPDATE coupons SET usage_counter = max(usage_counter - 1, 0) WHERE id = ?", arguments: [id])
+    func releaseCoupon(id: Int64, sessionId: String) throws {
+        try db.execute(
+            sql: "DELETE FROM coupon_redemptions WHERE coupon_id = ? AND session_id = ?", arguments: [id, sessionId])
+        if db.changesCount > 0 {
+            try db.execute(sql: "UPDATE coupons SET usage_counter = max(usage_counter - 1, 0) WHERE id = ?", arguments: [id])
+        }
+    }
+
+    func redemptionCounts(couponIds: [Int64], profileId: String) throws -> [Int64: Int64] {
+        guard !couponIds.isEmpty, !profileId.isEmpty else { return [:] }
+        let marks = Array(repeating: "?", count: couponIds.count).joined(separator: ",")
+        let rows = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT coupon_id, count(*) AS n FROM coupon_redemptions
+                WHERE profile_id = ? AND coupon_id IN (\(marks)) GROUP BY coupon_id
+                """, arguments: StatementArguments([profileId] + couponIds))
+        var out: [Int64: Int64] = [:]
+        for r in rows { out[r["coupon_id"]] = r["n"] }
+        return out
     }
 
     // MARK: Profiles

@@ -104,11 +104,13 @@ public protocol StoreTransaction {
     /// Coupons of the application whose lookup keys (normalised codes) are listed.
     func coupons(applicationId: Int64, lookupKeys: [String]) throws -> [Coupon]
     func couponCodeExists(applicationId: Int64, lookupKey: String) throws -> Bool
-    /// Counts one redemption if the coupon is under its usage limit, in one atomic statement;
-    /// false when the limit is reached.
-    func redeemCoupon(id: Int64) throws -> Bool
-    /// Gives back one redemption.
-    func releaseCoupon(id: Int64) throws
+    /// Counts one redemption by `profileId` in session `sessionId` if the coupon is under its
+    /// usage limit, decided by one atomic statement; false when the limit is reached.
+    func redeemCoupon(id: Int64, profileId: String, sessionId: String) throws -> Bool
+    /// Gives back the redemption that session `sessionId` counted.
+    func releaseCoupon(id: Int64, sessionId: String) throws
+    /// How often `profileId` has redeemed each of the coupons.
+    func redemptionCounts(couponIds: [Int64], profileId: String) throws -> [Int64: Int64]
 
     // MARK: Profiles and sessions
     func profile(integrationId: String) throws -> CustomerProfile?

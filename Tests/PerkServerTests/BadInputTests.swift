@@ -1,0 +1,97 @@
+import HTTPTypes
+import PerkJSON
+import Testing
+
+@Suite struct BadInputTests {
+    static func pointer(_ r: Harness.Reply) -> String? { r["errors"]?[0]?["source"]?["pointer"]?.stringValue }
+
+    @Test func malformedAndIllTypedRequestsAreClear400s() async throws {
+        try await Harness.run { h in
+            let app = try await h.createApplication()
+            let key = try await h.createKey(app)
+            let auth: [(HTTPField.Name, String)] = [(.authorization, "ApiKey-v1 \(key)")]
+            let malformed = try await h.raw(.put, "/v2/customer_sessions/s", #"{"customerSession": {"#, headers: auth)
+            #expect(malformed.status == .badRequest)
+            #expect(malformed["errors"]?[0]?["title"]?.stringValue == "Malformed JSON")
+
+            let cases: [(JSON, String, String)] = [
+                ([:], "/customerSession", "required"),
+                (["customerSession": "x"], "/customerSession", "Invalid type"),
+                (["customerSession": ["profileId": 5]], "/customerSession/profileId", "Invalid type"),
+                (["customerSession": ["state": "paused"]], "/customerSession/state", "enum"),
+                (["customerSession": ["couponCodes": "A"]], "/customerSession/couponCodes", "Invalid type"),
+                (["customerSession": ["couponCodes": [1]]], "/customerSession/couponCodes/0", "Invalid type"),
+                (["customerSession": ["cartItems": [["name": "a", "sku": "b", "quantity": 0, "price": 1]]]],
+                 "/customerSession/cartItems/0/quantity", "minimum"),
+                (["customerSession": ["cartItems": [["name": "a", "quantity": 1, "price": 1]]]],
+                 "/customerSession/cartItems/0/sku", "required"),
+                (["customerSession": ["cartItems": [["name": "a", "sku": "b", "quantity": 1, "price": "1"]]]],
+                 "/customerSession/cartItems/0/price", "Invalid type"),
+                (["customerSession": ["cartItems": [["name": "a", "sku": "", "quantity": 1, "price": 1]]]],
+                 "/customerSession/cartItems/0/sku", "minLength"),
+                (["customerSession": ["cartItems": [["name": "a", "sku": "b", "quantity": 1.5, "price": 1]]]],
+                 "/customerSession/cartItems/0/quantity", "Invalid type"),
+                (["customerSession": ["additionalCosts": ["shipping": ["cost": 1]]]],
+                 "/customerSession/additionalCosts/shipping/price", "required"),
+                (["customerSession": ["attributes": []]], "/customerSession/attributes", "Invalid type"),
+                (["customerSession": [:], "responseContent": ["customerSession", "everything"]], "/responseContent/1", "enum"),
+            ]
+            for (body, pointer, title) in cases {
+                let r = try await h.call(.put, "/v2/customer_sessions/s", body, headers: auth)
+                #expect(r.status == .badRequest, "\(body.text)")
+                #expect(Self.pointer(r) == pointer, "\(body.text): \(r.body.text)")
+                #expect(r["errors"]?[0]?["title"]?.stringValue == title, "\(body.text): \(r.body.text)")
+                #expect(r["message"]?.stringValue == "The submitted data was invalid")
+            }
+            // Nothing was written by any refused request.
+            let fresh = try await h.session("s", key: key, [:], content: ["event"])
+            #expect(fresh["event"]?["type"]?.stringValue == "talon_session_created")
+            // Unknown top-level keys and unknown cart item keys are tolerated.
+            let tolerant = try await h.session(
+                "t", key: key, ["extra": 1, "cartItems": [["name": "a", "sku": "b", "quantity": 1, "price": 1, "uuId": "x"]]])
+            #expect(tolerant.status == .ok)
+        }
+    }
+
+    @Test func keysAreCheckedAndApplicationsIsolated() async throws {
+        try await Harness.run { h in
+            let shopA = try await h.createApplication("A")
+            let keyA = try await h.createKey(shopA)
+            let shopB = try await h.createApplication("B")
+            let keyB = try await h.createKey(shopB)
+            let expired = try await h.createKey(shopA, expires: "2001-01-01T00:00:00Z")
+            let campaignA = try await h.createCampaign(shopA, rules: [Harness.couponRule])
+            let code = try await h.createCoupons(shopA, campaignA, pattern: "ONLYA1")[0]
+
+            var anonymous = h
+            anonymous.token = ""
+            let noKey = try await anonymous.call(.put, "/v2/customer_sessions/s", ["customerSession": [:]])
+            #expect(noKey.status == .unauthorized)
+            #expect(noKey["message"]?.stringValue != nil)
+            #expect(try await h.session("s", key: "wrong", [:]).status == .unauthorized)
+            #expect(try await h.session("s", key: expired, [:]).status == .unauthorized)
+            let bearer = try await anonymous.call(
+                .put, "/v2/customer_sessions/s", ["customerSession": [:]], headers: [(.authorization, "Bearer \(keyA)")])
+            #expect(bearer.status == .unauthorized)
+
+            // B cannot use A's coupon, nor see A's session of the same id.
+            let inB = try await h.session("shared", key: keyB, ["couponCodes": [.string(code)]])
+            #expect(inB.body.effects("rejectCoupon").first?["rejectionReason"]?.stringValue == "CouponNotFound")
+            _ = try await h.session("shared", key: keyA, ["couponCodes": [.string(code)]])
+            _ = try await h.session("shared", key: keyA, ["state": "closed"])
+            let stillOpenInB = try await h.session("shared", key: keyB, ["cartItems": []], content: ["customerSession"])
+            #expect(stillOpenInB.status == .ok)
+            #expect(stillOpenInB["customerSession"]?["state"]?.stringValue == "open")
+            #expect(stillOpenInB["customerSession"]?["applicationId"]?.numberValue?.intValue == shopB)
+        }
+    }
+
+    @Test func pathIdsArePercentDecoded() async throws {
+        try await Harness.run { h in
+            let app = try await h.createApplication()
+            let key = try await h.createKey(app)
+            let r = try await h.session("order%2F42%20x", key: key, [:], content: ["customerSession"])
+            #expect(r["customerSession"]?["integrationId"]?.stringValue == "order/42 x")
+        }
+    }
+}

@@ -1,0 +1,106 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import PerkJSON
+import Testing
+
+/// Drives a real `perk serve` process over TCP: the command line, the environment bootstrap,
+/// the demo, and a session from update to close.
+@Suite struct ServeProcessTests {
+    static var perkBinary: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent(".build/debug/perk")
+    }
+
+    final class Server: @unchecked Sendable {
+        let process = Process()
+        let port = Int.random(in: 20_000...40_000)
+        var output = ""
+
+        init(database: String) throws {
+            process.executableURL = ServeProcessTests.perkBinary
+            process.arguments = ["serve", "--port", String(port), "--database", "sqlite:\(database)", "--demo"]
+            var env = ProcessInfo.processInfo.environment
+            env["PERK_ADMIN_EMAIL"] = "ops@example.com"
+            env["PERK_ADMIN_PASSWORD"] = "hunter2"
+            process.environment = env
+            let pipe = Pipe()
+            process.standardOutput = pipe
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            // The demo's instructions come first; read until the key is printed.
+            let deadline = Date().addingTimeInterval(30)
+            while !output.contains("coupon:"), Date() < deadline {
+                let data = pipe.fileHandleForReading.availableData
+                if data.isEmpty { break }
+                output += String(decoding: data, as: UTF8.self)
+            }
+        }
+
+        var apiKey: String? {
+            output.split(separator: "\n").first { $0.contains("API key") }.flatMap { $0.split(separator: " ").last.map(String.init) }
+        }
+
+        deinit {
+            process.terminate()
+            process.waitUntilExit()
+        }
+    }
+
+    static func send(_ method: HTTPMethod, _ url: String, _ body: JSON?, headers: [(String, String)]) async throws -> (Int, JSON) {
+        var request = HTTPClientRequest(url: url)
+        request.method = method
+        request.headers.add(name: "Content-Type", value: "application/json")
+        for (k, v) in headers { request.headers.add(name: k, value: v) }
+        if let body { request.body = .bytes(ByteBuffer(bytes: body.serialized())) }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+        let bytes = try await response.body.collect(upTo: 1 << 20)
+        return (Int(response.status.code), (try? JSON.parse(Array(bytes.readableBytesView))) ?? .null)
+    }
+
+    static func waitUntilUp(_ base: String) async throws {
+        for _ in 0..<100 {
+            if let (status, _) = try? await send(.GET, base + "/health", nil, headers: []), status == 200 { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        Issue.record("perk serve did not start")
+    }
+
+    @Test func serveRunsTheDemoEndToEnd() async throws {
+        try #require(FileManager.default.isExecutableFile(atPath: Self.perkBinary.path), "build perk first: swift build")
+        let database = FileManager.default.temporaryDirectory.appendingPathComponent("perk-serve-\(UUID().uuidString).db").path
+        let server = try Server(database: database)
+        let key = try #require(server.apiKey, "no key in: \(server.output)")
+        let base = "http://127.0.0.1:\(server.port)"
+        try await Self.waitUntilUp(base)
+
+        let auth = [("Authorization", "ApiKey-v1 \(key)")]
+        let (status, body) = try await Self.send(
+            .PUT, base + "/v2/customer_sessions/process-1",
+            [
+                "customerSession": [
+                    "profileId": "alice", "couponCodes": ["SUMMER10"],
+                    "cartItems": [["name": "Shoes", "sku": "shoe-1", "quantity": 1, "price": 120, "category": "shoes"]],
+                ]
+            ], headers: auth)
+        #expect(status == 200)
+        #expect(body.effects("acceptCoupon").first?["value"]?.stringValue == "SUMMER10")
+        #expect(body.effects("setDiscount").first?["value"]?.numberValue?.doubleValue == 12)
+        #expect(body.effects("addFreeItem").count == 1)
+        let (closeStatus, closed) = try await Self.send(
+            .PUT, base + "/v2/customer_sessions/process-1",
+            ["customerSession": ["state": "closed"], "responseContent": ["coupons"]], headers: auth)
+        #expect(closeStatus == 200)
+        #expect(closed["coupons"]?[0]?["usageCounter"]?.numberValue?.intValue == 1)
+
+        let (loginStatus, login) = try await Self.send(
+            .POST, base + "/v1/sessions", ["email": "ops@example.com", "password": "hunter2"], headers: [])
+        #expect(loginStatus == 201)
+        let token = try #require(login["token"]?.stringValue)
+        let (_, apps) = try await Self.send(.GET, base + "/v1/applications", nil, headers: [("Authorization", "Bearer \(token)")])
+        #expect(apps["data"]?[0]?["name"]?.stringValue == "Perk demo shop")
+        let (unauthorized, _) = try await Self.send(.GET, base + "/v1/applications", nil, headers: [])
+        #expect(unauthorized == 401)
+    }
+}

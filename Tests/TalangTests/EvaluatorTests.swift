@@ -1,0 +1,93 @@
+import PerkJSON
+import Testing
+
+@testable import Talang
+
+@Suite struct EvaluatorTests {
+    static func eval(_ expr: JSON, _ context: JSON = [:]) throws -> Value {
+        guard case .map(let root) = Value(json: context) else { return .null }
+        return try Compiler().compile(expr).evaluate(context: root)
+    }
+
+    static let cart: JSON = [
+        "Session": [
+            "Total": 120,
+            "CartItems": [
+                ["Sku": "a", "Price": 10, "Quantity": 2, "Category": "shoes"],
+                ["Sku": "b", "Price": 100, "Quantity": 1, "Category": "hats"],
+            ],
+        ],
+        "Profile": ["Attributes": ["Tier": "gold"]],
+    ]
+
+    @Test func theTypicalRule() throws {
+        let rule: JSON = [
+            "and", [">=", [".", "Session", "Total"], 100],
+            ["exists", [".", "Session", "CartItems"], "Item", ["=", [".", "Item", "Category"], "shoes"]],
+            [">", ["sum", [".", "Session", "CartItems"], "Item", ["*", [".", "Item", "Price"], [".", "Item", "Quantity"]]], 50],
+            ["=", [".", "Profile", "Attributes", "Tier"], "gold"],
+        ]
+        #expect(try Self.eval(rule, Self.cart) == .bool(true))
+    }
+
+    @Test func lambdasInBothForms() throws {
+        let items: JSON = [".", "Session", "CartItems"]
+        #expect(try Self.eval(["map", items, [["I"], [".", "I", "Sku"]]], Self.cart) == .list([.string("a"), .string("b")]))
+        #expect(try Self.eval(["count", ["filter", items, [["I"], [">", [".", "I", "Price"], 50]]]], Self.cart) == .decimal(1))
+        #expect(try Self.eval(["every", items, "I", [">", [".", "I", "Price"], 5]], Self.cart) == .bool(true))
+        #expect(try Self.eval(["do", 5, "x", ["+", [".", "x"], 1]]) == .decimal(6))
+        #expect(throws: CompileError.self) { try Compiler().compile(["sum", items, [["I"], 1]]) }
+    }
+
+    @Test func errorsAndRecovery() throws {
+        #expect(throws: EvalError.self) { try Self.eval([".", "Missing"]) }
+        #expect(throws: EvalError.self) { try Self.eval(["and", false, [".", "Missing"]]) }
+        #expect(try Self.eval(["catch", 22, [".", "Missing"]]) == .decimal(22))
+        #expect(try Self.eval([".|", 0, [".", "Profile", "Attributes", "Age"]], Self.cart) == .decimal(0))
+        #expect(throws: EvalError.self) { try Self.eval(["/", 1, 0]) }
+        #expect(try Self.eval(["noop"]) == .null)
+        #expect(try Self.eval(["not", false]) == .bool(true))
+    }
+
+    @Test func equalityIsNumericForDecimalsAndTextualOtherwise() throws {
+        #expect(try Self.eval(["=", 1, 1.0]) == .bool(true))
+        #expect(try Self.eval(["=", 1, "1"]) == .bool(true))
+        #expect(try Self.eval(["=", true, "true"]) == .bool(true))
+        #expect(try Self.eval(["!=", "a", "b", "c"]) == .bool(true))
+    }
+
+    @Test func overloadsResolveAtRunTime() throws {
+        #expect(try Self.eval(["+", [".", "a"], [".", "b"]], ["a": "x", "b": "y"]) == .string("xy"))
+        #expect(try Self.eval(["+", [".", "a"], [".", "b"]], ["a": 1, "b": 2]) == .decimal(3))
+        #expect(throws: EvalError.self) { try Self.eval(["+", [".", "a"], [".", "b"]], ["a": 1, "b": "y"]) }
+    }
+
+    @Test func staticErrorsPointAtTheNode() {
+        func pointer(_ e: JSON) -> String? {
+            do {
+                _ = try Compiler().compile(e)
+                return nil
+            } catch { return error.pointer }
+        }
+        #expect(pointer(["and", ["frobnicate", 1]]) == "/1/0")
+        #expect(pointer(["and", ["=", 1]]) == "/1")
+        #expect(pointer(["+", "a", 1]) == "")
+        #expect(pointer(["not", 1]) == "")
+        #expect(pointer(["and", ["x": 1] as JSON]) == "/1")
+        #expect(pointer([1, 2]) == "/0")
+        #expect(pointer(["AND", true, ["NOT", false]]) == nil)
+    }
+
+    @Test func setBindsInTheCurrentScopeAndNothingIsMutated() throws {
+        #expect(try Self.eval([["set", "X", 5], ["+", [".", "X"], 1], [">", [".", "X"], 5]]) == .bool(false))
+        #expect(try Self.eval([["set", "A", "B", 2], [".", "A", "B"]]) == .decimal(2))
+        let compiled = try Compiler().compile(["*", [".", "Session", "Total"], ["/", 10, 100]])
+        for _ in 0..<3 {
+            #expect(try compiled.evaluate(context: ["Session": .map(["Total": .decimal(249.9)])]) == .decimal(24.99))
+        }
+    }
+}
+
+extension Value {
+    static func decimal(_ d: Double) -> Value { .decimal(DecimalNumber("\(d)")!) }
+}

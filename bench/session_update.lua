@@ -1,0 +1,39 @@
+-- PUT /v2/customer_sessions/{id} with a 10-item cart and a coupon. Each connection cycles over
+-- its own 200 sessions, so requests mix session creations with updates of open sessions.
+local counter = 0
+local thread_id = 0
+local threads = 0
+
+function setup(thread)
+  thread:set("thread_id", threads)
+  threads = threads + 1
+end
+
+function init(args)
+  key = os.getenv("PERK_BENCH_KEY")
+  coupon = os.getenv("PERK_BENCH_COUPON")
+  local items = {}
+  for i = 1, 10 do
+    local category = (i % 3 == 0) and "shoes" or "accessories"
+    items[#items + 1] = string.format(
+      '{"name":"Item %d","sku":"sku-%d","quantity":%d,"price":%d.99,"category":"%s","attributes":{"color":"blue"}}',
+      i, i, (i % 3) + 1, 10 + i * 7, category)
+  end
+  body = string.format(
+    '{"customerSession":{"profileId":"bench-customer","couponCodes":["%s"],"cartItems":[%s],"attributes":{"channel":"web"}},"responseContent":["customerSession"]}',
+    coupon, table.concat(items, ","))
+  headers = { ["Content-Type"] = "application/json", ["Authorization"] = "ApiKey-v1 " .. key }
+end
+
+function request()
+  counter = counter + 1
+  local path = string.format("/v2/customer_sessions/bench-%d-%d", thread_id, counter % 200)
+  return wrk.format("PUT", path, headers, body)
+end
+
+function done(summary, latency, requests)
+  io.write(string.format("RESULT requests_per_sec=%.0f p50_ms=%.2f p99_ms=%.2f errors=%d non2xx=%d\n",
+    summary.requests / (summary.duration / 1e6), latency:percentile(50) / 1000, latency:percentile(99) / 1000,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
+    summary.errors.status))
+end

@@ -1,0 +1,125 @@
+"""Drives a running `perk serve` with Talon.One's official Python SDK (PyPI talon-one-python-sdk
+6.1.1), client-side validation on: every response must deserialize into the SDK's models."""
+
+import os
+import re
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.request
+
+import pytest
+import talon_one
+from talon_one.rest import ApiException
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+PERK = os.environ.get("PERK_BINARY", os.path.join(ROOT, ".build", "debug", "perk"))
+ALL_CONTENT = ["customerSession", "customerProfile", "coupons", "triggeredCampaigns", "event", "loyalty"]
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def perk():
+    """A perk serve process with the demo, its base URL and demo API key."""
+    port = free_port()
+    database = os.path.join(tempfile.mkdtemp(), "perk.db")
+    proc = subprocess.Popen(
+        [PERK, "serve", "--port", str(port), "--database", "sqlite:" + database, "--demo"],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    key = None
+    deadline = time.time() + 30
+    while key is None and time.time() < deadline:
+        line = proc.stdout.readline()
+        match = re.search(r"API key \(shown once\): ([0-9a-f]+)", line)
+        if match:
+            key = match.group(1)
+    base = "http://127.0.0.1:%d" % port
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(base + "/health", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.1)
+    yield base, key
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@pytest.fixture
+def api(perk):
+    base, key = perk
+    configuration = talon_one.Configuration(host=base)
+    configuration.client_side_validation = True
+    configuration.api_key["Authorization"] = key
+    configuration.api_key_prefix["Authorization"] = "ApiKey-v1"
+    return talon_one.IntegrationApi(talon_one.ApiClient(configuration))
+
+
+def update(api, session_id, response_content=ALL_CONTENT, **fields):
+    body = talon_one.IntegrationRequest(
+        customer_session=talon_one.NewCustomerSessionV2(**fields), response_content=response_content)
+    return api.update_customer_session_v2(session_id, body)
+
+
+def effects(state, kind):
+    return [e.props for e in state.effects if e.effect_type == kind]
+
+
+def test_coupon_accepted_discount_returned_then_close_and_cancel(api):
+    cart = [talon_one.CartItem(name="Running shoes", sku="shoe-01", quantity=1, price=120.0, category="shoes")]
+    state = update(api, "py-session-1", profile_id="alice", coupon_codes=["SUMMER10"], cart_items=cart)
+    assert isinstance(state, talon_one.IntegrationStateV2)
+    assert effects(state, "acceptCoupon") == [{"value": "SUMMER10"}]
+    assert effects(state, "setDiscount")[0]["value"] == 12
+    assert effects(state, "setDiscountPerItem")[0]["position"] == 0
+    assert state.customer_session.total == 120
+    assert state.customer_session.cart_items[0].position == 0
+    assert state.customer_profile.integration_id == "alice"
+    assert state.coupons[0].value == "SUMMER10"
+    assert {c.name for c in state.triggered_campaigns} >= {"Summer coupon: 10% off"}
+    assert state.event.type == "talon_session_created"
+    assert state.created_coupons == [] and state.created_referrals == []
+
+    closed = update(api, "py-session-1", state="closed")
+    assert closed.customer_session.state == "closed"
+    assert closed.coupons[0].usage_counter == 1
+    assert closed.customer_profile.closed_sessions == 1
+    assert effects(closed, "acceptCoupon") == [{"value": "SUMMER10"}]
+
+    cancelled = update(api, "py-session-1", state="cancelled")
+    assert cancelled.customer_session.state == "cancelled"
+    assert effects(cancelled, "rollbackCoupon") == [{"value": "SUMMER10"}]
+    assert effects(cancelled, "rollbackDiscount")[0]["value"] == 12
+    assert cancelled.coupons[0].usage_counter == 0
+
+
+def test_minimal_response_and_rejected_coupon(api):
+    state = update(api, "py-session-2", response_content=None, coupon_codes=["NOSUCHCODE"])
+    assert state.customer_session is None
+    assert effects(state, "rejectCoupon") == [{"value": "NOSUCHCODE", "rejectionReason": "CouponNotFound"}]
+    anonymous = update(api, "py-session-3", cart_items=[talon_one.CartItem(name="Socks", sku="s", quantity=1, price=5.0)])
+    assert anonymous.customer_session.first_session is True
+    assert anonymous.customer_profile.integration_id == ""
+    assert effects(anonymous, "showNotification")[0]["notificationType"] == "Info"
+
+
+def test_errors_are_reported_as_api_exceptions(api, perk):
+    update(api, "py-session-4", state="closed")
+    with pytest.raises(ApiException) as reopened:
+        update(api, "py-session-4", state="open")
+    assert reopened.value.status == 400
+    assert "Cannot move session to state" in reopened.value.body
+
+    base, _ = perk
+    configuration = talon_one.Configuration(host=base)
+    configuration.api_key["Authorization"] = "wrong"
+    configuration.api_key_prefix["Authorization"] = "ApiKey-v1"
+    with pytest.raises(ApiException) as unauthorized:
+        update(talon_one.IntegrationApi(talon_one.ApiClient(configuration)), "py-session-5")
+    assert unauthorized.value.status == 401
