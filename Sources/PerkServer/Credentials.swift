@@ -6,11 +6,18 @@ import Foundation
 enum Credentials {
     static func randomHex(bytes: Int) -> String {
         var rng = SystemRandomNumberGenerator()
-        return (0..<bytes).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &rng)) }.joined()
+        return hex((0..<bytes).map { _ in UInt8.random(in: 0...255, using: &rng) })
     }
 
-    static func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
-        digest.map { String(format: "%02x", $0) }.joined()
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+
+    static func hex<D: Sequence>(_ bytes: D) -> String where D.Element == UInt8 {
+        var out: [UInt8] = []
+        for b in bytes {
+            out.append(hexDigits[Int(b >> 4)])
+            out.append(hexDigits[Int(b & 0xF)])
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Digest under which a key or token is stored and looked up.

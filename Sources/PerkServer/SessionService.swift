@@ -122,10 +122,17 @@ struct SessionService: Sendable {
             try tx.updateSession(session)
         }
         let event = try record(tx, session, type: change.transition.eventType, effects: effects, now: now)
+        // The coupons as they are now: what this update counted or gave back changed their counters.
+        var delta: [Int64: Int64] = [:]
+        for c in session.ledger?.coupons ?? [] where change.closes { delta[c.couponId, default: 0] += 1 }
+        for c in existing?.ledger?.coupons ?? [] where change.transition == .revoked { delta[c.couponId, default: 0] -= 1 }
+        let current = coupons.map { c in
+            var c = c
+            c.usageCounter += delta[c.id] ?? 0
+            return c
+        }
         return SessionOutcome(
-            session: session, profile: profile, effects: effects,
-            coupons: try tx.coupons(applicationId: app.id, lookupKeys: lookupKeys), triggeredCampaigns: triggered,
-            event: event)
+            session: session, profile: profile, effects: effects, coupons: current, triggeredCampaigns: triggered, event: event)
     }
 
     /// Counts the redemptions of a closing session, each decided by one atomic statement; a

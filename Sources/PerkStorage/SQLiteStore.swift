@@ -179,6 +179,22 @@ enum SQLiteSchema {
 struct SQLiteTransaction: StoreTransaction {
     let db: Database
 
+    // MARK: Statements
+    // Every statement goes through GRDB's per-connection cache: preparing SQL (and authorizing it)
+    // costs more than running these small queries.
+
+    func one(_ sql: String, arguments: StatementArguments = []) throws -> Row? {
+        try Row.fetchOne(db.cachedStatement(sql: sql), arguments: arguments)
+    }
+
+    func all(_ sql: String, arguments: StatementArguments = []) throws -> [Row] {
+        try Row.fetchAll(db.cachedStatement(sql: sql), arguments: arguments)
+    }
+
+    func exec(_ sql: String, arguments: StatementArguments = []) throws {
+        try db.cachedStatement(sql: sql).execute(arguments: arguments)
+    }
+
     // MARK: Encoding helpers
 
     static func text(_ json: JSON) -> String { json.text }
@@ -208,16 +224,15 @@ struct SQLiteTransaction: StoreTransaction {
     // MARK: Users
 
     func user(email: String) throws -> User? {
-        try Row.fetchOne(db, sql: "SELECT * FROM users WHERE email = ?", arguments: [email]).map {
+        try one("SELECT * FROM users WHERE email = ?", arguments: [email]).map {
             User(id: $0["id"], email: $0["email"], passwordHash: $0["password_hash"], created: Timestamp(microseconds: $0["created"]))
         }
     }
 
     func insertUser(email: String, passwordHash: String, created: Timestamp) throws -> User {
         do {
-            try db.execute(
-                sql: "INSERT INTO users (email, password_hash, created) VALUES (?, ?, ?)",
-                arguments: [email, passwordHash, created.microseconds])
+            try exec("INSERT INTO users (email, password_hash, created) VALUES (?, ?, ?)",
+               arguments: [email, passwordHash, created.microseconds])
         } catch let e as DatabaseError where e.resultCode == .SQLITE_CONSTRAINT {
             throw StoreError.duplicate("email")
         }
@@ -225,15 +240,12 @@ struct SQLiteTransaction: StoreTransaction {
     }
 
     func insertToken(hash: String, userId: Int64, created: Timestamp, expires: Timestamp) throws {
-        try db.execute(
-            sql: "INSERT INTO auth_tokens (token_hash, user_id, created, expires) VALUES (?, ?, ?, ?)",
-            arguments: [hash, userId, created.microseconds, expires.microseconds])
+        try exec("INSERT INTO auth_tokens (token_hash, user_id, created, expires) VALUES (?, ?, ?, ?)",
+           arguments: [hash, userId, created.microseconds, expires.microseconds])
     }
 
     func tokenUser(hash: String, now: Timestamp) throws -> Int64? {
-        try Int64.fetchOne(
-            db, sql: "SELECT user_id FROM auth_tokens WHERE token_hash = ? AND expires > ?",
-            arguments: [hash, now.microseconds])
+        try Int64.fetchOne(db.cachedStatement(sql: "SELECT user_id FROM auth_tokens WHERE token_hash = ? AND expires > ?"), arguments: [hash, now.microseconds])
     }
 
     // MARK: Applications
@@ -247,12 +259,10 @@ struct SQLiteTransaction: StoreTransaction {
     }
 
     func insertApplication(_ app: Application) throws -> Application {
-        try db.execute(
-            sql: """
+        try exec("""
                 INSERT INTO applications (created, modified, name, description, timezone, currency, case_sensitivity,
                     attributes, limits, key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
-            arguments: [
+                """, arguments: [
                 app.created.microseconds, app.modified.microseconds, app.name, app.description, app.timezone, app.currency,
                 app.caseSensitivity.rawValue, Self.text(.object(app.attributes)), Self.text(.array(app.limits.map(\.json))),
                 app.key,
@@ -263,27 +273,24 @@ struct SQLiteTransaction: StoreTransaction {
     }
 
     func application(id: Int64) throws -> Application? {
-        try Row.fetchOne(db, sql: "SELECT * FROM applications WHERE id = ?", arguments: [id]).map(Self.application)
+        try one("SELECT * FROM applications WHERE id = ?", arguments: [id]).map(Self.application)
     }
 
     func applications(skip: Int, limit: Int) throws -> Page<Application> {
-        let rows = try Row.fetchAll(db, sql: "SELECT * FROM applications ORDER BY id LIMIT ? OFFSET ?", arguments: [limit, skip])
-        let total = try Int.fetchOne(db, sql: "SELECT count(*) FROM applications") ?? 0
+        let rows = try all("SELECT * FROM applications ORDER BY id LIMIT ? OFFSET ?", arguments: [limit, skip])
+        let total = try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM applications")) ?? 0
         return Page(items: rows.map(Self.application), total: total)
     }
 
     func insertAPIKey(_ key: APIKeyRecord, hash: String) throws -> APIKeyRecord {
-        try db.execute(
-            sql: "INSERT INTO api_keys (application_id, title, key_hash, created_by, created, expires) VALUES (?, ?, ?, ?, ?, ?)",
-            arguments: [key.applicationId, key.title, hash, key.createdBy, key.created.microseconds, key.expires.microseconds])
+        try exec("INSERT INTO api_keys (application_id, title, key_hash, created_by, created, expires) VALUES (?, ?, ?, ?, ?, ?)", arguments: [key.applicationId, key.title, hash, key.createdBy, key.created.microseconds, key.expires.microseconds])
         var out = key
         out.id = db.lastInsertedRowID
         return out
     }
 
     func apiKey(hash: String, now: Timestamp) throws -> APIKeyRecord? {
-        try Row.fetchOne(
-            db, sql: "SELECT * FROM api_keys WHERE key_hash = ? AND expires > ?", arguments: [hash, now.microseconds]
+        try one("SELECT * FROM api_keys WHERE key_hash = ? AND expires > ?", arguments: [hash, now.microseconds]
         ).map {
             APIKeyRecord(
                 id: $0["id"], applicationId: $0["application_id"], title: $0["title"], createdBy: $0["created_by"],
@@ -321,49 +328,43 @@ struct SQLiteTransaction: StoreTransaction {
     }
 
     func insertCampaign(_ campaign: Campaign) throws -> Campaign {
-        try db.execute(
-            sql: """
+        try exec("""
                 INSERT INTO campaigns (application_id, user_id, created, updated, name, description, start_time, end_time,
                     attributes, state, active_ruleset_id, tags, features, coupon_settings, referral_settings, limits)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
-            arguments: StatementArguments([campaign.applicationId, campaign.userId, campaign.created.microseconds] + Self.campaignArguments(campaign)))
+                """, arguments: StatementArguments([campaign.applicationId, campaign.userId, campaign.created.microseconds] + Self.campaignArguments(campaign)))
         var out = campaign
         out.id = db.lastInsertedRowID
         return out
     }
 
     func updateCampaign(_ campaign: Campaign) throws {
-        try db.execute(
-            sql: """
+        try exec("""
                 UPDATE campaigns SET updated = ?, name = ?, description = ?, start_time = ?, end_time = ?, attributes = ?,
                     state = ?, active_ruleset_id = ?, tags = ?, features = ?, coupon_settings = ?, referral_settings = ?,
                     limits = ? WHERE id = ?
-                """,
-            arguments: StatementArguments(Self.campaignArguments(campaign) + [campaign.id]))
+                """, arguments: StatementArguments(Self.campaignArguments(campaign) + [campaign.id]))
     }
 
     func campaign(applicationId: Int64, id: Int64) throws -> Campaign? {
-        try Row.fetchOne(db, sql: "SELECT * FROM campaigns WHERE application_id = ? AND id = ?", arguments: [applicationId, id])
+        try one("SELECT * FROM campaigns WHERE application_id = ? AND id = ?", arguments: [applicationId, id])
             .map(Self.campaign)
     }
 
     func campaigns(applicationId: Int64) throws -> [Campaign] {
-        try Row.fetchAll(db, sql: "SELECT * FROM campaigns WHERE application_id = ? ORDER BY id", arguments: [applicationId])
+        try all("SELECT * FROM campaigns WHERE application_id = ? ORDER BY id", arguments: [applicationId])
             .map(Self.campaign)
     }
 
     func addToCounters(campaignId: Int64, _ d: CampaignCounters) throws {
-        let current = try String.fetchOne(db, sql: "SELECT discount_count FROM campaigns WHERE id = ?", arguments: [campaignId])
+        let current = try String.fetchOne(db.cachedStatement(sql: "SELECT discount_count FROM campaigns WHERE id = ?"), arguments: [campaignId])
         let discount = Self.decimal(current) + d.discountCount
-        try db.execute(
-            sql: """
+        try exec("""
                 UPDATE campaigns SET coupon_redemption_count = coupon_redemption_count + ?,
                     referral_redemption_count = referral_redemption_count + ?, discount_count = ?,
                     discount_effect_count = discount_effect_count + ?, coupon_creation_count = coupon_creation_count + ?
                 WHERE id = ?
-                """,
-            arguments: [
+                """, arguments: [
                 d.couponRedemptionCount, d.referralRedemptionCount, discount.description, d.discountEffectCount,
                 d.couponCreationCount, campaignId,
             ])
@@ -380,12 +381,10 @@ struct SQLiteTransaction: StoreTransaction {
     }
 
     func insertRuleset(_ ruleset: Ruleset) throws -> Ruleset {
-        try db.execute(
-            sql: """
+        try exec("""
                 INSERT INTO rulesets (campaign_id, user_id, created, rules, bindings, rb_version, activate, activated_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                """,
-            arguments: [
+                """, arguments: [
                 ruleset.campaignId, ruleset.userId, ruleset.created.microseconds, Self.text(.array(ruleset.rules.map(\.json))),
                 Self.text(.array(ruleset.bindings.map(\.json))), ruleset.rbVersion, ruleset.activate,
                 ruleset.activatedAt?.microseconds,
@@ -396,19 +395,17 @@ struct SQLiteTransaction: StoreTransaction {
     }
 
     func ruleset(campaignId: Int64, id: Int64) throws -> Ruleset? {
-        try Row.fetchOne(db, sql: "SELECT * FROM rulesets WHERE campaign_id = ? AND id = ?", arguments: [campaignId, id])
+        try one("SELECT * FROM rulesets WHERE campaign_id = ? AND id = ?", arguments: [campaignId, id])
             .map(Self.ruleset)
     }
 
     func rulesets(campaignId: Int64) throws -> [Ruleset] {
-        try Row.fetchAll(db, sql: "SELECT * FROM rulesets WHERE campaign_id = ? ORDER BY id", arguments: [campaignId])
+        try all("SELECT * FROM rulesets WHERE campaign_id = ? ORDER BY id", arguments: [campaignId])
             .map(Self.ruleset)
     }
 
     func activeRulesets(applicationId: Int64) throws -> [Int64: Ruleset] {
-        let rows = try Row.fetchAll(
-            db,
-            sql: """
+        let rows = try all("""
                 SELECT r.* FROM rulesets r JOIN campaigns c ON c.active_ruleset_id = r.id
                 WHERE c.application_id = ?
                 """, arguments: [applicationId])
@@ -454,58 +451,47 @@ struct SQLiteTransaction: StoreTransaction {
     }
 
     func coupons(campaignId: Int64, skip: Int, limit: Int) throws -> Page<Coupon> {
-        let rows = try Row.fetchAll(
-            db, sql: "SELECT * FROM coupons WHERE campaign_id = ? ORDER BY id LIMIT ? OFFSET ?",
-            arguments: [campaignId, limit, skip])
-        let total = try Int.fetchOne(db, sql: "SELECT count(*) FROM coupons WHERE campaign_id = ?", arguments: [campaignId]) ?? 0
+        let rows = try all("SELECT * FROM coupons WHERE campaign_id = ? ORDER BY id LIMIT ? OFFSET ?", arguments: [campaignId, limit, skip])
+        let total = try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM coupons WHERE campaign_id = ?"), arguments: [campaignId]) ?? 0
         return Page(items: rows.map(Self.coupon), total: total)
     }
 
     func coupons(applicationId: Int64, lookupKeys: [String]) throws -> [Coupon] {
         guard !lookupKeys.isEmpty else { return [] }
         let marks = Array(repeating: "?", count: lookupKeys.count).joined(separator: ",")
-        return try Row.fetchAll(
-            db, sql: "SELECT * FROM coupons WHERE application_id = ? AND lookup IN (\(marks))",
-            arguments: StatementArguments([applicationId] + lookupKeys)
+        return try all("SELECT * FROM coupons WHERE application_id = ? AND lookup IN (\(marks))", arguments: StatementArguments([applicationId] + lookupKeys)
         ).map(Self.coupon)
     }
 
     func couponCodeExists(applicationId: Int64, lookupKey: String) throws -> Bool {
-        try Bool.fetchOne(
-            db, sql: "SELECT EXISTS (SELECT 1 FROM coupons WHERE application_id = ? AND lookup = ?)",
-            arguments: [applicationId, lookupKey]) ?? false
+        try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM coupons WHERE application_id = ? AND lookup = ?)"), arguments: [applicationId, lookupKey]) ?? false
     }
 
     func redeemCoupon(id: Int64, profileId: String, sessionId: String) throws -> Bool {
         // The decision is the result of this one statement, never of an earlier read.
         let counted = try Int64.fetchOne(
-            db,
-            sql: """
-                UPDATE coupons SET usage_counter = usage_counter + 1
-                WHERE id = ? AND (usage_limit = 0 OR usage_counter < usage_limit) RETURNING usage_counter
-                """, arguments: [id]) != nil
+            db.cachedStatement(
+                sql: """
+                    UPDATE coupons SET usage_counter = usage_counter + 1
+                    WHERE id = ? AND (usage_limit = 0 OR usage_counter < usage_limit) RETURNING usage_counter
+                    """), arguments: [id]) != nil
         if counted {
-            try db.execute(
-                sql: "INSERT INTO coupon_redemptions (coupon_id, profile_id, session_id) VALUES (?, ?, ?)",
-                arguments: [id, profileId, sessionId])
+            try exec("INSERT INTO coupon_redemptions (coupon_id, profile_id, session_id) VALUES (?, ?, ?)", arguments: [id, profileId, sessionId])
         }
         return counted
     }
 
     func releaseCoupon(id: Int64, sessionId: String) throws {
-        try db.execute(
-            sql: "DELETE FROM coupon_redemptions WHERE coupon_id = ? AND session_id = ?", arguments: [id, sessionId])
+        try exec("DELETE FROM coupon_redemptions WHERE coupon_id = ? AND session_id = ?", arguments: [id, sessionId])
         if db.changesCount > 0 {
-            try db.execute(sql: "UPDATE coupons SET usage_counter = max(usage_counter - 1, 0) WHERE id = ?", arguments: [id])
+            try exec("UPDATE coupons SET usage_counter = max(usage_counter - 1, 0) WHERE id = ?", arguments: [id])
         }
     }
 
     func redemptionCounts(couponIds: [Int64], profileId: String) throws -> [Int64: Int64] {
         guard !couponIds.isEmpty, !profileId.isEmpty else { return [:] }
         let marks = Array(repeating: "?", count: couponIds.count).joined(separator: ",")
-        let rows = try Row.fetchAll(
-            db,
-            sql: """
+        let rows = try all("""
                 SELECT coupon_id, count(*) AS n FROM coupon_redemptions
                 WHERE profile_id = ? AND coupon_id IN (\(marks)) GROUP BY coupon_id
                 """, arguments: StatementArguments([profileId] + couponIds))
@@ -524,16 +510,14 @@ struct SQLiteTransaction: StoreTransaction {
     }
 
     func profile(integrationId: String) throws -> CustomerProfile? {
-        try Row.fetchOne(db, sql: "SELECT * FROM profiles WHERE integration_id = ?", arguments: [integrationId]).map(Self.profile)
+        try one("SELECT * FROM profiles WHERE integration_id = ?", arguments: [integrationId]).map(Self.profile)
     }
 
     func insertProfile(_ p: CustomerProfile) throws -> CustomerProfile {
-        try db.execute(
-            sql: """
+        try exec("""
                 INSERT INTO profiles (integration_id, created, attributes, closed_sessions, total_sales, last_activity)
                 VALUES (?, ?, ?, ?, ?, ?)
-                """,
-            arguments: [
+                """, arguments: [
                 p.integrationId, p.created.microseconds, Self.text(.object(p.attributes)), p.closedSessions,
                 p.totalSales.description, p.lastActivity.microseconds,
             ])
@@ -543,13 +527,11 @@ struct SQLiteTransaction: StoreTransaction {
     }
 
     func updateProfile(_ p: CustomerProfile) throws {
-        try db.execute(
-            sql: "UPDATE profiles SET attributes = ?, closed_sessions = ?, total_sales = ?, last_activity = ? WHERE id = ?",
-            arguments: [Self.text(.object(p.attributes)), p.closedSessions, p.totalSales.description, p.lastActivity.microseconds, p.id])
+        try exec("UPDATE profiles SET attributes = ?, closed_sessions = ?, total_sales = ?, last_activity = ? WHERE id = ?", arguments: [Self.text(.object(p.attributes)), p.closedSessions, p.totalSales.description, p.lastActivity.microseconds, p.id])
     }
 
     func profileHasSessions(integrationId: String) throws -> Bool {
-        try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM sessions WHERE profile_id = ?)", arguments: [integrationId])
+        try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM sessions WHERE profile_id = ?)"), arguments: [integrationId])
             ?? false
     }
 
@@ -583,24 +565,23 @@ struct SQLiteTransaction: StoreTransaction {
         s.updated = Timestamp(microseconds: r["updated"])
         let ledgerText: String? = r["ledger"]
         s.ledger = ledgerText.flatMap { try? RedemptionLedger(json: json($0)) }
-        s.effects = (json(r["effects"]).arrayValue ?? []).compactMap { try? Effect(storedJSON: $0) }
+        // Stored effects are only answered again for a repeated close or cancel.
+        if s.state != .open {
+            s.effects = (json(r["effects"]).arrayValue ?? []).compactMap { try? Effect(storedJSON: $0) }
+        }
         return s
     }
 
     func session(applicationId: Int64, integrationId: String) throws -> CustomerSession? {
-        try Row.fetchOne(
-            db, sql: "SELECT * FROM sessions WHERE application_id = ? AND integration_id = ?",
-            arguments: [applicationId, integrationId]
+        try one("SELECT * FROM sessions WHERE application_id = ? AND integration_id = ?", arguments: [applicationId, integrationId]
         ).map(Self.session)
     }
 
     func insertSession(_ s: CustomerSession) throws -> CustomerSession {
-        try db.execute(
-            sql: """
+        try exec("""
                 INSERT INTO sessions (application_id, integration_id, profile_id, state, created, updated, first_session,
                     content, ledger, effects) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
-            arguments: [
+                """, arguments: [
                 s.applicationId, s.integrationId, s.profileId, s.state.rawValue, s.created.microseconds, s.updated.microseconds,
                 s.firstSession, Self.content(s), s.ledger.map { Self.text($0.json) }, Self.text(.array(s.effects.map(\.storedJSON))),
             ])
@@ -610,12 +591,10 @@ struct SQLiteTransaction: StoreTransaction {
     }
 
     func updateSession(_ s: CustomerSession) throws {
-        try db.execute(
-            sql: """
+        try exec("""
                 UPDATE sessions SET profile_id = ?, state = ?, updated = ?, first_session = ?, content = ?, ledger = ?,
                     effects = ? WHERE id = ?
-                """,
-            arguments: [
+                """, arguments: [
                 s.profileId, s.state.rawValue, s.updated.microseconds, s.firstSession, Self.content(s),
                 s.ledger.map { Self.text($0.json) }, Self.text(.array(s.effects.map(\.storedJSON))), s.id,
             ])

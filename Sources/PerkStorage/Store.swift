@@ -118,6 +118,8 @@ public protocol StoreTransaction {
     func updateProfile(_ profile: CustomerProfile) throws
     /// Whether the profile already has a session in any application.
     func profileHasSessions(integrationId: String) throws -> Bool
+    /// A stored session. Its `effects` are loaded only when it is closed or cancelled: an open
+    /// session is evaluated again on every update, so its previous effects are never read.
     func session(applicationId: Int64, integrationId: String) throws -> CustomerSession?
     func insertSession(_ session: CustomerSession) throws -> CustomerSession
     func updateSession(_ session: CustomerSession) throws

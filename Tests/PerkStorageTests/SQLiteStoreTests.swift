@@ -81,6 +81,7 @@ import Testing
         session.cartItems = [CartItem(name: "n", sku: "k", quantity: 2, price: DecimalNumber("9.99")!, category: "c", attributes: ["x": true])]
         session.additionalCosts = [("shipping", DecimalNumber("4.5")!)]
         session.attributes = ["k": "v"]
+        session.state = .closed
         session.ledger = RedemptionLedger(coupons: [.init(couponId: 1, campaignId: 1, value: "A")], sales: DecimalNumber("24.48")!)
         session.effects = [Effect(campaignId: 1, rulesetId: 2, ruleIndex: 0, ruleName: "r", type: "setDiscount", props: ["name": "d", "value": 1.5], triggeredByCoupon: 1)]
         let toInsert = session
