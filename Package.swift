@@ -62,12 +62,19 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // `swift run -c release RuleBenchmark`: evaluations per second of a typical rule.
+        .executableTarget(
+            name: "RuleBenchmark", dependencies: ["Talang", "PerkJSON"], path: "bench/RuleBenchmark",
+            swiftSettings: swiftSettings),
         .testTarget(name: "PerkJSONTests", dependencies: ["PerkJSON"], swiftSettings: swiftSettings),
         .testTarget(
             name: "TalangTests", dependencies: ["Talang", "PerkJSON"],
             swiftSettings: swiftSettings),
-        .testTarget(name: "PerkEngineTests", dependencies: ["PerkEngine", "Talang", "PerkJSON"], swiftSettings: swiftSettings),
-        .testTarget(name: "PerkStorageTests", dependencies: ["PerkStorage", "PerkEngine", "PerkJSON", "Talang"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "PerkEngineTests", dependencies: ["PerkEngine", "Talang", "PerkJSON"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "PerkStorageTests", dependencies: ["PerkStorage", "PerkEngine", "PerkJSON", "Talang"],
+            swiftSettings: swiftSettings),
         .testTarget(
             name: "PerkServerTests",
             dependencies: [

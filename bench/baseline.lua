@@ -1,7 +1,6 @@
 -- GET /health: the same server's cost of a trivial request, the baseline for the ratio.
+dofile("bench/report.lua")
+
 function done(summary, latency, requests)
-  io.write(string.format("RESULT requests_per_sec=%.0f p50_ms=%.2f p99_ms=%.2f errors=%d non2xx=%d\n",
-    summary.requests / (summary.duration / 1e6), latency:percentile(50) / 1000, latency:percentile(99) / 1000,
-    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
-    summary.errors.status))
+  report(summary, latency)
 end

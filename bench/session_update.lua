@@ -1,5 +1,7 @@
 -- PUT /v2/customer_sessions/{id} with a 10-item cart and a coupon. Each connection cycles over
 -- its own 200 sessions, so requests mix session creations with updates of open sessions.
+dofile("bench/report.lua")
+
 local counter = 0
 local thread_id = 0
 local threads = 0
@@ -32,8 +34,5 @@ function request()
 end
 
 function done(summary, latency, requests)
-  io.write(string.format("RESULT requests_per_sec=%.0f p50_ms=%.2f p99_ms=%.2f errors=%d non2xx=%d\n",
-    summary.requests / (summary.duration / 1e6), latency:percentile(50) / 1000, latency:percentile(99) / 1000,
-    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
-    summary.errors.status))
+  report(summary, latency)
 end

@@ -71,7 +71,7 @@ struct Eval: ParsableCommand {
         } catch {
             throw ValidationError("the expression is not valid JSON: \(error)")
         }
-        var root: [String: Value] = [:]
+        var root: ValueMap = [:]
         if let context {
             guard case .map(let m) = Value(json: try JSON.parse(context)) else {
                 throw ValidationError("the context must be a JSON object")

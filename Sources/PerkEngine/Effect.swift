@@ -28,14 +28,17 @@ public struct Effect: Sendable, Equatable {
     }
 
     /// An effect the engine makes that belongs to no rule (ids -1 when it belongs to no campaign).
-    public static func engine(_ type: String, campaignId: Int64 = -1, rulesetId: Int64 = -1, props: JSONObject) -> Effect {
+    public static func engine(_ type: String, campaignId: Int64 = -1, rulesetId: Int64 = -1, props: JSONObject)
+        -> Effect
+    {
         Effect(campaignId: campaignId, rulesetId: rulesetId, ruleIndex: -1, ruleName: "", type: type, props: props)
     }
 
     /// The discount this effect gives, if it is one.
     public var discount: (name: String, value: DecimalNumber)? {
         guard type == "setDiscount" || type == "setDiscountPerItem",
-            let name = props["name"]?.stringValue, let value = props["value"]?.numberValue.flatMap({ DecimalNumber($0.text) })
+            let name = props["name"]?.stringValue,
+            let value = props["value"]?.numberValue.flatMap({ DecimalNumber($0.text) })
         else { return nil }
         return (name, value)
     }

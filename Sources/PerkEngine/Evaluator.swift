@@ -101,7 +101,8 @@ public enum Evaluator {
                 continue
             }
             if let reason = precheck(coupon, owner.campaign, request.session, now) {
-                rejections.append(CouponRejection(code: code, campaignId: coupon.campaignId, couponId: coupon.id, reason: reason))
+                rejections.append(
+                    CouponRejection(code: code, campaignId: coupon.campaignId, couponId: coupon.id, reason: reason))
                 continue
             }
             candidates[coupon.campaignId, default: []].append(coupon)
@@ -148,7 +149,8 @@ public enum Evaluator {
                     "rejectCoupon", campaignId: r.campaignId, rulesetId: rulesetId,
                     props: ["value": .string(r.code), "rejectionReason": .string(r.reason.rawValue)]))
         }
-        return EvaluationResult(effects: effects, acceptedCoupons: accepted, rejections: rejections, triggeredCampaignIds: triggered)
+        return EvaluationResult(
+            effects: effects, acceptedCoupons: accepted, rejections: rejections, triggeredCampaignIds: triggered)
     }
 
     /// The checks of a coupon that do not depend on rules (semantics §9.2 steps 3–6).
@@ -168,7 +170,7 @@ public enum Evaluator {
     /// Runs one campaign's rules, with `coupon` bound when the session carries one of its codes.
     /// Returns whether a rule validating the coupon fired.
     static func run(
-        _ compiled: CompiledCampaign, _ ruleset: CompiledRuleset, coupon: Coupon?, root: inout [String: Value],
+        _ compiled: CompiledCampaign, _ ruleset: CompiledRuleset, coupon: Coupon?, root: inout ValueMap,
         total: inout DecimalNumber, cascading: Bool, into effects: inout [Effect]
     ) -> Bool {
         let host = PromotionHost()
@@ -240,7 +242,7 @@ public enum Evaluator {
 
     // MARK: Context
 
-    static func baseContext(_ r: EvaluationRequest) -> [String: Value] {
+    static func baseContext(_ r: EvaluationRequest) -> ValueMap {
         [
             "Session": sessionContext(r.session),
             "Profile": profileContext(r.profile, integrationId: r.session.profileId),
@@ -268,10 +270,11 @@ public enum Evaluator {
                     "Attributes": item.attributes.map { Value(json: .object($0)) } ?? .map([:]),
                 ]))
         }
-        var costs: [String: Value] = [:]
+        var costs: ValueMap = [:]
         for c in s.additionalCosts { costs[c.name] = .map(["Price": .decimal(c.price)]) }
         return .map([
-            "IntegrationId": .string(s.integrationId), "ProfileId": .string(s.profileId), "State": .string(s.state.rawValue),
+            "IntegrationId": .string(s.integrationId), "ProfileId": .string(s.profileId),
+            "State": .string(s.state.rawValue),
             "Total": .decimal(s.total), "CartItemTotal": .decimal(s.cartItemTotal),
             "AdditionalCostTotal": .decimal(s.additionalCostTotal), "CartItems": .list(items),
             "AdditionalCosts": .map(costs), "Identifiers": .list(s.identifiers.map(Value.string)),

@@ -250,7 +250,8 @@ public struct Coupon: Sendable {
     public init(
         id: Int64, created: Timestamp, campaignId: Int64, value: String, usageLimit: Int64, usageCounter: Int64 = 0,
         startDate: Timestamp? = nil, expiryDate: Timestamp? = nil, attributes: JSONObject = JSONObject(),
-        referralId: Int64? = nil, recipientIntegrationId: String? = nil, reservation: Bool = true, batchId: String? = nil
+        referralId: Int64? = nil, recipientIntegrationId: String? = nil, reservation: Bool = true,
+        batchId: String? = nil
     ) {
         self.id = id
         self.created = created

@@ -16,7 +16,8 @@ extension ObjectReader {
     public func decimal(_ key: String, required: Bool = false) throws(FieldError) -> DecimalNumber? {
         guard let n = try number(key, required: required) else { return nil }
         guard let d = DecimalNumber(n.text) else {
-            throw FieldError(title: "Invalid type", details: "\(key) is not a number Perk can represent", pointer: path(key))
+            throw FieldError(
+                title: "Invalid type", details: "\(key) is not a number Perk can represent", pointer: path(key))
         }
         return d
     }
@@ -61,10 +62,13 @@ extension LimitConfig {
     public init(json: JSON, at pointer: String) throws(FieldError) {
         let r = try ObjectReader(json, at: pointer, name: "limit")
         let action = try r.string("action", required: true)!
-        guard Self.actions.contains(action) else { throw ObjectReader.enumError(r.path("action"), "action", Self.actions) }
+        guard Self.actions.contains(action) else {
+            throw ObjectReader.enumError(r.path("action"), "action", Self.actions)
+        }
         let limit = try r.decimal("limit", required: true)!
         guard !limit.isNegative else {
-            throw FieldError(title: "minimum", details: "limit must be greater than or equal to 0", pointer: r.path("limit"))
+            throw FieldError(
+                title: "minimum", details: "limit must be greater than or equal to 0", pointer: r.path("limit"))
         }
         let entities = try r.strings("entities", required: true)!
         for (i, e) in entities.enumerated() where !Self.entityNames.contains(e) {
@@ -79,7 +83,9 @@ extension LimitConfig {
 
     public static func list(_ items: [JSON], at pointer: String) throws(FieldError) -> [LimitConfig] {
         var out: [LimitConfig] = []
-        for (i, item) in items.enumerated() { out.append(try LimitConfig(json: item, at: JSONPointer.append(pointer, i))) }
+        for (i, item) in items.enumerated() {
+            out.append(try LimitConfig(json: item, at: JSONPointer.append(pointer, i)))
+        }
         return out
     }
 }
@@ -105,14 +111,18 @@ extension CodeGeneratorSettings {
 extension Binding {
     public init(json: JSON, at pointer: String) throws(FieldError) {
         let r = try ObjectReader(json, at: pointer, name: "binding")
-        self.init(name: try r.string("name", required: true, minLength: 1)!, expression: try r.value("expression", required: true)!)
+        self.init(
+            name: try r.string("name", required: true, minLength: 1)!,
+            expression: try r.value("expression", required: true)!)
     }
 
     public var json: JSON { ["name": .string(name), "expression": expression] }
 
     public static func list(_ items: [JSON]?, at pointer: String) throws(FieldError) -> [Binding] {
         var out: [Binding] = []
-        for (i, item) in (items ?? []).enumerated() { out.append(try Binding(json: item, at: JSONPointer.append(pointer, i))) }
+        for (i, item) in (items ?? []).enumerated() {
+            out.append(try Binding(json: item, at: JSONPointer.append(pointer, i)))
+        }
         return out
     }
 }
@@ -149,9 +159,16 @@ extension RedemptionLedger {
     public var json: JSON {
         [
             "coupons": .array(
-                coupons.map { ["couponId": .number($0.couponId), "campaignId": .number($0.campaignId), "value": .string($0.value)] }),
+                coupons.map {
+                    [
+                        "couponId": .number($0.couponId), "campaignId": .number($0.campaignId),
+                        "value": .string($0.value),
+                    ]
+                }),
             "discounts": .array(
-                discounts.map { ["campaignId": .number($0.campaignId), "name": .string($0.name), "value": $0.value.json] }),
+                discounts.map {
+                    ["campaignId": .number($0.campaignId), "name": .string($0.name), "value": $0.value.json]
+                }),
             "sales": sales.json,
         ]
     }
@@ -163,7 +180,8 @@ extension RedemptionLedger {
             let cr = try ObjectReader(c, at: "/coupons/\(i)")
             coupons.append(
                 RedeemedCoupon(
-                    couponId: try cr.integer("couponId", required: true)!, campaignId: try cr.integer("campaignId", required: true)!,
+                    couponId: try cr.integer("couponId", required: true)!,
+                    campaignId: try cr.integer("campaignId", required: true)!,
                     value: try cr.string("value", required: true)!))
         }
         var discounts: [ConfirmedDiscount] = []
@@ -171,7 +189,8 @@ extension RedemptionLedger {
             let dr = try ObjectReader(d, at: "/discounts/\(i)")
             discounts.append(
                 ConfirmedDiscount(
-                    campaignId: try dr.integer("campaignId", required: true)!, name: try dr.string("name", required: true)!,
+                    campaignId: try dr.integer("campaignId", required: true)!,
+                    name: try dr.string("name", required: true)!,
                     value: try dr.decimal("value", required: true)!))
         }
         self.init(coupons: coupons, discounts: discounts, sales: try r.decimal("sales") ?? .zero)
@@ -189,7 +208,8 @@ extension Effect {
     public init(storedJSON json: JSON) throws(FieldError) {
         let r = try ObjectReader(json, at: "")
         self.init(
-            campaignId: try r.integer("campaignId", required: true)!, rulesetId: try r.integer("rulesetId", required: true)!,
+            campaignId: try r.integer("campaignId", required: true)!,
+            rulesetId: try r.integer("rulesetId", required: true)!,
             ruleIndex: Int(try r.integer("ruleIndex", required: true)!), ruleName: try r.string("ruleName") ?? "",
             type: try r.string("effectType", required: true)!, props: try r.object("props") ?? JSONObject(),
             triggeredByCoupon: try r.integer("triggeredByCoupon"))

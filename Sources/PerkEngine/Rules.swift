@@ -14,34 +14,50 @@ final class PromotionHost: EvaluationHost {
 public enum PromotionLibrary {
     public static let library: FunctionLibrary = {
         var lib = FunctionLibrary.standard
-        lib.register("couponValid", .nullary(returns: .boolean) { env throws(EvalError) in
-            .bool(host(env).couponValid)
-        })
-        lib.register("referralValid", .nullary(returns: .boolean) { env throws(EvalError) in
-            .bool(host(env).referralValid)
-        })
-        lib.register("setDiscount", .binary(.string, .decimal, returns: .null) { name, value, env throws(EvalError) in
-            let amount = try nonNegative(value, "setDiscount")
-            emit(env, "setDiscount", [("name", name.json), ("value", amount.json)])
-            return .null
-        })
-        lib.register("setDiscountPerItem", .nary([.string, .decimal, .decimal], returns: .null) { args, env throws(EvalError) in
-            let amount = try nonNegative(args[1], "setDiscountPerItem")
-            guard case .decimal(let position) = args[2], let p = position.exactInt, p >= 0 else {
-                throw EvalError("setDiscountPerItem: the position must be a cart item position")
-            }
-            let name = (args[0].atomText ?? "") + "#" + String(p)
-            emit(env, "setDiscountPerItem", [("name", .string(name)), ("value", amount.json), ("position", .number(p))])
-            return .null
-        })
-        lib.register("addFreeItem", .binary(.string, .string, returns: .null) { sku, name, env throws(EvalError) in
-            emit(env, "addFreeItem", [("sku", sku.json), ("name", name.json)])
-            return .null
-        })
-        lib.register("showNotification", .nary([.string, .string, .string], returns: .null) { args, env throws(EvalError) in
-            emit(env, "showNotification", [("notificationType", args[0].json), ("title", args[1].json), ("body", args[2].json)])
-            return .null
-        })
+        lib.register(
+            "couponValid",
+            .nullary(returns: .boolean) { env throws(EvalError) in
+                .bool(host(env).couponValid)
+            })
+        lib.register(
+            "referralValid",
+            .nullary(returns: .boolean) { env throws(EvalError) in
+                .bool(host(env).referralValid)
+            })
+        lib.register(
+            "setDiscount",
+            .binary(.string, .decimal, returns: .null) { name, value, env throws(EvalError) in
+                let amount = try nonNegative(value, "setDiscount")
+                emit(env, "setDiscount", [("name", name.json), ("value", amount.json)])
+                return .null
+            })
+        lib.register(
+            "setDiscountPerItem",
+            .nary([.string, .decimal, .decimal], returns: .null) { args, env throws(EvalError) in
+                let amount = try nonNegative(args[1], "setDiscountPerItem")
+                guard case .decimal(let position) = args[2], let p = position.exactInt, p >= 0 else {
+                    throw EvalError("setDiscountPerItem: the position must be a cart item position")
+                }
+                let name = (args[0].atomText ?? "") + "#" + String(p)
+                emit(
+                    env, "setDiscountPerItem",
+                    [("name", .string(name)), ("value", amount.json), ("position", .number(p))])
+                return .null
+            })
+        lib.register(
+            "addFreeItem",
+            .binary(.string, .string, returns: .null) { sku, name, env throws(EvalError) in
+                emit(env, "addFreeItem", [("sku", sku.json), ("name", name.json)])
+                return .null
+            })
+        lib.register(
+            "showNotification",
+            .nary([.string, .string, .string], returns: .null) { args, env throws(EvalError) in
+                emit(
+                    env, "showNotification",
+                    [("notificationType", args[0].json), ("title", args[1].json), ("body", args[2].json)])
+                return .null
+            })
         return lib
     }()
 
@@ -60,7 +76,9 @@ public enum PromotionLibrary {
     }
 
     static func nonNegative(_ v: Value, _ name: String) throws(EvalError) -> DecimalNumber {
-        guard case .decimal(let d) = v, !d.isNegative else { throw EvalError("\(name): the value must not be negative") }
+        guard case .decimal(let d) = v, !d.isNegative else {
+            throw EvalError("\(name): the value must not be negative")
+        }
         return d
     }
 }
@@ -113,7 +131,9 @@ public struct CompiledRuleset: Sendable {
         self.rules = rules
     }
 
-    static func compile(_ bindings: [Binding], pointer: String) throws(CompileError) -> [(name: String, expression: Expression)] {
+    static func compile(_ bindings: [Binding], pointer: String) throws(CompileError) -> [(
+        name: String, expression: Expression
+    )] {
         var out: [(name: String, expression: Expression)] = []
         for (i, b) in bindings.enumerated() {
             do {

@@ -45,8 +45,10 @@ public enum SessionUpdateError: Error, Sendable, Equatable {
 
     public var message: String {
         switch self {
-        case .invalidTransition(let from, let to): "Cannot move session to state \"\(to.rawValue)\" from state \"\(from.rawValue)\""
-        case .profileChanged(let from, _): "The session belongs to the customer profile \"\(from)\" and cannot be moved to another one"
+        case .invalidTransition(let from, let to):
+            "Cannot move session to state \"\(to.rawValue)\" from state \"\(from.rawValue)\""
+        case .profileChanged(let from, _):
+            "The session belongs to the customer profile \"\(from)\" and cannot be moved to another one"
         }
     }
 }

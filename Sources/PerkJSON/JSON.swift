@@ -100,7 +100,10 @@ public struct JSONObject: Sendable, Sequence {
     public func contains(_ key: String) -> Bool { position(of: key) != nil }
 
     private mutating func rebuildIndex() {
-        guard fields.count > Self.indexThreshold else { index = nil; return }
+        guard fields.count > Self.indexThreshold else {
+            index = nil
+            return
+        }
         var idx = [String: Int](minimumCapacity: fields.count)
         for (i, f) in fields.enumerated() { idx[f.key] = i }
         index = idx
@@ -134,11 +137,11 @@ extension JSON: Equatable {
     public static func == (lhs: JSON, rhs: JSON) -> Bool {
         switch (lhs, rhs) {
         case (.null, .null): return true
-        case let (.bool(a), .bool(b)): return a == b
-        case let (.number(a), .number(b)): return a.text == b.text || a.doubleValue == b.doubleValue
-        case let (.string(a), .string(b)): return a == b
-        case let (.array(a), .array(b)): return a == b
-        case let (.object(a), .object(b)): return a == b
+        case (.bool(let a), .bool(let b)): return a == b
+        case (.number(let a), .number(let b)): return a.text == b.text || a.doubleValue == b.doubleValue
+        case (.string(let a), .string(let b)): return a == b
+        case (.array(let a), .array(let b)): return a == b
+        case (.object(let a), .object(let b)): return a == b
         default: return false
         }
     }
@@ -159,12 +162,30 @@ extension JSON {
         return nil
     }
 
-    public var stringValue: String? { if case .string(let s) = self { return s }; return nil }
-    public var boolValue: Bool? { if case .bool(let b) = self { return b }; return nil }
-    public var numberValue: JSONNumber? { if case .number(let n) = self { return n }; return nil }
-    public var arrayValue: [JSON]? { if case .array(let a) = self { return a }; return nil }
-    public var objectValue: JSONObject? { if case .object(let o) = self { return o }; return nil }
-    public var isNull: Bool { if case .null = self { return true }; return false }
+    public var stringValue: String? {
+        if case .string(let s) = self { return s }
+        return nil
+    }
+    public var boolValue: Bool? {
+        if case .bool(let b) = self { return b }
+        return nil
+    }
+    public var numberValue: JSONNumber? {
+        if case .number(let n) = self { return n }
+        return nil
+    }
+    public var arrayValue: [JSON]? {
+        if case .array(let a) = self { return a }
+        return nil
+    }
+    public var objectValue: JSONObject? {
+        if case .object(let o) = self { return o }
+        return nil
+    }
+    public var isNull: Bool {
+        if case .null = self { return true }
+        return false
+    }
 
     /// The JSON type name used in error messages.
     public var typeName: String {

@@ -17,7 +17,8 @@ public struct FieldError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     public static func type(_ pointer: String, _ name: String, expected: String, found: JSON) -> FieldError {
-        FieldError(title: "Invalid type", details: "\(name) must be \(expected), not \(found.typeName)", pointer: pointer)
+        FieldError(
+            title: "Invalid type", details: "\(name) must be \(expected), not \(found.typeName)", pointer: pointer)
     }
 }
 
@@ -46,16 +47,19 @@ public struct ObjectReader {
         return v
     }
 
-    public func string(_ key: String, required: Bool = false, minLength: Int = 0, maxLength: Int? = nil) throws(FieldError)
+    public func string(_ key: String, required: Bool = false, minLength: Int = 0, maxLength: Int? = nil)
+        throws(FieldError)
         -> String?
     {
         guard let v = try value(key, required: required) else { return nil }
         guard case .string(let s) = v else { throw .type(path(key), key, expected: "a string", found: v) }
         if s.count < minLength {
-            throw FieldError(title: "minLength", details: "\(key) must be at least \(minLength) characters long", pointer: path(key))
+            throw FieldError(
+                title: "minLength", details: "\(key) must be at least \(minLength) characters long", pointer: path(key))
         }
         if let maxLength, s.count > maxLength {
-            throw FieldError(title: "maxLength", details: "\(key) must be at most \(maxLength) characters long", pointer: path(key))
+            throw FieldError(
+                title: "maxLength", details: "\(key) must be at most \(maxLength) characters long", pointer: path(key))
         }
         return s
     }
@@ -80,10 +84,12 @@ public struct ObjectReader {
             throw .type(path(key), key, expected: "an integer", found: v)
         }
         if let minimum, i < minimum {
-            throw FieldError(title: "minimum", details: "\(key) must be greater than or equal to \(minimum)", pointer: path(key))
+            throw FieldError(
+                title: "minimum", details: "\(key) must be greater than or equal to \(minimum)", pointer: path(key))
         }
         if let maximum, i > maximum {
-            throw FieldError(title: "maximum", details: "\(key) must be less than or equal to \(maximum)", pointer: path(key))
+            throw FieldError(
+                title: "maximum", details: "\(key) must be less than or equal to \(maximum)", pointer: path(key))
         }
         return i
     }

@@ -28,7 +28,9 @@ final class Catalog: Sendable {
     func reload(_ applicationId: Int64) async throws -> ApplicationSnapshot? {
         let loaded = try await store.read { tx -> (Application, [Campaign], [Int64: Ruleset])? in
             guard let app = try tx.application(id: applicationId) else { return nil }
-            return (app, try tx.campaigns(applicationId: applicationId), try tx.activeRulesets(applicationId: applicationId))
+            return (
+                app, try tx.campaigns(applicationId: applicationId), try tx.activeRulesets(applicationId: applicationId)
+            )
         }
         guard let (app, campaigns, rulesets) = loaded else { return nil }
         let compiled = campaigns.map { c in

@@ -17,43 +17,63 @@ public enum Demo {
 
     static let campaigns: [(campaign: JSON, rules: JSON)] = [
         (
-            ["name": "Summer coupon: 10% off", "state": "enabled", "tags": ["demo"], "features": ["coupons"], "limits": []],
-            [[
-                "title": "10% off the cart with a valid coupon",
-                "condition": ["and", ["couponValid"]],
-                "effects": [["setDiscount", "10% off", ["*", [".", "Session", "Total"], 0.1]]],
-            ]]
+            [
+                "name": "Summer coupon: 10% off", "state": "enabled", "tags": ["demo"], "features": ["coupons"],
+                "limits": [],
+            ],
+            [
+                [
+                    "title": "10% off the cart with a valid coupon",
+                    "condition": ["and", ["couponValid"]],
+                    "effects": [["setDiscount", "10% off", ["*", [".", "Session", "Total"], 0.1]]],
+                ]
+            ]
         ),
         (
             ["name": "Free socks from 100", "state": "enabled", "tags": ["demo"], "features": [], "limits": []],
-            [[
-                "title": "Free socks for carts of 100 or more",
-                "condition": [">=", [".", "Session", "CartItemTotal"], 100],
-                "effects": [["addFreeItem", "socks-01", "Free socks"]],
-            ]]
+            [
+                [
+                    "title": "Free socks for carts of 100 or more",
+                    "condition": [">=", [".", "Session", "CartItemTotal"], 100],
+                    "effects": [["addFreeItem", "socks-01", "Free socks"]],
+                ]
+            ]
         ),
         (
             ["name": "15% off shoes", "state": "enabled", "tags": ["demo"], "features": [], "limits": []],
-            [[
-                "title": "15% off every pair of shoes",
-                "condition": ["exists", [".", "Session", "CartItems"], "Item", ["=", [".", "Item", "Category"], "shoes"]],
-                "effects": [[
-                    "map", ["filter", [".", "Session", "CartItems"], [["Item"], ["=", [".", "Item", "Category"], "shoes"]]],
-                    "Item",
-                    [
-                        "setDiscountPerItem", "15% off shoes",
-                        ["*", [".", "Item", "Price"], [".", "Item", "Quantity"], 0.15], [".", "Item", "Position"],
+            [
+                [
+                    "title": "15% off every pair of shoes",
+                    "condition": [
+                        "exists", [".", "Session", "CartItems"], "Item", ["=", [".", "Item", "Category"], "shoes"],
                     ],
-                ]],
-            ]]
+                    "effects": [
+                        [
+                            "map",
+                            [
+                                "filter", [".", "Session", "CartItems"],
+                                [["Item"], ["=", [".", "Item", "Category"], "shoes"]],
+                            ],
+                            "Item",
+                            [
+                                "setDiscountPerItem", "15% off shoes",
+                                ["*", [".", "Item", "Price"], [".", "Item", "Quantity"], 0.15],
+                                [".", "Item", "Position"],
+                            ],
+                        ]
+                    ],
+                ]
+            ]
         ),
         (
             ["name": "Free shipping hint", "state": "enabled", "tags": ["demo"], "features": [], "limits": []],
-            [[
-                "title": "Tell small carts about free shipping",
-                "condition": ["<", [".", "Session", "CartItemTotal"], 50],
-                "effects": [["showNotification", "Info", "Almost there", "Free shipping from 50"]],
-            ]]
+            [
+                [
+                    "title": "Tell small carts about free shipping",
+                    "condition": ["<", [".", "Session", "CartItemTotal"], 50],
+                    "effects": [["showNotification", "Info", "Almost there", "Free shipping from 50"]],
+                ]
+            ]
         ),
     ]
 
@@ -91,7 +111,8 @@ public enum Demo {
                 try ManagementRequests.applyCampaign(campaignJSON, to: &campaign, creating: true)
                 campaign = try tx.insertCampaign(campaign)
                 var ruleset = try ManagementRequests.newRuleset(
-                    ["rules": rulesJSON, "bindings": [], "activate": true], campaignId: campaign.id, userId: 0, now: now)
+                    ["rules": rulesJSON, "bindings": [], "activate": true], campaignId: campaign.id, userId: 0, now: now
+                )
                 _ = try CompiledRuleset(ruleset)
                 ruleset.activatedAt = now
                 ruleset = try tx.insertRuleset(ruleset)
@@ -99,7 +120,10 @@ public enum Demo {
                 try tx.updateCampaign(campaign)
                 if campaign.features.contains("coupons") {
                     let spec = try ManagementRequests.newCoupons(
-                        ["couponPattern": "SUMMER10", "validCharacters": ["A-Z"], "numberOfCoupons": 1, "usageLimit": 100])
+                        [
+                            "couponPattern": "SUMMER10", "validCharacters": ["A-Z"], "numberOfCoupons": 1,
+                            "usageLimit": 100,
+                        ])
                     _ = try CouponFactory.insertChunk(
                         tx, n: 1, spec: spec, application: app, campaignId: campaign.id, batchId: nil, now: now)
                 }

@@ -81,7 +81,8 @@ struct ErrorBodyMiddleware<Context: RequestContext>: RouterMiddleware {
             return jsonResponse(e.status, APIError(status: e.status, message: message).body)
         } catch {
             context.logger.error("request failed", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
-            return jsonResponse(.internalServerError, APIError(status: .internalServerError, message: "Internal error").body)
+            return jsonResponse(
+                .internalServerError, APIError(status: .internalServerError, message: "Internal error").body)
         }
     }
 }
@@ -125,7 +126,9 @@ extension Request {
     func paging() throws -> (skip: Int, limit: Int) {
         let size = try intQuery("pageSize") ?? 1000
         let skip = try intQuery("skip") ?? 0
-        guard (1...1000).contains(size) else { throw APIError.invalidParameter("pageSize", "pageSize must be between 1 and 1000") }
+        guard (1...1000).contains(size) else {
+            throw APIError.invalidParameter("pageSize", "pageSize must be between 1 and 1000")
+        }
         guard skip >= 0 else { throw APIError.invalidParameter("skip", "skip must not be negative") }
         return (skip, size)
     }

@@ -20,7 +20,9 @@ struct IntegrationAPI: Sendable {
         let parts = header.split(separator: " ", maxSplits: 1)
         guard parts.count == 2, parts[0] == "ApiKey-v1" else { throw APIError.unauthorized }
         let digest = Credentials.digest(String(parts[1]).trimmingSpaces)
-        guard let id = try await catalog.application(forKeyDigest: digest, now: clock()) else { throw APIError.unauthorized }
+        guard let id = try await catalog.application(forKeyDigest: digest, now: clock()) else {
+            throw APIError.unauthorized
+        }
         return id
     }
 
@@ -72,7 +74,8 @@ enum IntegrationRequests {
         if let costs = try r.object("additionalCosts") {
             var out: [(name: String, price: DecimalNumber)] = []
             for (name, cost) in costs {
-                let c = try ObjectReader(cost, at: JSONPointer.append(r.path("additionalCosts"), name), name: "additional cost")
+                let c = try ObjectReader(
+                    cost, at: JSONPointer.append(r.path("additionalCosts"), name), name: "additional cost")
                 out.append((name, try c.decimal("price", required: true)!))
             }
             patch.additionalCosts = out
@@ -96,7 +99,9 @@ enum IntegrationResponses {
     static func stateV2(_ o: SessionOutcome, content: Set<String>, now: Timestamp) -> JSON {
         var out = JSONObject()
         if content.contains("customerSession") { out.appendUnique("customerSession", Wire.sessionV2(o.session)) }
-        if content.contains("customerProfile") { out.appendUnique("customerProfile", Wire.profile(o.profile, now: now)) }
+        if content.contains("customerProfile") {
+            out.appendUnique("customerProfile", Wire.profile(o.profile, now: now))
+        }
         if content.contains("event") { out.appendUnique("event", Wire.event(o.event, effects: o.effects)) }
         if content.contains("loyalty") { out.appendUnique("loyalty", ["programs": [:]]) }
         if content.contains("coupons") {

@@ -22,8 +22,12 @@ struct ManagementAPI: Sendable {
         router.post("/v1/applications/:applicationId/api_keys") { req, ctx in try await createAPIKey(req, ctx) }
         router.post("/v1/applications/:applicationId/campaigns") { req, ctx in try await createCampaign(req, ctx) }
         router.get("/v1/applications/:applicationId/campaigns") { req, ctx in try await listCampaigns(req, ctx) }
-        router.get("/v1/applications/:applicationId/campaigns/:campaignId") { req, ctx in try await getCampaign(req, ctx) }
-        router.put("/v1/applications/:applicationId/campaigns/:campaignId") { req, ctx in try await updateCampaign(req, ctx) }
+        router.get("/v1/applications/:applicationId/campaigns/:campaignId") { req, ctx in
+            try await getCampaign(req, ctx)
+        }
+        router.put("/v1/applications/:applicationId/campaigns/:campaignId") { req, ctx in
+            try await updateCampaign(req, ctx)
+        }
         router.post("/v1/applications/:applicationId/campaigns/:campaignId/rulesets") { req, ctx in
             try await createRuleset(req, ctx)
         }
@@ -75,7 +79,9 @@ struct ManagementAPI: Sendable {
 
     func application(_ ctx: BasicRequestContext) async throws -> PerkEngine.Application {
         let id = try ctx.parameters.id("applicationId")
-        guard let app = try await store.read({ tx in try tx.application(id: id) }) else { throw APIError.notFound("Application") }
+        guard let app = try await store.read({ tx in try tx.application(id: id) }) else {
+            throw APIError.notFound("Application")
+        }
         return app
     }
 
@@ -122,7 +128,8 @@ struct ManagementAPI: Sendable {
         let key = Credentials.randomHex(bytes: 32)
         let record = try await store.write { tx in
             try tx.insertAPIKey(
-                APIKeyRecord(id: 0, applicationId: app.id, title: title, createdBy: userId, created: now, expires: expires),
+                APIKeyRecord(
+                    id: 0, applicationId: app.id, title: title, createdBy: userId, created: now, expires: expires),
                 hash: Credentials.digest(key))
         }
         var o = JSONObject()
@@ -148,7 +155,8 @@ struct ManagementAPI: Sendable {
         try decode { try ManagementRequests.applyCampaign(body, to: &campaign, creating: true) }
         if campaign.activeRulesetId != nil {
             throw APIError.invalid(
-                FieldError(title: "Invalid value", details: "a new campaign has no rulesets yet", pointer: "/activeRulesetId"))
+                FieldError(
+                    title: "Invalid value", details: "a new campaign has no rulesets yet", pointer: "/activeRulesetId"))
         }
         if campaign.limits.isEmpty { campaign.limits = app.limits }
         let toInsert = campaign
@@ -165,7 +173,9 @@ struct ManagementAPI: Sendable {
         var campaigns = try await store.read { tx in try tx.campaigns(applicationId: app.id) }
         if let state = req.query("campaignState") {
             let allowed = ["enabled", "disabled", "archived", "scheduled", "running", "expired"]
-            guard allowed.contains(state) else { throw APIError.invalidParameter("campaignState", "unknown campaign state") }
+            guard allowed.contains(state) else {
+                throw APIError.invalidParameter("campaignState", "unknown campaign state")
+            }
             campaigns = campaigns.filter { $0.state.rawValue == state || $0.frontendState(at: now) == state }
         }
         if let name = req.query("name") { campaigns = campaigns.filter { $0.name.localizedStandardContains(name) } }
@@ -196,7 +206,9 @@ struct ManagementAPI: Sendable {
 
             guard try await store.read({ tx in try tx.ruleset(campaignId: campaignId, id: rulesetId) }) != nil else {
                 throw APIError.invalid(
-                    FieldError(title: "Invalid value", details: "no ruleset \(rulesetId) in this campaign", pointer: "/activeRulesetId"))
+                    FieldError(
+                        title: "Invalid value", details: "no ruleset \(rulesetId) in this campaign",
+                        pointer: "/activeRulesetId"))
             }
         }
         let updated = campaign
@@ -213,7 +225,9 @@ struct ManagementAPI: Sendable {
         let campaign = try await campaign(ctx, applicationId: app.id)
         let body = try await req.json(context: ctx)
         let now = clock()
-        var ruleset = try decode { try ManagementRequests.newRuleset(body, campaignId: campaign.id, userId: userId, now: now) }
+        var ruleset = try decode {
+            try ManagementRequests.newRuleset(body, campaignId: campaign.id, userId: userId, now: now)
+        }
         do {
             _ = try CompiledRuleset(ruleset)
         } catch {
@@ -266,7 +280,8 @@ struct ManagementAPI: Sendable {
         let spec = try decode { try ManagementRequests.newCoupons(body) }
         let created: [Coupon]
         do {
-            created = try await CouponFactory(store: store).create(spec, application: app, campaignId: campaign.id, now: now)
+            created = try await CouponFactory(store: store).create(
+                spec, application: app, campaignId: campaign.id, now: now)
         } catch let e as CouponFactory.Failure {
             throw APIError.invalid(FieldError(title: "Invalid value", details: e.message, pointer: "/couponPattern"))
         }

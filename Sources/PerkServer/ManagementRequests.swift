@@ -42,7 +42,9 @@ enum ManagementRequests {
         if r.object.contains("endTime") { c.endTime = try r.timestamp("endTime") }
         if let a = try r.object("attributes") { c.attributes = a }
         if let id = try r.integer("activeRulesetId") { c.activeRulesetId = id }
-        if let s = try r.value("couponSettings") { c.couponSettings = try CodeGeneratorSettings(json: s, at: "/couponSettings") }
+        if let s = try r.value("couponSettings") {
+            c.couponSettings = try CodeGeneratorSettings(json: s, at: "/couponSettings")
+        }
         if let s = try r.value("referralSettings") {
             c.referralSettings = try CodeGeneratorSettings(json: s, at: "/referralSettings")
         }
@@ -51,7 +53,8 @@ enum ManagementRequests {
         }
     }
 
-    static func newRuleset(_ body: JSON, campaignId: Int64, userId: Int64, now: Timestamp) throws(FieldError) -> Ruleset {
+    static func newRuleset(_ body: JSON, campaignId: Int64, userId: Int64, now: Timestamp) throws(FieldError) -> Ruleset
+    {
         let r = try ObjectReader(body, at: "")
         var rules: [Rule] = []
         for (i, rule) in (try r.array("rules", required: true)!).enumerated() {
@@ -75,12 +78,15 @@ enum ManagementRequests {
             throw FieldError(title: "Invalid value", details: error.message, pointer: "/validCharacters")
         }
         let spec = CouponSpec(
-            generator: generator, count: Int(try r.integer("numberOfCoupons", required: true, minimum: 1, maximum: 1_000_000)!),
+            generator: generator,
+            count: Int(try r.integer("numberOfCoupons", required: true, minimum: 1, maximum: 1_000_000)!),
             usageLimit: try r.integer("usageLimit", required: true, minimum: 0, maximum: 999_999)!,
             startDate: try r.timestamp("startDate"), expiryDate: try r.timestamp("expiryDate"),
-            attributes: try r.object("attributes") ?? JSONObject(), recipientIntegrationId: try r.string("recipientIntegrationId"))
+            attributes: try r.object("attributes") ?? JSONObject(),
+            recipientIntegrationId: try r.string("recipientIntegrationId"))
         if spec.generator.pattern.count + prefix.count < 4 {
-            throw FieldError(title: "minLength", details: "codes must be at least 4 characters long", pointer: "/couponPattern")
+            throw FieldError(
+                title: "minLength", details: "codes must be at least 4 characters long", pointer: "/couponPattern")
         }
         return spec
     }
@@ -106,7 +112,9 @@ struct CouponFactory: Sendable {
         let message: String
     }
 
-    func create(_ spec: CouponSpec, application: PerkEngine.Application, campaignId: Int64, now: Timestamp) async throws -> [Coupon] {
+    func create(_ spec: CouponSpec, application: PerkEngine.Application, campaignId: Int64, now: Timestamp) async throws
+        -> [Coupon]
+    {
         guard spec.generator.capacity >= Double(spec.count) else {
             throw Failure(message: "the pattern can make fewer than \(spec.count) different codes")
         }
@@ -117,7 +125,8 @@ struct CouponFactory: Sendable {
         while remaining > 0 {
             let n = min(remaining, Self.chunkSize)
             let chunk = try await store.write { tx in
-                try Self.insertChunk(tx, n: n, spec: spec, application: application, campaignId: campaignId, batchId: batchId, now: now)
+                try Self.insertChunk(
+                    tx, n: n, spec: spec, application: application, campaignId: campaignId, batchId: batchId, now: now)
             }
             created += chunk
             remaining -= n
@@ -126,7 +135,8 @@ struct CouponFactory: Sendable {
     }
 
     static func insertChunk(
-        _ tx: any StoreTransaction, n: Int, spec: CouponSpec, application: PerkEngine.Application, campaignId: Int64, batchId: String?,
+        _ tx: any StoreTransaction, n: Int, spec: CouponSpec, application: PerkEngine.Application, campaignId: Int64,
+        batchId: String?,
         now: Timestamp
     ) throws -> [Coupon] {
         var rng = SystemRandomNumberGenerator()

@@ -56,7 +56,8 @@ struct SessionService: Sendable {
         let change: SessionChange
         do {
             change = try SessionMachine.apply(
-                patch, to: existing, new: CustomerSession(id: 0, integrationId: integrationId, applicationId: app.id, created: now),
+                patch, to: existing,
+                new: CustomerSession(id: 0, integrationId: integrationId, applicationId: app.id, created: now),
                 now: now)
         } catch {
             throw Failure.session(error)
@@ -78,7 +79,8 @@ struct SessionService: Sendable {
         if !session.profileId.isEmpty {
             profile = try tx.profile(integrationId: session.profileId)
             if change.profileAttached {
-                session.firstSession = profile == nil ? true : !(try tx.profileHasSessions(integrationId: session.profileId))
+                session.firstSession =
+                    profile == nil ? true : !(try tx.profileHasSessions(integrationId: session.profileId))
             }
             if profile == nil {
                 profile = try tx.insertProfile(CustomerProfile(id: 0, integrationId: session.profileId, created: now))
@@ -106,7 +108,8 @@ struct SessionService: Sendable {
                 result = try confirm(tx, result, session: &session, profile: &profile)
             }
             effects = result.effects
-            let byId = Dictionary(snapshot.campaigns.map { ($0.campaign.id, $0.campaign) }, uniquingKeysWith: { a, _ in a })
+            let byId = Dictionary(
+                snapshot.campaigns.map { ($0.campaign.id, $0.campaign) }, uniquingKeysWith: { a, _ in a })
             triggered = result.triggeredCampaignIds.compactMap { byId[$0] }
         }
         session.effects = effects
@@ -125,14 +128,17 @@ struct SessionService: Sendable {
         // The coupons as they are now: what this update counted or gave back changed their counters.
         var delta: [Int64: Int64] = [:]
         for c in session.ledger?.coupons ?? [] where change.closes { delta[c.couponId, default: 0] += 1 }
-        for c in existing?.ledger?.coupons ?? [] where change.transition == .revoked { delta[c.couponId, default: 0] -= 1 }
+        for c in existing?.ledger?.coupons ?? [] where change.transition == .revoked {
+            delta[c.couponId, default: 0] -= 1
+        }
         let current = coupons.map { c in
             var c = c
             c.usageCounter += delta[c.id] ?? 0
             return c
         }
         return SessionOutcome(
-            session: session, profile: profile, effects: effects, coupons: current, triggeredCampaigns: triggered, event: event)
+            session: session, profile: profile, effects: effects, coupons: current, triggeredCampaigns: triggered,
+            event: event)
     }
 
     /// Counts the redemptions of a closing session, each decided by one atomic statement; a
@@ -156,7 +162,8 @@ struct SessionService: Sendable {
         for e in result.effects {
             guard let d = e.discount else { continue }
             ledger.discounts.append(.init(campaignId: e.campaignId, name: d.name, value: d.value))
-            counters[e.campaignId, default: CampaignCounters()].discountCount = counters[e.campaignId, default: CampaignCounters()].discountCount + d.value
+            counters[e.campaignId, default: CampaignCounters()].discountCount =
+                counters[e.campaignId, default: CampaignCounters()].discountCount + d.value
             counters[e.campaignId, default: CampaignCounters()].discountEffectCount += 1
         }
         for (campaignId, delta) in counters { try tx.addToCounters(campaignId: campaignId, delta) }
@@ -182,10 +189,13 @@ struct SessionService: Sendable {
             effects.append(.engine("rollbackCoupon", campaignId: c.campaignId, props: ["value": .string(c.value)]))
         }
         for d in ledger.discounts {
-            counters[d.campaignId, default: CampaignCounters()].discountCount = counters[d.campaignId, default: CampaignCounters()].discountCount - d.value
+            counters[d.campaignId, default: CampaignCounters()].discountCount =
+                counters[d.campaignId, default: CampaignCounters()].discountCount - d.value
             counters[d.campaignId, default: CampaignCounters()].discountEffectCount -= 1
             effects.append(
-                .engine("rollbackDiscount", campaignId: d.campaignId, props: ["name": .string(d.name), "value": d.value.json]))
+                .engine(
+                    "rollbackDiscount", campaignId: d.campaignId,
+                    props: ["name": .string(d.name), "value": d.value.json]))
         }
         for (campaignId, delta) in counters { try tx.addToCounters(campaignId: campaignId, delta) }
         if var p = profile {
@@ -196,14 +206,17 @@ struct SessionService: Sendable {
         return effects
     }
 
-    static func record(_ tx: any StoreTransaction, _ s: CustomerSession, type: String, effects: [Effect], now: Timestamp) throws
+    static func record(
+        _ tx: any StoreTransaction, _ s: CustomerSession, type: String, effects: [Effect], now: Timestamp
+    ) throws
         -> RecordedEvent
     {
         let id = try tx.insertEvent(
             applicationId: s.applicationId, sessionId: s.integrationId, profileId: s.profileId, type: type,
             attributes: JSONObject(), effects: effects, created: now)
         return RecordedEvent(
-            id: id, created: now, applicationId: s.applicationId, profileId: s.profileId, type: type, attributes: JSONObject(),
+            id: id, created: now, applicationId: s.applicationId, profileId: s.profileId, type: type,
+            attributes: JSONObject(),
             sessionId: s.integrationId)
     }
 }

@@ -24,7 +24,9 @@ public final class SQLiteStore: Store {
         try await pool.read { db in try body(SQLiteTransaction(db: db)) }
     }
 
-    public func write<T: Sendable>(durable: Bool, _ body: @Sendable (any StoreTransaction) throws -> T) async throws -> T {
+    public func write<T: Sendable>(durable: Bool, _ body: @Sendable (any StoreTransaction) throws -> T) async throws
+        -> T
+    {
         if !durable {
             return try await pool.write { db in try body(SQLiteTransaction(db: db)) }
         }
@@ -225,14 +227,17 @@ struct SQLiteTransaction: StoreTransaction {
 
     func user(email: String) throws -> User? {
         try one("SELECT * FROM users WHERE email = ?", arguments: [email]).map {
-            User(id: $0["id"], email: $0["email"], passwordHash: $0["password_hash"], created: Timestamp(microseconds: $0["created"]))
+            User(
+                id: $0["id"], email: $0["email"], passwordHash: $0["password_hash"],
+                created: Timestamp(microseconds: $0["created"]))
         }
     }
 
     func insertUser(email: String, passwordHash: String, created: Timestamp) throws -> User {
         do {
-            try exec("INSERT INTO users (email, password_hash, created) VALUES (?, ?, ?)",
-               arguments: [email, passwordHash, created.microseconds])
+            try exec(
+                "INSERT INTO users (email, password_hash, created) VALUES (?, ?, ?)",
+                arguments: [email, passwordHash, created.microseconds])
         } catch let e as DatabaseError where e.resultCode == .SQLITE_CONSTRAINT {
             throw StoreError.duplicate("email")
         }
@@ -240,31 +245,39 @@ struct SQLiteTransaction: StoreTransaction {
     }
 
     func insertToken(hash: String, userId: Int64, created: Timestamp, expires: Timestamp) throws {
-        try exec("INSERT INTO auth_tokens (token_hash, user_id, created, expires) VALUES (?, ?, ?, ?)",
-           arguments: [hash, userId, created.microseconds, expires.microseconds])
+        try exec(
+            "INSERT INTO auth_tokens (token_hash, user_id, created, expires) VALUES (?, ?, ?, ?)",
+            arguments: [hash, userId, created.microseconds, expires.microseconds])
     }
 
     func tokenUser(hash: String, now: Timestamp) throws -> Int64? {
-        try Int64.fetchOne(db.cachedStatement(sql: "SELECT user_id FROM auth_tokens WHERE token_hash = ? AND expires > ?"), arguments: [hash, now.microseconds])
+        try Int64.fetchOne(
+            db.cachedStatement(sql: "SELECT user_id FROM auth_tokens WHERE token_hash = ? AND expires > ?"),
+            arguments: [hash, now.microseconds])
     }
 
     // MARK: Applications
 
     static func application(_ r: Row) -> Application {
         Application(
-            id: r["id"], created: Timestamp(microseconds: r["created"]), modified: Timestamp(microseconds: r["modified"]),
+            id: r["id"], created: Timestamp(microseconds: r["created"]),
+            modified: Timestamp(microseconds: r["modified"]),
             name: r["name"], description: r["description"], timezone: r["timezone"], currency: r["currency"],
             caseSensitivity: CaseSensitivity(rawValue: r["case_sensitivity"]) ?? .sensitive,
             attributes: object(r["attributes"]), limits: limits(r["limits"]), key: r["key"])
     }
 
     func insertApplication(_ app: Application) throws -> Application {
-        try exec("""
-                INSERT INTO applications (created, modified, name, description, timezone, currency, case_sensitivity,
-                    attributes, limits, key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [
-                app.created.microseconds, app.modified.microseconds, app.name, app.description, app.timezone, app.currency,
-                app.caseSensitivity.rawValue, Self.text(.object(app.attributes)), Self.text(.array(app.limits.map(\.json))),
+        try exec(
+            """
+            INSERT INTO applications (created, modified, name, description, timezone, currency, case_sensitivity,
+                attributes, limits, key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            arguments: [
+                app.created.microseconds, app.modified.microseconds, app.name, app.description, app.timezone,
+                app.currency,
+                app.caseSensitivity.rawValue, Self.text(.object(app.attributes)),
+                Self.text(.array(app.limits.map(\.json))),
                 app.key,
             ])
         var out = app
@@ -283,14 +296,19 @@ struct SQLiteTransaction: StoreTransaction {
     }
 
     func insertAPIKey(_ key: APIKeyRecord, hash: String) throws -> APIKeyRecord {
-        try exec("INSERT INTO api_keys (application_id, title, key_hash, created_by, created, expires) VALUES (?, ?, ?, ?, ?, ?)", arguments: [key.applicationId, key.title, hash, key.createdBy, key.created.microseconds, key.expires.microseconds])
+        try exec(
+            "INSERT INTO api_keys (application_id, title, key_hash, created_by, created, expires) VALUES (?, ?, ?, ?, ?, ?)",
+            arguments: [
+                key.applicationId, key.title, hash, key.createdBy, key.created.microseconds, key.expires.microseconds,
+            ])
         var out = key
         out.id = db.lastInsertedRowID
         return out
     }
 
     func apiKey(hash: String, now: Timestamp) throws -> APIKeyRecord? {
-        try one("SELECT * FROM api_keys WHERE key_hash = ? AND expires > ?", arguments: [hash, now.microseconds]
+        try one(
+            "SELECT * FROM api_keys WHERE key_hash = ? AND expires > ?", arguments: [hash, now.microseconds]
         ).map {
             APIKeyRecord(
                 id: $0["id"], applicationId: $0["application_id"], title: $0["title"], createdBy: $0["created_by"],
@@ -302,8 +320,10 @@ struct SQLiteTransaction: StoreTransaction {
 
     static func campaign(_ r: Row) -> Campaign {
         var c = Campaign(
-            id: r["id"], applicationId: r["application_id"], userId: r["user_id"], created: Timestamp(microseconds: r["created"]),
-            name: r["name"], description: r["description"], startTime: time(r["start_time"]), endTime: time(r["end_time"]),
+            id: r["id"], applicationId: r["application_id"], userId: r["user_id"],
+            created: Timestamp(microseconds: r["created"]),
+            name: r["name"], description: r["description"], startTime: time(r["start_time"]),
+            endTime: time(r["end_time"]),
             attributes: object(r["attributes"]), state: CampaignState(rawValue: r["state"]) ?? .disabled,
             activeRulesetId: r["active_ruleset_id"], tags: strings(r["tags"]), features: strings(r["features"]),
             couponSettings: settings(r["coupon_settings"]), referralSettings: settings(r["referral_settings"]),
@@ -328,22 +348,27 @@ struct SQLiteTransaction: StoreTransaction {
     }
 
     func insertCampaign(_ campaign: Campaign) throws -> Campaign {
-        try exec("""
-                INSERT INTO campaigns (application_id, user_id, created, updated, name, description, start_time, end_time,
-                    attributes, state, active_ruleset_id, tags, features, coupon_settings, referral_settings, limits)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: StatementArguments([campaign.applicationId, campaign.userId, campaign.created.microseconds] + Self.campaignArguments(campaign)))
+        try exec(
+            """
+            INSERT INTO campaigns (application_id, user_id, created, updated, name, description, start_time, end_time,
+                attributes, state, active_ruleset_id, tags, features, coupon_settings, referral_settings, limits)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            arguments: StatementArguments(
+                [campaign.applicationId, campaign.userId, campaign.created.microseconds]
+                    + Self.campaignArguments(campaign)))
         var out = campaign
         out.id = db.lastInsertedRowID
         return out
     }
 
     func updateCampaign(_ campaign: Campaign) throws {
-        try exec("""
-                UPDATE campaigns SET updated = ?, name = ?, description = ?, start_time = ?, end_time = ?, attributes = ?,
-                    state = ?, active_ruleset_id = ?, tags = ?, features = ?, coupon_settings = ?, referral_settings = ?,
-                    limits = ? WHERE id = ?
-                """, arguments: StatementArguments(Self.campaignArguments(campaign) + [campaign.id]))
+        try exec(
+            """
+            UPDATE campaigns SET updated = ?, name = ?, description = ?, start_time = ?, end_time = ?, attributes = ?,
+                state = ?, active_ruleset_id = ?, tags = ?, features = ?, coupon_settings = ?, referral_settings = ?,
+                limits = ? WHERE id = ?
+            """, arguments: StatementArguments(Self.campaignArguments(campaign) + [campaign.id]))
     }
 
     func campaign(applicationId: Int64, id: Int64) throws -> Campaign? {
@@ -357,14 +382,17 @@ struct SQLiteTransaction: StoreTransaction {
     }
 
     func addToCounters(campaignId: Int64, _ d: CampaignCounters) throws {
-        let current = try String.fetchOne(db.cachedStatement(sql: "SELECT discount_count FROM campaigns WHERE id = ?"), arguments: [campaignId])
+        let current = try String.fetchOne(
+            db.cachedStatement(sql: "SELECT discount_count FROM campaigns WHERE id = ?"), arguments: [campaignId])
         let discount = Self.decimal(current) + d.discountCount
-        try exec("""
-                UPDATE campaigns SET coupon_redemption_count = coupon_redemption_count + ?,
-                    referral_redemption_count = referral_redemption_count + ?, discount_count = ?,
-                    discount_effect_count = discount_effect_count + ?, coupon_creation_count = coupon_creation_count + ?
-                WHERE id = ?
-                """, arguments: [
+        try exec(
+            """
+            UPDATE campaigns SET coupon_redemption_count = coupon_redemption_count + ?,
+                referral_redemption_count = referral_redemption_count + ?, discount_count = ?,
+                discount_effect_count = discount_effect_count + ?, coupon_creation_count = coupon_creation_count + ?
+            WHERE id = ?
+            """,
+            arguments: [
                 d.couponRedemptionCount, d.referralRedemptionCount, discount.description, d.discountEffectCount,
                 d.couponCreationCount, campaignId,
             ])
@@ -374,18 +402,22 @@ struct SQLiteTransaction: StoreTransaction {
 
     static func ruleset(_ r: Row) -> Ruleset {
         Ruleset(
-            id: r["id"], campaignId: r["campaign_id"], userId: r["user_id"], created: Timestamp(microseconds: r["created"]),
+            id: r["id"], campaignId: r["campaign_id"], userId: r["user_id"],
+            created: Timestamp(microseconds: r["created"]),
             rules: (json(r["rules"]).arrayValue ?? []).compactMap { try? Rule(json: $0, at: "") },
             bindings: (try? Binding.list(json(r["bindings"]).arrayValue, at: "")) ?? [], rbVersion: r["rb_version"],
             activate: r["activate"], activatedAt: time(r["activated_at"]))
     }
 
     func insertRuleset(_ ruleset: Ruleset) throws -> Ruleset {
-        try exec("""
-                INSERT INTO rulesets (campaign_id, user_id, created, rules, bindings, rb_version, activate, activated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [
-                ruleset.campaignId, ruleset.userId, ruleset.created.microseconds, Self.text(.array(ruleset.rules.map(\.json))),
+        try exec(
+            """
+            INSERT INTO rulesets (campaign_id, user_id, created, rules, bindings, rb_version, activate, activated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            arguments: [
+                ruleset.campaignId, ruleset.userId, ruleset.created.microseconds,
+                Self.text(.array(ruleset.rules.map(\.json))),
                 Self.text(.array(ruleset.bindings.map(\.json))), ruleset.rbVersion, ruleset.activate,
                 ruleset.activatedAt?.microseconds,
             ])
@@ -405,10 +437,11 @@ struct SQLiteTransaction: StoreTransaction {
     }
 
     func activeRulesets(applicationId: Int64) throws -> [Int64: Ruleset] {
-        let rows = try all("""
-                SELECT r.* FROM rulesets r JOIN campaigns c ON c.active_ruleset_id = r.id
-                WHERE c.application_id = ?
-                """, arguments: [applicationId])
+        let rows = try all(
+            """
+            SELECT r.* FROM rulesets r JOIN campaigns c ON c.active_ruleset_id = r.id
+            WHERE c.application_id = ?
+            """, arguments: [applicationId])
         var out: [Int64: Ruleset] = [:]
         for r in rows.map(Self.ruleset) { out[r.campaignId] = r }
         return out
@@ -418,10 +451,12 @@ struct SQLiteTransaction: StoreTransaction {
 
     static func coupon(_ r: Row) -> Coupon {
         Coupon(
-            id: r["id"], created: Timestamp(microseconds: r["created"]), campaignId: r["campaign_id"], value: r["value"],
+            id: r["id"], created: Timestamp(microseconds: r["created"]), campaignId: r["campaign_id"],
+            value: r["value"],
             usageLimit: r["usage_limit"], usageCounter: r["usage_counter"], startDate: time(r["start_date"]),
             expiryDate: time(r["expiry_date"]), attributes: object(r["attributes"]), referralId: r["referral_id"],
-            recipientIntegrationId: r["recipient_integration_id"], reservation: r["reservation"], batchId: r["batch_id"])
+            recipientIntegrationId: r["recipient_integration_id"], reservation: r["reservation"], batchId: r["batch_id"]
+        )
     }
 
     func insertCoupons(_ coupons: [Coupon], applicationId: Int64, lookupKeys: [String]) throws -> [Coupon] {
@@ -437,7 +472,8 @@ struct SQLiteTransaction: StoreTransaction {
             do {
                 try statement.execute(arguments: [
                     applicationId, c.campaignId, c.value, key, c.created.microseconds, c.usageLimit, c.usageCounter,
-                    c.startDate?.microseconds, c.expiryDate?.microseconds, Self.text(.object(c.attributes)), c.referralId,
+                    c.startDate?.microseconds, c.expiryDate?.microseconds, Self.text(.object(c.attributes)),
+                    c.referralId,
                     c.recipientIntegrationId, c.reservation, c.batchId,
                 ])
             } catch let e as DatabaseError where e.resultCode == .SQLITE_CONSTRAINT {
@@ -451,32 +487,44 @@ struct SQLiteTransaction: StoreTransaction {
     }
 
     func coupons(campaignId: Int64, skip: Int, limit: Int) throws -> Page<Coupon> {
-        let rows = try all("SELECT * FROM coupons WHERE campaign_id = ? ORDER BY id LIMIT ? OFFSET ?", arguments: [campaignId, limit, skip])
-        let total = try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM coupons WHERE campaign_id = ?"), arguments: [campaignId]) ?? 0
+        let rows = try all(
+            "SELECT * FROM coupons WHERE campaign_id = ? ORDER BY id LIMIT ? OFFSET ?",
+            arguments: [campaignId, limit, skip])
+        let total =
+            try Int.fetchOne(
+                db.cachedStatement(sql: "SELECT count(*) FROM coupons WHERE campaign_id = ?"), arguments: [campaignId])
+            ?? 0
         return Page(items: rows.map(Self.coupon), total: total)
     }
 
     func coupons(applicationId: Int64, lookupKeys: [String]) throws -> [Coupon] {
         guard !lookupKeys.isEmpty else { return [] }
         let marks = Array(repeating: "?", count: lookupKeys.count).joined(separator: ",")
-        return try all("SELECT * FROM coupons WHERE application_id = ? AND lookup IN (\(marks))", arguments: StatementArguments([applicationId] + lookupKeys)
+        return try all(
+            "SELECT * FROM coupons WHERE application_id = ? AND lookup IN (\(marks))",
+            arguments: StatementArguments([applicationId] + lookupKeys)
         ).map(Self.coupon)
     }
 
     func couponCodeExists(applicationId: Int64, lookupKey: String) throws -> Bool {
-        try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM coupons WHERE application_id = ? AND lookup = ?)"), arguments: [applicationId, lookupKey]) ?? false
+        try Bool.fetchOne(
+            db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM coupons WHERE application_id = ? AND lookup = ?)"),
+            arguments: [applicationId, lookupKey]) ?? false
     }
 
     func redeemCoupon(id: Int64, profileId: String, sessionId: String) throws -> Bool {
         // The decision is the result of this one statement, never of an earlier read.
-        let counted = try Int64.fetchOne(
-            db.cachedStatement(
-                sql: """
-                    UPDATE coupons SET usage_counter = usage_counter + 1
-                    WHERE id = ? AND (usage_limit = 0 OR usage_counter < usage_limit) RETURNING usage_counter
-                    """), arguments: [id]) != nil
+        let counted =
+            try Int64.fetchOne(
+                db.cachedStatement(
+                    sql: """
+                        UPDATE coupons SET usage_counter = usage_counter + 1
+                        WHERE id = ? AND (usage_limit = 0 OR usage_counter < usage_limit) RETURNING usage_counter
+                        """), arguments: [id]) != nil
         if counted {
-            try exec("INSERT INTO coupon_redemptions (coupon_id, profile_id, session_id) VALUES (?, ?, ?)", arguments: [id, profileId, sessionId])
+            try exec(
+                "INSERT INTO coupon_redemptions (coupon_id, profile_id, session_id) VALUES (?, ?, ?)",
+                arguments: [id, profileId, sessionId])
         }
         return counted
     }
@@ -491,10 +539,11 @@ struct SQLiteTransaction: StoreTransaction {
     func redemptionCounts(couponIds: [Int64], profileId: String) throws -> [Int64: Int64] {
         guard !couponIds.isEmpty, !profileId.isEmpty else { return [:] }
         let marks = Array(repeating: "?", count: couponIds.count).joined(separator: ",")
-        let rows = try all("""
-                SELECT coupon_id, count(*) AS n FROM coupon_redemptions
-                WHERE profile_id = ? AND coupon_id IN (\(marks)) GROUP BY coupon_id
-                """, arguments: StatementArguments([profileId] + couponIds))
+        let rows = try all(
+            """
+            SELECT coupon_id, count(*) AS n FROM coupon_redemptions
+            WHERE profile_id = ? AND coupon_id IN (\(marks)) GROUP BY coupon_id
+            """, arguments: StatementArguments([profileId] + couponIds))
         var out: [Int64: Int64] = [:]
         for r in rows { out[r["coupon_id"]] = r["n"] }
         return out
@@ -505,7 +554,8 @@ struct SQLiteTransaction: StoreTransaction {
     static func profile(_ r: Row) -> CustomerProfile {
         CustomerProfile(
             id: r["id"], integrationId: r["integration_id"], created: Timestamp(microseconds: r["created"]),
-            attributes: object(r["attributes"]), closedSessions: r["closed_sessions"], totalSales: decimal(r["total_sales"]),
+            attributes: object(r["attributes"]), closedSessions: r["closed_sessions"],
+            totalSales: decimal(r["total_sales"]),
             lastActivity: Timestamp(microseconds: r["last_activity"]))
     }
 
@@ -514,10 +564,12 @@ struct SQLiteTransaction: StoreTransaction {
     }
 
     func insertProfile(_ p: CustomerProfile) throws -> CustomerProfile {
-        try exec("""
-                INSERT INTO profiles (integration_id, created, attributes, closed_sessions, total_sales, last_activity)
-                VALUES (?, ?, ?, ?, ?, ?)
-                """, arguments: [
+        try exec(
+            """
+            INSERT INTO profiles (integration_id, created, attributes, closed_sessions, total_sales, last_activity)
+            VALUES (?, ?, ?, ?, ?, ?)
+            """,
+            arguments: [
                 p.integrationId, p.created.microseconds, Self.text(.object(p.attributes)), p.closedSessions,
                 p.totalSales.description, p.lastActivity.microseconds,
             ])
@@ -527,11 +579,18 @@ struct SQLiteTransaction: StoreTransaction {
     }
 
     func updateProfile(_ p: CustomerProfile) throws {
-        try exec("UPDATE profiles SET attributes = ?, closed_sessions = ?, total_sales = ?, last_activity = ? WHERE id = ?", arguments: [Self.text(.object(p.attributes)), p.closedSessions, p.totalSales.description, p.lastActivity.microseconds, p.id])
+        try exec(
+            "UPDATE profiles SET attributes = ?, closed_sessions = ?, total_sales = ?, last_activity = ? WHERE id = ?",
+            arguments: [
+                Self.text(.object(p.attributes)), p.closedSessions, p.totalSales.description,
+                p.lastActivity.microseconds, p.id,
+            ])
     }
 
     func profileHasSessions(integrationId: String) throws -> Bool {
-        try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM sessions WHERE profile_id = ?)"), arguments: [integrationId])
+        try Bool.fetchOne(
+            db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM sessions WHERE profile_id = ?)"),
+            arguments: [integrationId])
             ?? false
     }
 
@@ -543,7 +602,8 @@ struct SQLiteTransaction: StoreTransaction {
         for c in s.additionalCosts { costs[c.name] = ["price": c.price.json] }
         let o: JSONObject = [
             "couponCodes": .array(s.couponCodes.map(JSON.string)), "referralCode": .string(s.referralCode),
-            "cartItems": .array(s.cartItems.enumerated().map { $1.json(position: $0) }), "additionalCosts": .object(costs),
+            "cartItems": .array(s.cartItems.enumerated().map { $1.json(position: $0) }),
+            "additionalCosts": .object(costs),
             "identifiers": .array(s.identifiers.map(JSON.string)), "attributes": .object(s.attributes),
         ]
         return text(.object(o))
@@ -573,17 +633,23 @@ struct SQLiteTransaction: StoreTransaction {
     }
 
     func session(applicationId: Int64, integrationId: String) throws -> CustomerSession? {
-        try one("SELECT * FROM sessions WHERE application_id = ? AND integration_id = ?", arguments: [applicationId, integrationId]
+        try one(
+            "SELECT * FROM sessions WHERE application_id = ? AND integration_id = ?",
+            arguments: [applicationId, integrationId]
         ).map(Self.session)
     }
 
     func insertSession(_ s: CustomerSession) throws -> CustomerSession {
-        try exec("""
-                INSERT INTO sessions (application_id, integration_id, profile_id, state, created, updated, first_session,
-                    content, ledger, effects) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [
-                s.applicationId, s.integrationId, s.profileId, s.state.rawValue, s.created.microseconds, s.updated.microseconds,
-                s.firstSession, Self.content(s), s.ledger.map { Self.text($0.json) }, Self.text(.array(s.effects.map(\.storedJSON))),
+        try exec(
+            """
+            INSERT INTO sessions (application_id, integration_id, profile_id, state, created, updated, first_session,
+                content, ledger, effects) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            arguments: [
+                s.applicationId, s.integrationId, s.profileId, s.state.rawValue, s.created.microseconds,
+                s.updated.microseconds,
+                s.firstSession, Self.content(s), s.ledger.map { Self.text($0.json) },
+                Self.text(.array(s.effects.map(\.storedJSON))),
             ])
         var out = s
         out.id = db.lastInsertedRowID
@@ -591,10 +657,12 @@ struct SQLiteTransaction: StoreTransaction {
     }
 
     func updateSession(_ s: CustomerSession) throws {
-        try exec("""
-                UPDATE sessions SET profile_id = ?, state = ?, updated = ?, first_session = ?, content = ?, ledger = ?,
-                    effects = ? WHERE id = ?
-                """, arguments: [
+        try exec(
+            """
+            UPDATE sessions SET profile_id = ?, state = ?, updated = ?, first_session = ?, content = ?, ledger = ?,
+                effects = ? WHERE id = ?
+            """,
+            arguments: [
                 s.profileId, s.state.rawValue, s.updated.microseconds, s.firstSession, Self.content(s),
                 s.ledger.map { Self.text($0.json) }, Self.text(.array(s.effects.map(\.storedJSON))), s.id,
             ])

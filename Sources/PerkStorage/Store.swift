@@ -50,7 +50,9 @@ public struct APIKeyRecord: Sendable {
     public var createdBy: Int64
     public var created: Timestamp
     public var expires: Timestamp
-    public init(id: Int64, applicationId: Int64, title: String, createdBy: Int64, created: Timestamp, expires: Timestamp) {
+    public init(
+        id: Int64, applicationId: Int64, title: String, createdBy: Int64, created: Timestamp, expires: Timestamp
+    ) {
         self.id = id
         self.applicationId = applicationId
         self.title = title

@@ -1,3 +1,5 @@
+import PerkJSON
+
 /// The language's own functions, grouped as talang groups them (see talang.md §9).
 enum Builtins {
     // MARK: Helpers
@@ -118,7 +120,7 @@ enum Builtins {
 
     static func setting(_ container: Value, path: ArraySlice<String>, to value: Value) -> Value {
         guard let key = path.first else { return value }
-        var map: [String: Value]
+        var map: ValueMap
         if case .map(let m) = container { map = m } else { map = [:] }
         map[key] = setting(map[key] ?? .map([:]), path: path.dropFirst(), to: value)
         return .map(map)
@@ -188,52 +190,57 @@ enum Builtins {
         }
         lib.register(
             "between",
-            .nary([.decimal, .decimal, .decimal, .decimal], variadic: true, returns: .boolean) { v, _ throws(EvalError) in
+            .nary([.decimal, .decimal, .decimal, .decimal], variadic: true, returns: .boolean) {
+                v, _ throws(EvalError) in
                 let (lo, hi) = (decimal(v[v.count - 2]), decimal(v[v.count - 1]))
                 return .bool(v.dropLast(2).allSatisfy { lo < decimal($0) && decimal($0) < hi })
             })
         lib.register(
             "between",
             .nary([.time, .time, .time, .time], variadic: true, returns: .boolean) { v, _ throws(EvalError) in
-                guard case .time(let lo) = v[v.count - 2], case .time(let hi) = v[v.count - 1] else { return .bool(false) }
+                guard case .time(let lo) = v[v.count - 2], case .time(let hi) = v[v.count - 1] else {
+                    return .bool(false)
+                }
                 return .bool(
                     v.dropLast(2).allSatisfy {
                         guard case .time(let t) = $0 else { return false }
                         return lo < t && t < hi
                     })
             })
-        lib.register(
-            "or",
-            .nary([.value], variadic: true, returns: .boolean) { args, _ throws(EvalError) in
-                var result = false
-                for a in args {
-                    switch a {
-                    case .bool(let b): result = result || b
-                    case .list, .map: result = true
-                    default: throw EvalError("or: \(a.kind) is not a Boolean")
-                    }
-                }
-                return .bool(result)
-            })
-        lib.register(
-            "and",
-            .nary([.value], variadic: true, returns: .boolean) { args, _ throws(EvalError) in
-                var result = true
-                for a in args {
-                    switch a {
-                    case .bool(let b): result = result && b
-                    case .list, .map: continue
-                    default: throw EvalError("and: \(a.kind) is not a Boolean")
-                    }
-                }
-                return .bool(result)
-            })
+        // Every argument is evaluated (no short-circuit: an error anywhere fails the call); a
+        // collection counts as true for `or` and is skipped by `and`; other atoms must be Booleans.
+        lib.register("or", .special([.value], variadic: true, returns: .boolean) { site throws(CompileError) in
+            try connective(site, identity: false) { $0 || $1 }
+        })
+        lib.register("and", .special([.value], variadic: true, returns: .boolean) { site throws(CompileError) in
+            try connective(site, identity: true) { $0 && $1 }
+        })
         lib.register(
             "not",
             .unary(.boolean, returns: .boolean) { a, _ throws(EvalError) in
                 guard case .bool(let b) = a else { return .bool(false) }
                 return .bool(!b)
             })
+    }
+
+    static func connective(_ site: CallSite, identity: Bool, _ combine: @escaping @Sendable (Bool, Bool) -> Bool)
+        throws(CompileError) -> Node
+    {
+        var args: [Thunk] = []
+        for i in site.args.indices { args.append(try site.compile(i, expecting: .value).eval) }
+        let evals = args
+        let name = site.name
+        return Node(kinds: .boolean) { env throws(EvalError) in
+            var result = identity
+            for e in evals {
+                switch try e(&env) {
+                case .bool(let b): result = combine(result, b)
+                case .list, .map: if !identity { result = true }
+                case let other: throw EvalError("\(name): \(other.kind) is not a Boolean")
+                }
+            }
+            return .bool(result)
+        }
     }
 
     /// Two decimals compare numerically (`1` equals `1.0`); other atoms compare by their text
@@ -249,20 +256,30 @@ enum Builtins {
         lib.register("+", .fold(.decimal, arithmetic { a, b throws(DecimalNumber.ArithmeticError) in a + b }))
         lib.register("-", .fold(.decimal, arithmetic { a, b throws(DecimalNumber.ArithmeticError) in a - b }))
         lib.register("*", .fold(.decimal, arithmetic { a, b throws(DecimalNumber.ArithmeticError) in a * b }))
-        lib.register("/", .fold(.decimal, arithmetic { a, b throws(DecimalNumber.ArithmeticError) in try a.divided(by: b) }))
         lib.register(
-            "mod", .fold(.decimal, arithmetic { a, b throws(DecimalNumber.ArithmeticError) in try a.remainder(dividingBy: b) }))
-        lib.register("floor", .unary(.decimal, returns: .decimal) { a, _ throws(EvalError) in .decimal(decimal(a).integral(.down)) })
-        lib.register("ceil", .unary(.decimal, returns: .decimal) { a, _ throws(EvalError) in .decimal(decimal(a).integral(.up)) })
+            "/", .fold(.decimal, arithmetic { a, b throws(DecimalNumber.ArithmeticError) in try a.divided(by: b) }))
+        lib.register(
+            "mod",
+            .fold(.decimal, arithmetic { a, b throws(DecimalNumber.ArithmeticError) in try a.remainder(dividingBy: b) })
+        )
+        lib.register(
+            "floor",
+            .unary(.decimal, returns: .decimal) { a, _ throws(EvalError) in .decimal(decimal(a).integral(.down)) })
+        lib.register(
+            "ceil", .unary(.decimal, returns: .decimal) { a, _ throws(EvalError) in .decimal(decimal(a).integral(.up)) }
+        )
     }
 
     // MARK: Lists
 
     static func registerLists(_ lib: inout FunctionLibrary) {
-        lib.register("list", .nary([.atom], variadic: true, returns: .list) { args, _ throws(EvalError) in .list(args) })
+        lib.register(
+            "list", .nary([.atom], variadic: true, returns: .list) { args, _ throws(EvalError) in .list(args) })
         lib.register("head", .unary(.list, returns: .any) { a, _ throws(EvalError) in list(a).first ?? .null })
-        lib.register("tail", .unary(.list, returns: .list) { a, _ throws(EvalError) in .list(Array(list(a).dropFirst())) })
-        lib.register("drop", .unary(.list, returns: .list) { a, _ throws(EvalError) in .list(Array(list(a).dropLast())) })
+        lib.register(
+            "tail", .unary(.list, returns: .list) { a, _ throws(EvalError) in .list(Array(list(a).dropFirst())) })
+        lib.register(
+            "drop", .unary(.list, returns: .list) { a, _ throws(EvalError) in .list(Array(list(a).dropLast())) })
         lib.register(
             "item",
             .binary(.list, .decimal, returns: .value) { a, i, _ throws(EvalError) in
@@ -279,14 +296,18 @@ enum Builtins {
                     .list(list(args[0]) + args.dropFirst())
                 })
         }
-        lib.register("count", .unary(.list, returns: .decimal) { a, _ throws(EvalError) in .decimal(DecimalNumber(list(a).count)) })
+        lib.register(
+            "count",
+            .unary(.list, returns: .decimal) { a, _ throws(EvalError) in .decimal(DecimalNumber(list(a).count)) })
         lib.register("reverse", .unary(.list, returns: .list) { a, _ throws(EvalError) in .list(list(a).reversed()) })
         lib.register("isEmpty", .unary(.list, returns: .boolean) { a, _ throws(EvalError) in .bool(list(a).isEmpty) })
         lib.register(
             "sort",
             .nary([.list, .boolean], variadic: true, returns: .list) { args, _ throws(EvalError) in
                 let descending = args.count > 1 && args[1] == .bool(true)
-                let sorted = list(args[0]).sorted { Array(($0.atomText ?? "").utf8).lexicographicallyPrecedes(Array(($1.atomText ?? "").utf8)) }
+                let sorted = list(args[0]).sorted {
+                    Array(($0.atomText ?? "").utf8).lexicographicallyPrecedes(Array(($1.atomText ?? "").utf8))
+                }
                 return .list(descending ? sorted.reversed() : sorted)
             })
         for (name, pickMax) in [("min", false), ("max", true)] {
@@ -297,7 +318,9 @@ enum Builtins {
                         if case .decimal(let d) = v { return d }
                         return nil
                     }
-                    guard let r = pickMax ? numbers.max() : numbers.min() else { throw EvalError("\(name): no numbers in list") }
+                    guard let r = pickMax ? numbers.max() : numbers.min() else {
+                        throw EvalError("\(name): no numbers in list")
+                    }
                     return .decimal(r)
                 })
         }
@@ -305,7 +328,9 @@ enum Builtins {
             "join",
             .binary(.list, .string, returns: .string) { a, sep, _ throws(EvalError) in
                 let l = list(a)
-                guard let first = l.first, case .string = first else { throw EvalError("join: the first item must be a String") }
+                guard let first = l.first, case .string = first else {
+                    throw EvalError("join: the first item must be a String")
+                }
                 return .string(l.map { $0.atomText ?? "" }.joined(separator: string(sep)))
             })
         lib.register(
@@ -316,82 +341,105 @@ enum Builtins {
 
         for threeArgumentForm in [true, false] {
             let params: [Kind] = threeArgumentForm ? [.list, .string, .token] : [.list, .token]
-            lib.register("exists", .special(params, returns: .boolean) { site throws(CompileError) in
-                try lambdaOverList(site, threeArgumentForm) { items, body, env throws(EvalError) in
-                    for item in items {
-                        guard case .bool(let b) = try body(item, &env) else { throw EvalError("exists: the predicate must be a Boolean") }
-                        if b { return .bool(true) }
+            lib.register(
+                "exists",
+                .special(params, returns: .boolean) { site throws(CompileError) in
+                    try lambdaOverList(site, threeArgumentForm) { items, body, env throws(EvalError) in
+                        for item in items {
+                            guard case .bool(let b) = try body(item, &env) else {
+                                throw EvalError("exists: the predicate must be a Boolean")
+                            }
+                            if b { return .bool(true) }
+                        }
+                        return .bool(false)
                     }
-                    return .bool(false)
+                })
+            lib.register(
+                "every",
+                .special(params, returns: .boolean) { site throws(CompileError) in
+                    try lambdaOverList(site, threeArgumentForm) { items, body, env throws(EvalError) in
+                        for item in items {
+                            guard case .bool(true) = try body(item, &env) else { return .bool(false) }
+                        }
+                        return .bool(true)
+                    }
+                })
+            lib.register(
+                "map",
+                .special(params, returns: .list) { site throws(CompileError) in
+                    try lambdaOverList(site, threeArgumentForm) { items, body, env throws(EvalError) in
+                        var out: [Value] = []
+                        out.reserveCapacity(items.count)
+                        for item in items { out.append(try body(item, &env)) }
+                        return .list(out)
+                    }
+                })
+        }
+        lib.register(
+            "sum",
+            .special([.list, .string, .token], returns: .decimal) { site throws(CompileError) in
+                try lambdaOverList(site, true) { items, body, env throws(EvalError) in
+                    var total = DecimalNumber.zero
+                    for item in items {
+                        guard case .decimal(let d) = try body(item, &env) else {
+                            throw EvalError("sum: the body must be a Decimal")
+                        }
+                        total = total + d
+                    }
+                    return .decimal(total)
                 }
             })
-            lib.register("every", .special(params, returns: .boolean) { site throws(CompileError) in
-                try lambdaOverList(site, threeArgumentForm) { items, body, env throws(EvalError) in
-                    for item in items {
-                        guard case .bool(true) = try body(item, &env) else { return .bool(false) }
-                    }
-                    return .bool(true)
-                }
-            })
-            lib.register("map", .special(params, returns: .list) { site throws(CompileError) in
-                try lambdaOverList(site, threeArgumentForm) { items, body, env throws(EvalError) in
+        lib.register(
+            "filter",
+            .special([.list, .token], returns: .list) { site throws(CompileError) in
+                try lambdaOverList(site, false) { items, body, env throws(EvalError) in
                     var out: [Value] = []
-                    out.reserveCapacity(items.count)
-                    for item in items { out.append(try body(item, &env)) }
+                    for item in items {
+                        guard case .bool(let keep) = try body(item, &env) else {
+                            throw EvalError("filter: the predicate must be a Boolean")
+                        }
+                        if keep { out.append(item) }
+                    }
                     return .list(out)
                 }
             })
-        }
-        lib.register("sum", .special([.list, .string, .token], returns: .decimal) { site throws(CompileError) in
-            try lambdaOverList(site, true) { items, body, env throws(EvalError) in
-                var total = DecimalNumber.zero
-                for item in items {
-                    guard case .decimal(let d) = try body(item, &env) else { throw EvalError("sum: the body must be a Decimal") }
-                    total = total + d
-                }
-                return .decimal(total)
-            }
-        })
-        lib.register("filter", .special([.list, .token], returns: .list) { site throws(CompileError) in
-            try lambdaOverList(site, false) { items, body, env throws(EvalError) in
-                var out: [Value] = []
-                for item in items {
-                    guard case .bool(let keep) = try body(item, &env) else { throw EvalError("filter: the predicate must be a Boolean") }
-                    if keep { out.append(item) }
-                }
-                return .list(out)
-            }
-        })
         for (name, numeric) in [("sortByNumber", true), ("sortByString", false)] {
-            lib.register(name, .special([.list, .token, .boolean], returns: .list) { site throws(CompileError) in
-                let listEval = try site.compile(0, expecting: .list).eval
-                let (variable, body) = try site.lambda(at: 1, threeArgumentForm: false)
-                let (keyEval, descendingEval) = (body.eval, try site.compile(2, expecting: .boolean).eval)
-                return Node(kinds: .list) { env throws(EvalError) in
-                    guard case .list(let items) = try listEval(&env) else { throw EvalError("\(name): expected a List") }
-                    var keyed: [(key: Value, item: Value)] = []
-                    let mark = env.scopeMark
-                    for item in items {
-                        env.bind(variable, item)
-                        let key = try keyEval(&env)
-                        env.restore(mark)
-                        guard key.kind == (numeric ? .decimal : .string) else {
-                            throw EvalError("\(name): the key must be a \(numeric ? "Decimal" : "String")")
+            lib.register(
+                name,
+                .special([.list, .token, .boolean], returns: .list) { site throws(CompileError) in
+                    let listEval = try site.compile(0, expecting: .list).eval
+                    let (variable, body) = try site.lambda(at: 1, threeArgumentForm: false)
+                    let (keyEval, descendingEval) = (body.eval, try site.compile(2, expecting: .boolean).eval)
+                    return Node(kinds: .list) { env throws(EvalError) in
+                        guard case .list(let items) = try listEval(&env) else {
+                            throw EvalError("\(name): expected a List")
                         }
-                        keyed.append((key, item))
+                        var keyed: [(key: Value, item: Value)] = []
+                        let mark = env.scopeMark
+                        for item in items {
+                            env.bind(variable, item)
+                            let key = try keyEval(&env)
+                            env.restore(mark)
+                            guard key.kind == (numeric ? .decimal : .string) else {
+                                throw EvalError("\(name): the key must be a \(numeric ? "Decimal" : "String")")
+                            }
+                            keyed.append((key, item))
+                        }
+                        guard case .bool(let descending) = try descendingEval(&env) else {
+                            throw EvalError("\(name): expected a Boolean")
+                        }
+                        let less: (Value, Value) -> Bool =
+                            numeric ? { decimal($0) < decimal($1) } : { string($0) < string($1) }
+                        // Stable: ties keep their input order in both directions.
+                        let sorted = keyed.enumerated().sorted { x, y in
+                            let (a, b) = descending ? (y.element.key, x.element.key) : (x.element.key, y.element.key)
+                            if less(a, b) { return true }
+                            if less(b, a) { return false }
+                            return x.offset < y.offset
+                        }
+                        return .list(sorted.map(\.element.item))
                     }
-                    guard case .bool(let descending) = try descendingEval(&env) else { throw EvalError("\(name): expected a Boolean") }
-                    let less: (Value, Value) -> Bool = numeric ? { decimal($0) < decimal($1) } : { string($0) < string($1) }
-                    // Stable: ties keep their input order in both directions.
-                    let sorted = keyed.enumerated().sorted { x, y in
-                        let (a, b) = descending ? (y.element.key, x.element.key) : (x.element.key, y.element.key)
-                        if less(a, b) { return true }
-                        if less(b, a) { return false }
-                        return x.offset < y.offset
-                    }
-                    return .list(sorted.map(\.element.item))
-                }
-            })
+                })
         }
     }
 
@@ -399,7 +447,9 @@ enum Builtins {
     /// evaluator that binds each item in a fresh child scope.
     static func lambdaOverList(
         _ site: CallSite, _ threeArgumentForm: Bool,
-        _ run: @escaping @Sendable ([Value], (Value, inout Environment) throws(EvalError) -> Value, inout Environment) throws(EvalError) -> Value
+        _ run:
+            @escaping @Sendable ([Value], (Value, inout Environment) throws(EvalError) -> Value, inout Environment)
+            throws(EvalError) -> Value
     ) throws(CompileError) -> Node {
         let listEval = try site.compile(0, expecting: .list).eval
         let (variable, body) = try site.lambda(at: 1, threeArgumentForm: threeArgumentForm)
@@ -409,11 +459,13 @@ enum Builtins {
             guard case .list(let items) = try listEval(&env) else { throw EvalError("\(name): expected a List") }
             let mark = env.scopeMark
             defer { env.restore(mark) }
-            return try run(items, { item, env throws(EvalError) in
-                env.restore(mark)
-                env.bind(variable, item)
-                return try bodyEval(&env)
-            }, &env)
+            return try run(
+                items,
+                { item, env throws(EvalError) in
+                    env.restore(mark)
+                    env.bind(variable, item)
+                    return try bodyEval(&env)
+                }, &env)
         }
     }
 
@@ -458,7 +510,9 @@ enum Builtins {
         lib.register("noop", .nullary(returns: .any) { _ throws(EvalError) in .null })
         lib.register(
             "toString",
-            .unary([.decimal, .string, .boolean, .time], returns: .string) { a, _ throws(EvalError) in .string(a.atomText ?? "") })
+            .unary([.decimal, .string, .boolean, .time], returns: .string) { a, _ throws(EvalError) in
+                .string(a.atomText ?? "")
+            })
         lib.register(
             "kv",
             .special([.token], variadic: true, returns: .map) { site throws(CompileError) in
@@ -467,17 +521,16 @@ enum Builtins {
                     guard case .array(let kv) = pair, kv.count == 2, case .string(let key) = kv[0] else {
                         throw CompileError("kv: expected [key, value]", pointer: site.argPointer(i))
                     }
-                    let value = try site.compiler.node(kv[1], pointer: JSONPointer.append(site.argPointer(i), 1), state: site.state)
+                    let value = try site.compiler.node(
+                        kv[1], pointer: JSONPointer.append(site.argPointer(i), 1), state: site.state)
                     entries.append((key, value.eval))
                 }
                 let pairs = entries
                 return Node(kinds: .map) { env throws(EvalError) in
-                    var m = [String: Value](minimumCapacity: pairs.count)
+                    var m = ValueMap(minimumCapacity: pairs.count)
                     for (k, e) in pairs { m[k] = try e(&env) }
                     return .map(m)
                 }
             })
     }
 }
-
-import PerkJSON

@@ -79,7 +79,7 @@ public struct Expression: Sendable {
         try root.eval(&env)
     }
 
-    public func evaluate(context: [String: Value] = [:], host: (any EvaluationHost)? = nil) throws(EvalError) -> Value {
+    public func evaluate(context: ValueMap = [:], host: (any EvaluationHost)? = nil) throws(EvalError) -> Value {
         var env = Environment(root: context, host: host)
         return try root.eval(&env)
     }
@@ -104,13 +104,16 @@ public struct Compiler: Sendable {
         case .null: return .constant(.null)
         case .bool(let b): return .constant(.bool(b))
         case .number(let n):
-            guard let d = DecimalNumber(n.text) else { throw CompileError("invalid number \(n.text)", pointer: pointer) }
+            guard let d = DecimalNumber(n.text) else {
+                throw CompileError("invalid number \(n.text)", pointer: pointer)
+            }
             return .constant(.decimal(d))
         case .string(let s): return .constant(.string(s))
         case .object(let o):
             if o.count == 1, let t = o["$time"] {
                 guard case .string(let s) = t, let time = TimeValue(rfc3339: s) else {
-                    throw CompileError("$time must be an RFC 3339 string", pointer: JSONPointer.append(pointer, "$time"))
+                    throw CompileError(
+                        "$time must be an RFC 3339 string", pointer: JSONPointer.append(pointer, "$time"))
                 }
                 return .constant(.time(time))
             }
@@ -123,7 +126,8 @@ public struct Compiler: Sendable {
             case .array:
                 return try sequence(items, pointer: pointer, state: state)
             default:
-                throw CompileError("an expression must start with a function name", pointer: JSONPointer.append(pointer, 0))
+                throw CompileError(
+                    "an expression must start with a function name", pointer: JSONPointer.append(pointer, 0))
             }
         }
     }
@@ -149,7 +153,8 @@ public struct Compiler: Sendable {
         state.calledFunctions.insert(name.lowercased())
         let fitting = overloads.filter { $0.accepts(count: args.count) }
         guard !fitting.isEmpty else {
-            throw CompileError("\(name) does not take \(args.count) argument\(args.count == 1 ? "" : "s")", pointer: pointer)
+            throw CompileError(
+                "\(name) does not take \(args.count) argument\(args.count == 1 ? "" : "s")", pointer: pointer)
         }
         if let special = fitting.first(where: \.isSpecial), case .special(let build) = special.impl {
             let site = CallSite(name: name, args: args, pointer: pointer, compiler: self, state: state)

@@ -113,6 +113,9 @@ public struct DecimalNumber: Sendable, CustomStringConvertible {
         negative: Bool, coefficient: UInt256, exponent: Int, sticky: Bool = false,
         precision: Int = DecimalNumber.precision
     ) -> DecimalNumber {
+        if !sticky, coefficient.high == 0, coefficient.low < powersOfTen128[precision] {
+            return DecimalNumber(coefficient: coefficient.low, exponent: exponent, isNegative: negative)
+        }
         var c = coefficient
         var e = exponent
         let digits = c.digitCount
@@ -159,7 +162,8 @@ public struct DecimalNumber: Sendable, CustomStringConvertible {
 
     private static func add(_ a: DecimalNumber, _ bIn: DecimalNumber, negateB: Bool) -> DecimalNumber {
         let b = DecimalNumber(
-            coefficient: bIn.coefficient, exponent: bIn.exponent, isNegative: negateB ? !bIn.isNegative : bIn.isNegative)
+            coefficient: bIn.coefficient, exponent: bIn.exponent, isNegative: negateB ? !bIn.isNegative : bIn.isNegative
+        )
         let e = min(a.exponent, b.exponent)
         if a.isZero && b.isZero { return DecimalNumber(coefficient: 0, exponent: e, isNegative: false) }
         if a.isZero { return b.roundedToPrecision.withExponentAtMost(e) }

@@ -5,12 +5,12 @@ public protocol EvaluationHost: AnyObject {}
 /// The state of one evaluation: the read-only root context, the variables bound so far (lambda
 /// parameters, bindings, `set`), and the host. It lives for one evaluation and is never shared.
 public struct Environment {
-    public private(set) var root: [String: Value]
+    public private(set) var root: ValueMap
     public let host: (any EvaluationHost)?
     /// Innermost binding last. Child scopes are realised by truncating back to a saved count.
     var locals: [(name: String, value: Value)] = []
 
-    public init(root: [String: Value], host: (any EvaluationHost)? = nil) {
+    public init(root: ValueMap, host: (any EvaluationHost)? = nil) {
         self.root = root
         self.host = host
         locals.reserveCapacity(8)

@@ -28,7 +28,10 @@ public struct Overload: Sendable {
 
     func param(_ i: Int) -> Kind { i < params.count ? params[i] : params[params.count - 1] }
 
-    var isSpecial: Bool { if case .special = impl { return true }; return false }
+    var isSpecial: Bool {
+        if case .special = impl { return true }
+        return false
+    }
 
     // MARK: Constructors for host functions
 

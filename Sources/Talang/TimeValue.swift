@@ -132,7 +132,8 @@ public struct TimeValue: Sendable, Hashable, Comparable, CustomStringConvertible
             let s = String(v)
             return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
         }
-        var out = "\(pad(p.year, 4))-\(pad(p.month, 2))-\(pad(p.day, 2))T\(pad(p.hour, 2)):\(pad(p.minute, 2)):\(pad(p.second, 2))"
+        var out =
+            "\(pad(p.year, 4))-\(pad(p.month, 2))-\(pad(p.day, 2))T\(pad(p.hour, 2)):\(pad(p.minute, 2)):\(pad(p.second, 2))"
         if nanoseconds != 0 {
             var frac = pad(Int(nanoseconds), 9)
             while frac.hasSuffix("0") { frac.removeLast() }

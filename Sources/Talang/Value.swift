@@ -8,7 +8,7 @@ public enum Value: Sendable {
     case string(String)
     case time(TimeValue)
     case list([Value])
-    case map([String: Value])
+    case map(ValueMap)
 
     public var kind: Kind {
         switch self {
@@ -73,12 +73,12 @@ extension Value: Equatable {
     public static func == (a: Value, b: Value) -> Bool {
         switch (a, b) {
         case (.null, .null): true
-        case let (.bool(x), .bool(y)): x == y
-        case let (.decimal(x), .decimal(y)): x == y
-        case let (.string(x), .string(y)): x == y
-        case let (.time(x), .time(y)): x == y
-        case let (.list(x), .list(y)): x == y
-        case let (.map(x), .map(y)): x == y
+        case (.bool(let x), .bool(let y)): x == y
+        case (.decimal(let x), .decimal(let y)): x == y
+        case (.string(let x), .string(let y)): x == y
+        case (.time(let x), .time(let y)): x == y
+        case (.list(let x), .list(let y)): x == y
+        case (.map(let x), .map(let y)): x == y
         default: false
         }
     }
@@ -101,7 +101,7 @@ extension Value {
                 self = .time(time)
                 return
             }
-            var m = [String: Value](minimumCapacity: o.count)
+            var m = ValueMap(minimumCapacity: o.count)
             for (k, v) in o { m[k] = Value(json: v) }
             self = .map(m)
         }

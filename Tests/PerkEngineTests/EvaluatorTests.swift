@@ -11,28 +11,36 @@ import Testing
         caseSensitivity: .sensitive, attributes: [:], limits: [], key: "fefecafedeadbeef")
 
     static func campaign(_ id: Int64, rules: [Rule], state: CampaignState = .enabled) throws -> CompiledCampaign {
-        let c = Campaign(id: id, applicationId: 1, userId: 1, created: now, name: "C\(id)", state: state, activeRulesetId: id * 10)
-        let r = Ruleset(id: id * 10, campaignId: id, userId: 1, created: now, rules: rules, bindings: [], rbVersion: nil, activate: true, activatedAt: now)
+        let c = Campaign(
+            id: id, applicationId: 1, userId: 1, created: now, name: "C\(id)", state: state, activeRulesetId: id * 10)
+        let r = Ruleset(
+            id: id * 10, campaignId: id, userId: 1, created: now, rules: rules, bindings: [], rbVersion: nil,
+            activate: true, activatedAt: now)
         return CompiledCampaign(campaign: c, ruleset: try CompiledRuleset(r))
     }
 
     static func session(codes: [String] = [], total: Int = 100, profile: String = "p") -> CustomerSession {
-        var s = CustomerSession(id: 1, integrationId: "s", applicationId: 1, created: now, profileId: profile, couponCodes: codes)
+        var s = CustomerSession(
+            id: 1, integrationId: "s", applicationId: 1, created: now, profileId: profile, couponCodes: codes)
         s.cartItems = [CartItem(name: "x", sku: "x", quantity: 1, price: DecimalNumber(total))]
         return s
     }
 
-    static func evaluate(_ campaigns: [CompiledCampaign], _ session: CustomerSession, coupons: [Coupon] = [], cascading: Bool = true)
+    static func evaluate(
+        _ campaigns: [CompiledCampaign], _ session: CustomerSession, coupons: [Coupon] = [], cascading: Bool = true
+    )
         -> EvaluationResult
     {
         Evaluator.evaluate(
             EvaluationRequest(
-                application: app, session: session, profile: nil, eventType: "talon_session_updated", campaigns: campaigns,
+                application: app, session: session, profile: nil, eventType: "talon_session_updated",
+                campaigns: campaigns,
                 coupons: coupons, now: now, cascading: cascading))
     }
 
     static let couponRule = Rule(
-        title: "coupon", condition: ["and", ["couponValid"]], effects: [["setDiscount", "ten", ["*", [".", "Session", "Total"], 0.1]]])
+        title: "coupon", condition: ["and", ["couponValid"]],
+        effects: [["setDiscount", "ten", ["*", [".", "Session", "Total"], 0.1]]])
 
     @Test func acceptsBeforeTheRuleEffectsAndRejectsLast() throws {
         let c = try Self.campaign(1, rules: [Self.couponRule])
@@ -46,19 +54,24 @@ import Testing
     }
 
     @Test func refusingACouponWithdrawsItsEffects() throws {
-        let c = try Self.campaign(1, rules: [Self.couponRule, Rule(title: "always", condition: true, effects: [["addFreeItem", "s", "n"]])])
+        let c = try Self.campaign(
+            1, rules: [Self.couponRule, Rule(title: "always", condition: true, effects: [["addFreeItem", "s", "n"]])])
         let coupon = Coupon(id: 7, created: Self.now, campaignId: 1, value: "GOOD", usageLimit: 1)
-        let r = Self.evaluate([c], Self.session(codes: ["GOOD"]), coupons: [coupon]).refusing([7], reason: .couponLimitReached)
+        let r = Self.evaluate([c], Self.session(codes: ["GOOD"]), coupons: [coupon]).refusing(
+            [7], reason: .couponLimitReached)
         #expect(r.effects.map(\.type) == ["rejectCoupon"])
         #expect(r.effects[0].props["rejectionReason"] == "CouponLimitReached")
         #expect(r.acceptedCoupons.isEmpty)
     }
 
     @Test func cascadingOnlyInV2() throws {
-        let rule = Rule(title: "10%", condition: true, effects: [["setDiscount", "d", ["*", [".", "Session", "Total"], 0.1]]])
+        let rule = Rule(
+            title: "10%", condition: true, effects: [["setDiscount", "d", ["*", [".", "Session", "Total"], 0.1]]])
         let campaigns = [try Self.campaign(1, rules: [rule]), try Self.campaign(2, rules: [rule])]
         let v2 = Self.evaluate(campaigns, Self.session()).effects.compactMap { $0.discount?.value.description }
-        let v1 = Self.evaluate(campaigns, Self.session(), cascading: false).effects.compactMap { $0.discount?.value.description }
+        let v1 = Self.evaluate(campaigns, Self.session(), cascading: false).effects.compactMap {
+            $0.discount?.value.description
+        }
         #expect(v2 == ["10.0", "9.00"])
         #expect(v1 == ["10.0", "10.0"])
     }
@@ -68,7 +81,9 @@ import Testing
             1,
             rules: [
                 Rule(title: "bad condition", condition: [".", "Nope"], effects: [["setDiscount", "x", 1]]),
-                Rule(title: "partly bad", condition: true, effects: [["setDiscount", "bad", [".", "Nope"]], ["setDiscount", "good", 1]]),
+                Rule(
+                    title: "partly bad", condition: true,
+                    effects: [["setDiscount", "bad", [".", "Nope"]], ["setDiscount", "good", 1]]),
             ])
         let r = Self.evaluate([c], Self.session())
         #expect(r.effects.map { $0.props["name"] } == ["good"])
@@ -79,7 +94,11 @@ import Testing
         let rule = Rule(title: "r", condition: true, effects: [["setDiscount", "d", 1]])
         var future = try Self.campaign(2, rules: [rule])
         future = CompiledCampaign(
-            campaign: { var c = future.campaign; c.startTime = Timestamp(rfc3339: "2030-01-01T00:00:00Z"); return c }(),
+            campaign: {
+                var c = future.campaign
+                c.startTime = Timestamp(rfc3339: "2030-01-01T00:00:00Z")
+                return c
+            }(),
             ruleset: future.ruleset)
         let r = Self.evaluate([try Self.campaign(1, rules: [rule], state: .disabled), future], Self.session())
         #expect(r.effects.isEmpty)
@@ -124,14 +143,25 @@ import Testing
     }
 
     @Test func transitions() throws {
-        #expect(try SessionMachine.apply(Self.patch(nil), to: nil, new: Self.blank, now: Self.now).transition == .created)
+        #expect(
+            try SessionMachine.apply(Self.patch(nil), to: nil, new: Self.blank, now: Self.now).transition == .created)
         let createdClosed = try SessionMachine.apply(Self.patch(.closed), to: nil, new: Self.blank, now: Self.now)
         #expect(createdClosed.closes)
-        #expect(try SessionMachine.apply(Self.patch(.closed), to: Self.stored(.open), new: Self.blank, now: Self.now).transition == .closed)
-        #expect(try SessionMachine.apply(Self.patch(.cancelled), to: Self.stored(.open), new: Self.blank, now: Self.now).transition == .cancelled)
-        #expect(try SessionMachine.apply(Self.patch(.cancelled), to: Self.stored(.closed), new: Self.blank, now: Self.now).transition == .revoked)
-        #expect(try SessionMachine.apply(Self.patch(.closed), to: Self.stored(.closed), new: Self.blank, now: Self.now).transition == .unchanged)
-        #expect(try SessionMachine.apply(Self.patch(nil), to: Self.stored(.cancelled), new: Self.blank, now: Self.now).transition == .unchanged)
+        #expect(
+            try SessionMachine.apply(Self.patch(.closed), to: Self.stored(.open), new: Self.blank, now: Self.now)
+                .transition == .closed)
+        #expect(
+            try SessionMachine.apply(Self.patch(.cancelled), to: Self.stored(.open), new: Self.blank, now: Self.now)
+                .transition == .cancelled)
+        #expect(
+            try SessionMachine.apply(Self.patch(.cancelled), to: Self.stored(.closed), new: Self.blank, now: Self.now)
+                .transition == .revoked)
+        #expect(
+            try SessionMachine.apply(Self.patch(.closed), to: Self.stored(.closed), new: Self.blank, now: Self.now)
+                .transition == .unchanged)
+        #expect(
+            try SessionMachine.apply(Self.patch(nil), to: Self.stored(.cancelled), new: Self.blank, now: Self.now)
+                .transition == .unchanged)
         #expect(throws: SessionUpdateError.invalidTransition(from: .closed, to: .open)) {
             try SessionMachine.apply(Self.patch(.open), to: Self.stored(.closed), new: Self.blank, now: Self.now)
         }
@@ -139,18 +169,26 @@ import Testing
             try SessionMachine.apply(Self.patch(.closed), to: Self.stored(.cancelled), new: Self.blank, now: Self.now)
         }
         #expect(throws: SessionUpdateError.invalidTransition(from: .closed, to: .closed)) {
-            try SessionMachine.apply(Self.patch(.closed, profile: "x"), to: Self.stored(.closed), new: Self.blank, now: Self.now)
+            try SessionMachine.apply(
+                Self.patch(.closed, profile: "x"), to: Self.stored(.closed), new: Self.blank, now: Self.now)
         }
-        #expect(SessionUpdateError.invalidTransition(from: .closed, to: .open).message == #"Cannot move session to state "open" from state "closed""#)
+        #expect(
+            SessionUpdateError.invalidTransition(from: .closed, to: .open).message
+                == #"Cannot move session to state "open" from state "closed""#)
     }
 
     @Test func profilesAttachOnceAndNeverMove() throws {
-        let attached = try SessionMachine.apply(Self.patch(nil, profile: "p"), to: Self.stored(.open), new: Self.blank, now: Self.now)
+        let attached = try SessionMachine.apply(
+            Self.patch(nil, profile: "p"), to: Self.stored(.open), new: Self.blank, now: Self.now)
         #expect(attached.profileAttached)
         #expect(throws: SessionUpdateError.self) {
-            try SessionMachine.apply(Self.patch(nil, profile: "q"), to: Self.stored(.open, profile: "p"), new: Self.blank, now: Self.now)
+            try SessionMachine.apply(
+                Self.patch(nil, profile: "q"), to: Self.stored(.open, profile: "p"), new: Self.blank, now: Self.now)
         }
-        #expect(!(try SessionMachine.apply(Self.patch(nil, profile: "p"), to: Self.stored(.open, profile: "p"), new: Self.blank, now: Self.now)).profileAttached)
+        #expect(
+            !(try SessionMachine.apply(
+                Self.patch(nil, profile: "p"), to: Self.stored(.open, profile: "p"), new: Self.blank, now: Self.now))
+                .profileAttached)
     }
 }
 

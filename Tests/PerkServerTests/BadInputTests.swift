@@ -21,20 +21,35 @@ import Testing
                 (["customerSession": ["state": "paused"]], "/customerSession/state", "enum"),
                 (["customerSession": ["couponCodes": "A"]], "/customerSession/couponCodes", "Invalid type"),
                 (["customerSession": ["couponCodes": [1]]], "/customerSession/couponCodes/0", "Invalid type"),
-                (["customerSession": ["cartItems": [["name": "a", "sku": "b", "quantity": 0, "price": 1]]]],
-                 "/customerSession/cartItems/0/quantity", "minimum"),
-                (["customerSession": ["cartItems": [["name": "a", "quantity": 1, "price": 1]]]],
-                 "/customerSession/cartItems/0/sku", "required"),
-                (["customerSession": ["cartItems": [["name": "a", "sku": "b", "quantity": 1, "price": "1"]]]],
-                 "/customerSession/cartItems/0/price", "Invalid type"),
-                (["customerSession": ["cartItems": [["name": "a", "sku": "", "quantity": 1, "price": 1]]]],
-                 "/customerSession/cartItems/0/sku", "minLength"),
-                (["customerSession": ["cartItems": [["name": "a", "sku": "b", "quantity": 1.5, "price": 1]]]],
-                 "/customerSession/cartItems/0/quantity", "Invalid type"),
-                (["customerSession": ["additionalCosts": ["shipping": ["cost": 1]]]],
-                 "/customerSession/additionalCosts/shipping/price", "required"),
+                (
+                    ["customerSession": ["cartItems": [["name": "a", "sku": "b", "quantity": 0, "price": 1]]]],
+                    "/customerSession/cartItems/0/quantity", "minimum"
+                ),
+                (
+                    ["customerSession": ["cartItems": [["name": "a", "quantity": 1, "price": 1]]]],
+                    "/customerSession/cartItems/0/sku", "required"
+                ),
+                (
+                    ["customerSession": ["cartItems": [["name": "a", "sku": "b", "quantity": 1, "price": "1"]]]],
+                    "/customerSession/cartItems/0/price", "Invalid type"
+                ),
+                (
+                    ["customerSession": ["cartItems": [["name": "a", "sku": "", "quantity": 1, "price": 1]]]],
+                    "/customerSession/cartItems/0/sku", "minLength"
+                ),
+                (
+                    ["customerSession": ["cartItems": [["name": "a", "sku": "b", "quantity": 1.5, "price": 1]]]],
+                    "/customerSession/cartItems/0/quantity", "Invalid type"
+                ),
+                (
+                    ["customerSession": ["additionalCosts": ["shipping": ["cost": 1]]]],
+                    "/customerSession/additionalCosts/shipping/price", "required"
+                ),
                 (["customerSession": ["attributes": []]], "/customerSession/attributes", "Invalid type"),
-                (["customerSession": [:], "responseContent": ["customerSession", "everything"]], "/responseContent/1", "enum"),
+                (
+                    ["customerSession": [:], "responseContent": ["customerSession", "everything"]],
+                    "/responseContent/1", "enum"
+                ),
             ]
             for (body, pointer, title) in cases {
                 let r = try await h.call(.put, "/v2/customer_sessions/s", body, headers: auth)
@@ -48,7 +63,8 @@ import Testing
             #expect(fresh["event"]?["type"]?.stringValue == "talon_session_created")
             // Unknown top-level keys and unknown cart item keys are tolerated.
             let tolerant = try await h.session(
-                "t", key: key, ["extra": 1, "cartItems": [["name": "a", "sku": "b", "quantity": 1, "price": 1, "uuId": "x"]]])
+                "t", key: key,
+                ["extra": 1, "cartItems": [["name": "a", "sku": "b", "quantity": 1, "price": 1, "uuId": "x"]]])
             #expect(tolerant.status == .ok)
         }
     }
@@ -71,7 +87,8 @@ import Testing
             #expect(try await h.session("s", key: "wrong", [:]).status == .unauthorized)
             #expect(try await h.session("s", key: expired, [:]).status == .unauthorized)
             let bearer = try await anonymous.call(
-                .put, "/v2/customer_sessions/s", ["customerSession": [:]], headers: [(.authorization, "Bearer \(keyA)")])
+                .put, "/v2/customer_sessions/s", ["customerSession": [:]], headers: [(.authorization, "Bearer \(keyA)")]
+            )
             #expect(bearer.status == .unauthorized)
 
             // B cannot use A's coupon, nor see A's session of the same id.

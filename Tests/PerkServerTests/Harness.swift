@@ -37,7 +37,9 @@ struct Harness {
         }
     }
 
-    func call(_ method: HTTPRequest.Method, _ path: String, _ body: JSON? = nil, headers: [(HTTPField.Name, String)] = [])
+    func call(
+        _ method: HTTPRequest.Method, _ path: String, _ body: JSON? = nil, headers: [(HTTPField.Name, String)] = []
+    )
         async throws -> Reply
     {
         try await raw(method, path, body.map { $0.text }, headers: headers)
@@ -54,7 +56,10 @@ struct Harness {
             uri: path, method: method, headers: fields, body: text.map { ByteBuffer(string: $0) }
         ) { response in
             let bytes = Array(response.body.readableBytesView)
-            return Reply(status: response.status, body: bytes.isEmpty ? .null : (try? JSON.parse(bytes)) ?? .string(String(decoding: bytes, as: UTF8.self)))
+            return Reply(
+                status: response.status,
+                body: bytes.isEmpty
+                    ? .null : (try? JSON.parse(bytes)) ?? .string(String(decoding: bytes, as: UTF8.self)))
         }
     }
 
@@ -62,7 +67,8 @@ struct Harness {
     func session(_ id: String, key: String, _ session: JSON, content: [String] = []) async throws -> Reply {
         var body: JSONObject = ["customerSession": session]
         if !content.isEmpty { body["responseContent"] = .array(content.map(JSON.string)) }
-        return try await call(.put, "/v2/customer_sessions/\(id)", .object(body), headers: [(.authorization, "ApiKey-v1 \(key)")])
+        return try await call(
+            .put, "/v2/customer_sessions/\(id)", .object(body), headers: [(.authorization, "ApiKey-v1 \(key)")])
     }
 
     func createApplication(_ name: String = "Shop", extra: JSONObject = [:]) async throws -> Int64 {
@@ -74,24 +80,32 @@ struct Harness {
     }
 
     func createKey(_ app: Int64, expires: String = "2099-01-01T00:00:00Z") async throws -> String {
-        let r = try await call(.post, "/v1/applications/\(app)/api_keys", ["title": "test", "expires": .string(expires)])
+        let r = try await call(
+            .post, "/v1/applications/\(app)/api_keys", ["title": "test", "expires": .string(expires)])
         guard r.status == .created, let key = r["key"]?.stringValue else { throw HarnessError(reply: r) }
         return key
     }
 
     /// A campaign with one active ruleset made of `rules`.
-    func createCampaign(_ app: Int64, name: String = "Campaign", rules: [JSON], extra: JSONObject = [:]) async throws -> Int64 {
-        var body: JSONObject = ["name": .string(name), "state": "enabled", "tags": [], "features": ["coupons"], "limits": []]
+    func createCampaign(_ app: Int64, name: String = "Campaign", rules: [JSON], extra: JSONObject = [:]) async throws
+        -> Int64
+    {
+        var body: JSONObject = [
+            "name": .string(name), "state": "enabled", "tags": [], "features": ["coupons"], "limits": [],
+        ]
         for (k, v) in extra { body[k] = v }
         let c = try await call(.post, "/v1/applications/\(app)/campaigns", .object(body))
         guard c.status == .created, let id = c["id"]?.numberValue?.intValue else { throw HarnessError(reply: c) }
         let r = try await call(
-            .post, "/v1/applications/\(app)/campaigns/\(id)/rulesets", ["rules": .array(rules), "bindings": [], "activate": true])
+            .post, "/v1/applications/\(app)/campaigns/\(id)/rulesets",
+            ["rules": .array(rules), "bindings": [], "activate": true])
         guard r.status == .created else { throw HarnessError(reply: r) }
         return id
     }
 
-    func createCoupons(_ app: Int64, _ campaign: Int64, pattern: String, count: Int = 1, usageLimit: Int = 0, extra: JSONObject = [:])
+    func createCoupons(
+        _ app: Int64, _ campaign: Int64, pattern: String, count: Int = 1, usageLimit: Int = 0, extra: JSONObject = [:]
+    )
         async throws -> [String]
     {
         var body: JSONObject = [
@@ -126,7 +140,9 @@ extension JSON {
 }
 
 func cartItem(_ sku: String, price: Double, quantity: Int = 1, category: String? = nil) -> JSON {
-    var o: JSONObject = ["name": .string("Item \(sku)"), "sku": .string(sku), "quantity": .number(quantity), "price": .number(price)]
+    var o: JSONObject = [
+        "name": .string("Item \(sku)"), "sku": .string(sku), "quantity": .number(quantity), "price": .number(price),
+    ]
     if let category { o["category"] = .string(category) }
     return .object(o)
 }

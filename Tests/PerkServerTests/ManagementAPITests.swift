@@ -7,13 +7,15 @@ import Testing
         try await Harness.run { h in
             var anonymous = h
             anonymous.token = ""
-            let bad = try await anonymous.call(.post, "/v1/sessions", ["email": "admin@example.com", "password": "nope"])
+            let bad = try await anonymous.call(
+                .post, "/v1/sessions", ["email": "admin@example.com", "password": "nope"])
             #expect(bad.status == .unauthorized)
             #expect(bad["message"]?.stringValue != nil)
             #expect(try await anonymous.call(.get, "/v1/applications").status == .unauthorized)
             anonymous.token = "not-a-token"
             #expect(try await anonymous.call(.get, "/v1/applications").status == .unauthorized)
-            let good = try await anonymous.call(.post, "/v1/sessions", ["email": "admin@example.com", "password": "secret"])
+            let good = try await anonymous.call(
+                .post, "/v1/sessions", ["email": "admin@example.com", "password": "secret"])
             #expect(good.status == .created)
             #expect(good["userId"]?.numberValue?.intValue == 1)
             #expect(good["created"]?.stringValue != nil)
@@ -45,10 +47,12 @@ import Testing
             let missing = try await h.call(.post, "/v1/applications", ["name": "Shop", "timezone": "UTC"])
             #expect(missing.status == .badRequest)
             #expect(missing["errors"]?[0]?["source"]?["pointer"]?.stringValue == "/currency")
-            let badKey = try await h.call(.post, "/v1/applications", ["name": "S", "currency": "EUR", "timezone": "UTC", "key": "xyz"])
+            let badKey = try await h.call(
+                .post, "/v1/applications", ["name": "S", "currency": "EUR", "timezone": "UTC", "key": "xyz"])
             #expect(badKey["errors"]?[0]?["source"]?["pointer"]?.stringValue == "/key")
             let badEnum = try await h.call(
-                .post, "/v1/applications", ["name": "S", "currency": "EUR", "timezone": "UTC", "caseSensitivity": "maybe"])
+                .post, "/v1/applications",
+                ["name": "S", "currency": "EUR", "timezone": "UTC", "caseSensitivity": "maybe"])
             #expect(badEnum["errors"]?[0]?["title"]?.stringValue == "enum")
             let malformed = try await h.raw(.post, "/v1/applications", "{\"name\": ")
             #expect(malformed.status == .badRequest)
@@ -115,7 +119,10 @@ import Testing
             #expect(arity["errors"]?[0]?["source"]?["pointer"]?.stringValue == "/rules/0/condition")
             let type = try await h.call(
                 .post, "/v1/applications/\(app)/campaigns/\(campaign)/rulesets",
-                ["rules": [["title": "t", "condition": true, "effects": [["setDiscount", "d", "ten"]]]], "bindings": []])
+                [
+                    "rules": [["title": "t", "condition": true, "effects": [["setDiscount", "d", "ten"]]]],
+                    "bindings": [],
+                ])
             #expect(type["errors"]?[0]?["source"]?["pointer"]?.stringValue == "/rules/0/effects/0")
             let rulesets = try await h.call(.get, "/v1/applications/\(app)/campaigns/\(campaign)/rulesets")
             #expect(rulesets["totalResultSize"]?.numberValue?.intValue == 1)
@@ -136,7 +143,8 @@ import Testing
             #expect(codes.count == 50)
             #expect(Set(codes).count == 50)
             #expect(codes.allSatisfy { $0.hasPrefix("XSUM-") && $0.count == 9 })
-            let page = try await h.call(.get, "/v1/applications/\(app)/campaigns/\(campaign)/coupons?pageSize=20&skip=40")
+            let page = try await h.call(
+                .get, "/v1/applications/\(app)/campaigns/\(campaign)/coupons?pageSize=20&skip=40")
             #expect(page["totalResultSize"]?.numberValue?.intValue == 50)
             #expect(page["data"]?.arrayValue?.count == 10)
             #expect(page["data"]?[0]?["usageLimit"]?.numberValue?.intValue == 3)

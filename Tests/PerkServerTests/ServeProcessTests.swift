@@ -9,7 +9,8 @@ import Testing
 /// the demo, and a session from update to close.
 @Suite struct ServeProcessTests {
     static var perkBinary: URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
             .appendingPathComponent(".build/debug/perk")
     }
 
@@ -39,7 +40,9 @@ import Testing
         }
 
         var apiKey: String? {
-            output.split(separator: "\n").first { $0.contains("API key") }.flatMap { $0.split(separator: " ").last.map(String.init) }
+            output.split(separator: "\n").first { $0.contains("API key") }.flatMap {
+                $0.split(separator: " ").last.map(String.init)
+            }
         }
 
         deinit {
@@ -48,7 +51,9 @@ import Testing
         }
     }
 
-    static func send(_ method: HTTPMethod, _ url: String, _ body: JSON?, headers: [(String, String)]) async throws -> (Int, JSON) {
+    static func send(_ method: HTTPMethod, _ url: String, _ body: JSON?, headers: [(String, String)]) async throws -> (
+        Int, JSON
+    ) {
         var request = HTTPClientRequest(url: url)
         request.method = method
         request.headers.add(name: "Content-Type", value: "application/json")
@@ -68,8 +73,11 @@ import Testing
     }
 
     @Test func serveRunsTheDemoEndToEnd() async throws {
-        try #require(FileManager.default.isExecutableFile(atPath: Self.perkBinary.path), "build perk first: swift build")
-        let database = FileManager.default.temporaryDirectory.appendingPathComponent("perk-serve-\(UUID().uuidString).db").path
+        try #require(
+            FileManager.default.isExecutableFile(atPath: Self.perkBinary.path), "build perk first: swift build")
+        let database = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "perk-serve-\(UUID().uuidString).db"
+        ).path
         let server = try Server(database: database)
         let key = try #require(server.apiKey, "no key in: \(server.output)")
         let base = "http://127.0.0.1:\(server.port)"
@@ -81,7 +89,9 @@ import Testing
             [
                 "customerSession": [
                     "profileId": "alice", "couponCodes": ["SUMMER10"],
-                    "cartItems": [["name": "Shoes", "sku": "shoe-1", "quantity": 1, "price": 120, "category": "shoes"]],
+                    "cartItems": [
+                        ["name": "Shoes", "sku": "shoe-1", "quantity": 1, "price": 120, "category": "shoes"]
+                    ],
                 ]
             ], headers: auth)
         #expect(status == 200)
@@ -98,7 +108,8 @@ import Testing
             .POST, base + "/v1/sessions", ["email": "ops@example.com", "password": "hunter2"], headers: [])
         #expect(loginStatus == 201)
         let token = try #require(login["token"]?.stringValue)
-        let (_, apps) = try await Self.send(.GET, base + "/v1/applications", nil, headers: [("Authorization", "Bearer \(token)")])
+        let (_, apps) = try await Self.send(
+            .GET, base + "/v1/applications", nil, headers: [("Authorization", "Bearer \(token)")])
         #expect(apps["data"]?[0]?["name"]?.stringValue == "Perk demo shop")
         let (unauthorized, _) = try await Self.send(.GET, base + "/v1/applications", nil, headers: [])
         #expect(unauthorized == 401)

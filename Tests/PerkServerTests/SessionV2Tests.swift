@@ -4,13 +4,16 @@ import Testing
 
 @Suite struct SessionV2Tests {
     /// An application with a key, and a campaign whose coupon gives 10% off.
-    static func couponShop(_ h: Harness, usageLimit: Int = 0, couponExtra: JSONObject = [:], campaignExtra: JSONObject = [:])
+    static func couponShop(
+        _ h: Harness, usageLimit: Int = 0, couponExtra: JSONObject = [:], campaignExtra: JSONObject = [:]
+    )
         async throws -> (app: Int64, key: String, campaign: Int64, code: String)
     {
         let app = try await h.createApplication()
         let key = try await h.createKey(app)
         let campaign = try await h.createCampaign(app, rules: [Harness.couponRule], extra: campaignExtra)
-        let code = try await h.createCoupons(app, campaign, pattern: "SAVE-####", usageLimit: usageLimit, extra: couponExtra)[0]
+        let code = try await h.createCoupons(
+            app, campaign, pattern: "SAVE-####", usageLimit: usageLimit, extra: couponExtra)[0]
         return (app, key, campaign, code)
     }
 
@@ -19,7 +22,10 @@ import Testing
             let shop = try await Self.couponShop(h)
             let r = try await h.session(
                 "s1", key: shop.key,
-                ["profileId": "alice", "couponCodes": [.string(shop.code)], "cartItems": [cartItem("a", price: 40, quantity: 2), cartItem("b", price: 20)]],
+                [
+                    "profileId": "alice", "couponCodes": [.string(shop.code)],
+                    "cartItems": [cartItem("a", price: 40, quantity: 2), cartItem("b", price: 20)],
+                ],
                 content: ["customerSession", "customerProfile", "coupons", "triggeredCampaigns", "event", "loyalty"])
             #expect(r.status == .ok)
             let effects = r.body.effectList
@@ -65,11 +71,19 @@ import Testing
             let running = try await h.createCampaign(app, rules: [Harness.couponRule])
             let conditional = try await h.createCampaign(
                 app, name: "Big carts",
-                rules: [["title": "big", "condition": ["and", ["couponValid"], [">", [".", "Session", "Total"], 1000]], "effects": []]])
+                rules: [
+                    [
+                        "title": "big",
+                        "condition": ["and", ["couponValid"], [">", [".", "Session", "Total"], 1000]], "effects": [],
+                    ]
+                ])
             let noCondition = try await h.createCampaign(
                 app, name: "No coupon check", rules: [["title": "always", "condition": true, "effects": []]])
-            let disabled = try await h.createCampaign(app, name: "Off", rules: [Harness.couponRule], extra: ["state": "disabled"])
-            func code(_ campaign: Int64, _ pattern: String, _ extra: JSONObject = [:], limit: Int = 0) async throws -> String {
+            let disabled = try await h.createCampaign(
+                app, name: "Off", rules: [Harness.couponRule], extra: ["state": "disabled"])
+            func code(_ campaign: Int64, _ pattern: String, _ extra: JSONObject = [:], limit: Int = 0) async throws
+                -> String
+            {
                 try await h.createCoupons(app, campaign, pattern: pattern, usageLimit: limit, extra: extra)[0]
             }
             let expired = try await code(running, "EXPIRED1", ["expiryDate": "2001-01-01T00:00:00Z"])
@@ -84,14 +98,21 @@ import Testing
                 (missing, "CouponValidConditionMissing"), (off, "CouponPartOfNotRunningCampaign"),
             ]
             let r = try await h.session(
-                "s", key: key, ["profileId": "alice", "couponCodes": .array(cases.map { .string($0.0) }), "cartItems": [cartItem("a", price: 10)]])
+                "s", key: key,
+                [
+                    "profileId": "alice", "couponCodes": .array(cases.map { .string($0.0) }),
+                    "cartItems": [cartItem("a", price: 10)],
+                ])
             let rejected = r.body.effects("rejectCoupon")
             for (value, reason) in cases {
                 #expect(
-                    rejected.contains { $0["value"]?.stringValue == value && $0["rejectionReason"]?.stringValue == reason },
+                    rejected.contains {
+                        $0["value"]?.stringValue == value && $0["rejectionReason"]?.stringValue == reason
+                    },
                     "\(value) should be rejected with \(reason)")
             }
-            let notFound = try #require(r["effects"]?.arrayValue?.first { $0["props"]?["value"]?.stringValue == "UNKNOWN1" })
+            let notFound = try #require(
+                r["effects"]?.arrayValue?.first { $0["props"]?["value"]?.stringValue == "UNKNOWN1" })
             #expect(notFound["campaignId"]?.numberValue?.intValue == -1)
             #expect(notFound["rulesetId"]?.numberValue?.intValue == -1)
             // Bob may use his coupon.
@@ -108,11 +129,13 @@ import Testing
             let app = try await h.createApplication()
             let key = try await h.createKey(app)
             let tenPercent: JSON = [
-                "title": "10%", "condition": true, "effects": [["setDiscount", "ten", ["*", [".", "Session", "Total"], 0.1]]],
+                "title": "10%", "condition": true,
+                "effects": [["setDiscount", "ten", ["*", [".", "Session", "Total"], 0.1]]],
             ]
             _ = try await h.createCampaign(app, rules: [tenPercent])
             _ = try await h.createCampaign(app, rules: [tenPercent])
-            let r = try await h.session("s", key: key, ["cartItems": [cartItem("a", price: 100)]], content: ["customerSession"])
+            let r = try await h.session(
+                "s", key: key, ["cartItems": [cartItem("a", price: 100)]], content: ["customerSession"])
             #expect(r.body.effects("setDiscount").compactMap { $0["value"]?.numberValue?.doubleValue } == [10, 9])
             #expect(r["customerSession"]?["total"]?.numberValue?.doubleValue == 100)
         }
@@ -124,30 +147,53 @@ import Testing
             let key = try await h.createKey(app)
             _ = try await h.createCampaign(
                 app,
-                rules: [[
-                    "title": "shoes",
-                    "condition": ["exists", [".", "Session", "CartItems"], "Item", ["=", [".", "Item", "Category"], "shoes"]],
-                    "effects": [
-                        [
-                            "map", ["filter", [".", "Session", "CartItems"], [["I"], ["=", [".", "I", "Category"], "shoes"]]], "Item",
-                            ["setDiscountPerItem", "20% shoes", ["*", [".", "Item", "Price"], 0.2], [".", "Item", "Position"]],
+                rules: [
+                    [
+                        "title": "shoes",
+                        "condition": [
+                            "exists", [".", "Session", "CartItems"], "Item",
+                            ["=", [".", "Item", "Category"], "shoes"],
                         ],
-                        ["addFreeItem", "sock-1", "Free socks"],
-                        ["showNotification", "Offer", "Shoes!", "20% off shoes"],
-                        ["catch", ["noop"], ["setDiscount", "never", [".", "Profile", "Attributes", "Missing"]]],
-                        ["setDiscount", "skipped", [".", "Session", "Attributes", "Missing"]],
-                    ],
-                ]])
+                        "effects": [
+                            [
+                                "map",
+                                [
+                                    "filter", [".", "Session", "CartItems"],
+                                    [["I"], ["=", [".", "I", "Category"], "shoes"]],
+                                ], "Item",
+                                [
+                                    "setDiscountPerItem", "20% shoes", ["*", [".", "Item", "Price"], 0.2],
+                                    [".", "Item", "Position"],
+                                ],
+                            ],
+                            ["addFreeItem", "sock-1", "Free socks"],
+                            ["showNotification", "Offer", "Shoes!", "20% off shoes"],
+                            ["catch", ["noop"], ["setDiscount", "never", [".", "Profile", "Attributes", "Missing"]]],
+                            ["setDiscount", "skipped", [".", "Session", "Attributes", "Missing"]],
+                        ],
+                    ]
+                ])
             let r = try await h.session(
                 "s", key: key,
-                ["cartItems": [cartItem("hat", price: 10), cartItem("boot", price: 50, category: "shoes"), cartItem("run", price: 80, category: "shoes")]])
-            #expect(r.body.effectList.map(\.type) == ["setDiscountPerItem", "setDiscountPerItem", "addFreeItem", "showNotification"])
+                [
+                    "cartItems": [
+                        cartItem("hat", price: 10), cartItem("boot", price: 50, category: "shoes"),
+                        cartItem("run", price: 80, category: "shoes"),
+                    ]
+                ])
+            #expect(
+                r.body.effectList.map(\.type) == [
+                    "setDiscountPerItem", "setDiscountPerItem", "addFreeItem", "showNotification",
+                ])
             let perItem = r.body.effects("setDiscountPerItem")
             #expect(perItem.map { $0["position"]?.numberValue?.intValue } == [1, 2])
             #expect(perItem.map { $0["value"]?.numberValue?.doubleValue } == [10, 16])
             #expect(perItem[0]["name"]?.stringValue == "20% shoes#1")
             #expect(r.body.effects("addFreeItem").first == ["sku": "sock-1", "name": "Free socks"])
-            #expect(r.body.effects("showNotification").first == ["notificationType": "Offer", "title": "Shoes!", "body": "20% off shoes"])
+            #expect(
+                r.body.effects("showNotification").first == [
+                    "notificationType": "Offer", "title": "Shoes!", "body": "20% off shoes",
+                ])
         }
     }
 
@@ -156,9 +202,13 @@ import Testing
             let shop = try await Self.couponShop(h)
             _ = try await h.session(
                 "s", key: shop.key,
-                ["profileId": "p1", "couponCodes": [.string(shop.code)], "cartItems": [cartItem("a", price: 10)], "attributes": ["a": 1],
-                 "additionalCosts": ["shipping": ["price": 4.5]], "identifiers": ["device-1"]])
-            let r = try await h.session("s", key: shop.key, ["attributes": ["b": 2]], content: ["customerSession", "event"])
+                [
+                    "profileId": "p1", "couponCodes": [.string(shop.code)], "cartItems": [cartItem("a", price: 10)],
+                    "attributes": ["a": 1],
+                    "additionalCosts": ["shipping": ["price": 4.5]], "identifiers": ["device-1"],
+                ])
+            let r = try await h.session(
+                "s", key: shop.key, ["attributes": ["b": 2]], content: ["customerSession", "event"])
             let s = try #require(r["customerSession"])
             #expect(s["couponCodes"] == [.string(shop.code)])
             #expect(s["attributes"] == ["a": 1, "b": 2])
@@ -181,7 +231,8 @@ import Testing
             #expect(one["customerSession"]?["firstSession"] == true)
             let two = try await h.session("a2", key: shop.key, ["profileId": "carol"], content: ["customerSession"])
             #expect(two["customerSession"]?["firstSession"] == false)
-            let anonymous = try await h.session("a3", key: shop.key, [:], content: ["customerSession", "customerProfile"])
+            let anonymous = try await h.session(
+                "a3", key: shop.key, [:], content: ["customerSession", "customerProfile"])
             #expect(anonymous["customerSession"]?["firstSession"] == true)
             #expect(anonymous["customerProfile"]?["integrationId"]?.stringValue == "")
             let other = try await h.session("a2", key: shop.key, ["profileId": "dave"])
@@ -192,8 +243,12 @@ import Testing
     @Test func closingRedeemsAndARepeatedCloseCountsNothing() async throws {
         try await Harness.run { h in
             let shop = try await Self.couponShop(h, usageLimit: 5)
-            _ = try await h.session("s", key: shop.key, ["profileId": "alice", "couponCodes": [.string(shop.code)], "cartItems": [cartItem("a", price: 50)]])
-            let closed = try await h.session("s", key: shop.key, ["state": "closed"], content: ["customerSession", "customerProfile", "coupons", "event"])
+            _ = try await h.session(
+                "s", key: shop.key,
+                ["profileId": "alice", "couponCodes": [.string(shop.code)], "cartItems": [cartItem("a", price: 50)]])
+            let closed = try await h.session(
+                "s", key: shop.key, ["state": "closed"],
+                content: ["customerSession", "customerProfile", "coupons", "event"])
             #expect(closed.status == .ok)
             #expect(closed["customerSession"]?["state"]?.stringValue == "closed")
             #expect(closed["event"]?["type"]?.stringValue == "talon_session_closed")
@@ -201,7 +256,8 @@ import Testing
             #expect(closed["coupons"]?[0]?["usageCounter"]?.numberValue?.intValue == 1)
             #expect(closed["customerProfile"]?["closedSessions"]?.numberValue?.intValue == 1)
             #expect(closed["customerProfile"]?["totalSales"]?.numberValue?.doubleValue == 50)
-            let again = try await h.session("s", key: shop.key, ["state": "closed"], content: ["coupons", "customerProfile"])
+            let again = try await h.session(
+                "s", key: shop.key, ["state": "closed"], content: ["coupons", "customerProfile"])
             #expect(again.status == .ok)
             #expect(again["coupons"]?[0]?["usageCounter"]?.numberValue?.intValue == 1)
             #expect(again["customerProfile"]?["closedSessions"]?.numberValue?.intValue == 1)
@@ -220,9 +276,12 @@ import Testing
     @Test func cancellingAClosedSessionGivesBackWhatItCounted() async throws {
         try await Harness.run { h in
             let shop = try await Self.couponShop(h, usageLimit: 1)
-            _ = try await h.session("s", key: shop.key, ["profileId": "alice", "couponCodes": [.string(shop.code)], "cartItems": [cartItem("a", price: 50)]])
+            _ = try await h.session(
+                "s", key: shop.key,
+                ["profileId": "alice", "couponCodes": [.string(shop.code)], "cartItems": [cartItem("a", price: 50)]])
             _ = try await h.session("s", key: shop.key, ["state": "closed"])
-            let cancelled = try await h.session("s", key: shop.key, ["state": "cancelled"], content: ["coupons", "customerProfile", "event"])
+            let cancelled = try await h.session(
+                "s", key: shop.key, ["state": "cancelled"], content: ["coupons", "customerProfile", "event"])
             #expect(cancelled.status == .ok)
             #expect(cancelled["event"]?["type"]?.stringValue == "talon_session_revoked")
             #expect(cancelled.body.effects("rollbackCoupon") == [["value": .string(shop.code)]])
@@ -249,12 +308,14 @@ import Testing
         try await Harness.run { h in
             let shop = try await Self.couponShop(h, usageLimit: 1)
             for id in ["first", "second"] {
-                let r = try await h.session(id, key: shop.key, ["couponCodes": [.string(shop.code)], "cartItems": [cartItem("a", price: 10)]])
+                let r = try await h.session(
+                    id, key: shop.key, ["couponCodes": [.string(shop.code)], "cartItems": [cartItem("a", price: 10)]])
                 #expect(r.body.effects("acceptCoupon").count == 1)
             }
             let first = try await h.session("first", key: shop.key, ["state": "closed"])
             #expect(first.body.effects("acceptCoupon").count == 1)
-            let second = try await h.session("second", key: shop.key, ["state": "closed"], content: ["customerSession", "coupons"])
+            let second = try await h.session(
+                "second", key: shop.key, ["state": "closed"], content: ["customerSession", "coupons"])
             #expect(second.status == .ok)
             #expect(second["customerSession"]?["state"]?.stringValue == "closed")
             #expect(second.body.effects("acceptCoupon").isEmpty)
@@ -274,7 +335,10 @@ import Testing
             let harness = h
             let accepted = try await withThrowingTaskGroup(of: Int.self) { group in
                 for id in sessions {
-                    group.addTask { try await harness.session(id, key: shop.key, ["state": "closed"]).body.effects("acceptCoupon").count }
+                    group.addTask {
+                        try await harness.session(id, key: shop.key, ["state": "closed"]).body.effects("acceptCoupon")
+                            .count
+                    }
                 }
                 return try await group.reduce(0, +)
             }

@@ -11,7 +11,9 @@ import Testing
     static let now = Timestamp(rfc3339: "2026-06-01T12:00:00Z")!
 
     static func store() throws -> SQLiteStore {
-        try SQLiteStore(path: FileManager.default.temporaryDirectory.appendingPathComponent("perk-store-\(UUID().uuidString).db").path)
+        try SQLiteStore(
+            path: FileManager.default.temporaryDirectory.appendingPathComponent("perk-store-\(UUID().uuidString).db")
+                .path)
     }
 
     static func seed(_ store: any Store, usageLimit: Int64) async throws -> (app: Int64, coupon: Int64) {
@@ -20,7 +22,8 @@ import Testing
                 Application(
                     id: 0, created: now, modified: now, name: "A", description: nil, timezone: "UTC", currency: "EUR",
                     caseSensitivity: .sensitive, attributes: ["x": 1], limits: [], key: "0123456789abcdef"))
-            let campaign = try tx.insertCampaign(Campaign(id: 0, applicationId: app.id, userId: 1, created: now, name: "C"))
+            let campaign = try tx.insertCampaign(
+                Campaign(id: 0, applicationId: app.id, userId: 1, created: now, name: "C"))
             let coupons = try tx.insertCoupons(
                 [Coupon(id: 0, created: now, campaignId: campaign.id, value: "CODE1", usageLimit: usageLimit)],
                 applicationId: app.id, lookupKeys: ["CODE1"])
@@ -34,13 +37,17 @@ import Testing
         let redeemed = try await withThrowingTaskGroup(of: Bool.self) { group in
             for i in 0..<200 {
                 group.addTask {
-                    try await store.write(durable: true) { tx in try tx.redeemCoupon(id: coupon, profileId: "p\(i % 7)", sessionId: "s\(i)") }
+                    try await store.write(durable: true) { tx in
+                        try tx.redeemCoupon(id: coupon, profileId: "p\(i % 7)", sessionId: "s\(i)")
+                    }
                 }
             }
             return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
         }
         #expect(redeemed == 50)
-        let counter = try await store.read { tx in try tx.coupons(applicationId: 1, lookupKeys: ["CODE1"]).first?.usageCounter }
+        let counter = try await store.read { tx in
+            try tx.coupons(applicationId: 1, lookupKeys: ["CODE1"]).first?.usageCounter
+        }
         #expect(counter == 50)
         let perProfile = try await store.read { tx in try tx.redemptionCounts(couponIds: [coupon], profileId: "p0") }
         #expect((perProfile[coupon] ?? 0) > 0)
@@ -55,7 +62,9 @@ import Testing
             try tx.releaseCoupon(id: coupon, sessionId: "s1")
             try tx.releaseCoupon(id: coupon, sessionId: "s1")
         }
-        let counter = try await store.read { tx in try tx.coupons(applicationId: 1, lookupKeys: ["CODE1"]).first?.usageCounter }
+        let counter = try await store.read { tx in
+            try tx.coupons(applicationId: 1, lookupKeys: ["CODE1"]).first?.usageCounter
+        }
         #expect(counter == 0)
     }
 
@@ -65,8 +74,10 @@ import Testing
         await #expect(throws: StoreError.duplicate("CODE1")) {
             try await store.write { tx in
                 _ = try tx.insertCoupons(
-                    [Coupon(id: 0, created: Self.now, campaignId: 1, value: "NEW1", usageLimit: 0),
-                     Coupon(id: 0, created: Self.now, campaignId: 1, value: "CODE1", usageLimit: 0)],
+                    [
+                        Coupon(id: 0, created: Self.now, campaignId: 1, value: "NEW1", usageLimit: 0),
+                        Coupon(id: 0, created: Self.now, campaignId: 1, value: "CODE1", usageLimit: 0),
+                    ],
                     applicationId: app, lookupKeys: ["NEW1", "CODE1"])
             }
         }
@@ -77,13 +88,22 @@ import Testing
     @Test func sessionsAndProfilesRoundTrip() async throws {
         let store = try Self.store()
         let (app, _) = try await Self.seed(store, usageLimit: 0)
-        var session = CustomerSession(id: 0, integrationId: "s", applicationId: app, created: Self.now, profileId: "p", couponCodes: ["A", "B"])
-        session.cartItems = [CartItem(name: "n", sku: "k", quantity: 2, price: DecimalNumber("9.99")!, category: "c", attributes: ["x": true])]
+        var session = CustomerSession(
+            id: 0, integrationId: "s", applicationId: app, created: Self.now, profileId: "p", couponCodes: ["A", "B"])
+        session.cartItems = [
+            CartItem(
+                name: "n", sku: "k", quantity: 2, price: DecimalNumber("9.99")!, category: "c", attributes: ["x": true])
+        ]
         session.additionalCosts = [("shipping", DecimalNumber("4.5")!)]
         session.attributes = ["k": "v"]
         session.state = .closed
-        session.ledger = RedemptionLedger(coupons: [.init(couponId: 1, campaignId: 1, value: "A")], sales: DecimalNumber("24.48")!)
-        session.effects = [Effect(campaignId: 1, rulesetId: 2, ruleIndex: 0, ruleName: "r", type: "setDiscount", props: ["name": "d", "value": 1.5], triggeredByCoupon: 1)]
+        session.ledger = RedemptionLedger(
+            coupons: [.init(couponId: 1, campaignId: 1, value: "A")], sales: DecimalNumber("24.48")!)
+        session.effects = [
+            Effect(
+                campaignId: 1, rulesetId: 2, ruleIndex: 0, ruleName: "r", type: "setDiscount",
+                props: ["name": "d", "value": 1.5], triggeredByCoupon: 1)
+        ]
         let toInsert = session
         let inserted = try await store.write { tx in try tx.insertSession(toInsert) }
         let loaded = try #require(try await store.read { tx in try tx.session(applicationId: app, integrationId: "s") })
@@ -97,7 +117,8 @@ import Testing
         #expect(loaded.total == DecimalNumber("24.48"))
 
         let profile = try await store.write { tx in
-            try tx.insertProfile(CustomerProfile(id: 0, integrationId: "p", created: Self.now, totalSales: DecimalNumber("1.10")!))
+            try tx.insertProfile(
+                CustomerProfile(id: 0, integrationId: "p", created: Self.now, totalSales: DecimalNumber("1.10")!))
         }
         let again = try await store.read { tx in try tx.profile(integrationId: "p") }
         #expect(again?.id == profile.id && again?.totalSales == DecimalNumber("1.1"))
@@ -109,10 +130,14 @@ import Testing
         let (app, _) = try await Self.seed(store, usageLimit: 0)
         try await store.write { tx in
             _ = try tx.insertAPIKey(
-                APIKeyRecord(id: 0, applicationId: app, title: "t", createdBy: 1, created: Self.now, expires: Timestamp(seconds: Self.now.seconds + 10)),
+                APIKeyRecord(
+                    id: 0, applicationId: app, title: "t", createdBy: 1, created: Self.now,
+                    expires: Timestamp(seconds: Self.now.seconds + 10)),
                 hash: "h")
         }
         #expect(try await store.read { tx in try tx.apiKey(hash: "h", now: Self.now) }?.applicationId == app)
-        #expect(try await store.read { tx in try tx.apiKey(hash: "h", now: Timestamp(seconds: Self.now.seconds + 10)) } == nil)
+        #expect(
+            try await store.read { tx in try tx.apiKey(hash: "h", now: Timestamp(seconds: Self.now.seconds + 10)) }
+                == nil)
     }
 }

@@ -24,7 +24,13 @@ import Testing
         let rule: JSON = [
             "and", [">=", [".", "Session", "Total"], 100],
             ["exists", [".", "Session", "CartItems"], "Item", ["=", [".", "Item", "Category"], "shoes"]],
-            [">", ["sum", [".", "Session", "CartItems"], "Item", ["*", [".", "Item", "Price"], [".", "Item", "Quantity"]]], 50],
+            [
+                ">",
+                [
+                    "sum", [".", "Session", "CartItems"], "Item",
+                    ["*", [".", "Item", "Price"], [".", "Item", "Quantity"]],
+                ], 50,
+            ],
             ["=", [".", "Profile", "Attributes", "Tier"], "gold"],
         ]
         #expect(try Self.eval(rule, Self.cart) == .bool(true))
@@ -32,8 +38,11 @@ import Testing
 
     @Test func lambdasInBothForms() throws {
         let items: JSON = [".", "Session", "CartItems"]
-        #expect(try Self.eval(["map", items, [["I"], [".", "I", "Sku"]]], Self.cart) == .list([.string("a"), .string("b")]))
-        #expect(try Self.eval(["count", ["filter", items, [["I"], [">", [".", "I", "Price"], 50]]]], Self.cart) == .decimal(1))
+        #expect(
+            try Self.eval(["map", items, [["I"], [".", "I", "Sku"]]], Self.cart) == .list([.string("a"), .string("b")]))
+        #expect(
+            try Self.eval(["count", ["filter", items, [["I"], [">", [".", "I", "Price"], 50]]]], Self.cart)
+                == .decimal(1))
         #expect(try Self.eval(["every", items, "I", [">", [".", "I", "Price"], 5]], Self.cart) == .bool(true))
         #expect(try Self.eval(["do", 5, "x", ["+", [".", "x"], 1]]) == .decimal(6))
         #expect(throws: CompileError.self) { try Compiler().compile(["sum", items, [["I"], 1]]) }

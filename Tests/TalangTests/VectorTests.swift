@@ -18,7 +18,9 @@ struct VectorTests {
         .deletingLastPathComponent().appendingPathComponent("shared/reference/talang-vectors-sample.jsonl")
 
     static func load() -> [Vector] {
-        guard let data = try? Data(contentsOf: vectorsURL), let text = String(data: data, encoding: .utf8) else { return [] }
+        guard let data = try? Data(contentsOf: vectorsURL), let text = String(data: data, encoding: .utf8) else {
+            return []
+        }
         return text.split(separator: "\n").compactMap { line in
             guard let j = try? JSON.parse(String(line)), let id = j["id"]?.stringValue else { return nil }
             return Vector(id: id, json: j)
@@ -30,7 +32,7 @@ struct VectorTests {
 
     static func outcome(_ v: Vector) -> (Value?, String?) {
         let expr = v.json["expr_json"].flatMap { $0.isNull ? nil : $0 } ?? v.json["expr_json_time_tagged"] ?? .null
-        var root: [String: Value] = [:]
+        var root: ValueMap = [:]
         if case .map(let m)? = v.json["context"].map(Value.init(json:)) { root = m }
         do {
             let compiled = try Compiler().compile(expr)
@@ -45,13 +47,13 @@ struct VectorTests {
     static func matches(_ value: Value, _ expected: JSON) -> Bool {
         switch (value, expected) {
         case (.null, .null): return true
-        case let (.bool(a), .bool(b)): return a == b
-        case let (.decimal(a), .number(b)): return DecimalNumber(b.text).map { $0 == a } ?? false
-        case let (.string(a), .string(b)): return a == b
-        case let (.time(a), .string(b)): return TimeValue(rfc3339: b) == a
-        case let (.time(a), .object(o)): return o["$time"]?.stringValue.flatMap(TimeValue.init(rfc3339:)) == a
-        case let (.list(a), .array(b)): return a.count == b.count && zip(a, b).allSatisfy { matches($0, $1) }
-        case let (.map(a), .object(b)):
+        case (.bool(let a), .bool(let b)): return a == b
+        case (.decimal(let a), .number(let b)): return DecimalNumber(b.text).map { $0 == a } ?? false
+        case (.string(let a), .string(let b)): return a == b
+        case (.time(let a), .string(let b)): return TimeValue(rfc3339: b) == a
+        case (.time(let a), .object(let o)): return o["$time"]?.stringValue.flatMap(TimeValue.init(rfc3339:)) == a
+        case (.list(let a), .array(let b)): return a.count == b.count && zip(a, b).allSatisfy { matches($0, $1) }
+        case (.map(let a), .object(let b)):
             return a.count == b.count && b.allSatisfy { k, v in a[k].map { matches($0, v) } ?? false }
         default: return false
         }
@@ -71,11 +73,16 @@ struct VectorTests {
             return
         }
         if v.json["expect_error"]?.boolValue == true {
-            #expect(value == nil, "\(v.id) \(v.json["expr_text"]?.stringValue ?? ""): expected an error, got \(value.map { $0.json.text } ?? "")")
+            #expect(
+                value == nil,
+                "\(v.id) \(v.json["expr_text"]?.stringValue ?? ""): expected an error, got \(value.map { $0.json.text } ?? "")"
+            )
         } else {
             let expected = v.json["expect"] ?? .null
-            #expect(value.map { Self.matches($0, expected) } == true,
-                "\(v.id) \(v.json["expr_text"]?.stringValue ?? ""): expected \(expected.text), got \(value.map { $0.json.text } ?? error ?? "")")
+            #expect(
+                value.map { Self.matches($0, expected) } == true,
+                "\(v.id) \(v.json["expr_text"]?.stringValue ?? ""): expected \(expected.text), got \(value.map { $0.json.text } ?? error ?? "")"
+            )
         }
     }
 }
