@@ -49,6 +49,9 @@ struct IntegrationAPI: Sendable {
 }
 
 enum IntegrationRequests {
+    /// More codes than any cart carries; bounds the work one request can ask for.
+    static let maxCouponCodes = 100
+
     static let responseContentValues = [
         "customerSession", "customerProfile", "coupons", "triggeredCampaigns", "referral", "loyalty", "event",
     ]
@@ -61,6 +64,11 @@ enum IntegrationRequests {
         var patch = SessionPatch()
         patch.profileId = try r.string("profileId", maxLength: 1000)
         patch.couponCodes = try r.strings("couponCodes")?.filter { !$0.isEmpty }
+        if let codes = patch.couponCodes, codes.count > maxCouponCodes {
+            throw FieldError(
+                title: "maxItems", details: "couponCodes can hold at most \(maxCouponCodes) codes",
+                pointer: r.path("couponCodes"))
+        }
         patch.referralCode = try r.string("referralCode")
         patch.state = try r.enumeration("state", SessionState.self)
         if let items = try r.array("cartItems") {

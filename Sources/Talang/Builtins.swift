@@ -209,12 +209,16 @@ enum Builtins {
             })
         // Every argument is evaluated (no short-circuit: an error anywhere fails the call); a
         // collection counts as true for `or` and is skipped by `and`; other atoms must be Booleans.
-        lib.register("or", .special([.value], variadic: true, returns: .boolean) { site throws(CompileError) in
-            try connective(site, identity: false) { $0 || $1 }
-        })
-        lib.register("and", .special([.value], variadic: true, returns: .boolean) { site throws(CompileError) in
-            try connective(site, identity: true) { $0 && $1 }
-        })
+        lib.register(
+            "or",
+            .special([.value], variadic: true, returns: .boolean) { site throws(CompileError) in
+                try connective(site, identity: false) { $0 || $1 }
+            })
+        lib.register(
+            "and",
+            .special([.value], variadic: true, returns: .boolean) { site throws(CompileError) in
+                try connective(site, identity: true) { $0 && $1 }
+            })
         lib.register(
             "not",
             .unary(.boolean, returns: .boolean) { a, _ throws(EvalError) in

@@ -47,6 +47,10 @@ import Testing
                 ),
                 (["customerSession": ["attributes": []]], "/customerSession/attributes", "Invalid type"),
                 (
+                    ["customerSession": ["couponCodes": .array((0...100).map { .string("C\($0)") })]],
+                    "/customerSession/couponCodes", "maxItems"
+                ),
+                (
                     ["customerSession": [:], "responseContent": ["customerSession", "everything"]],
                     "/responseContent/1", "enum"
                 ),

@@ -114,4 +114,33 @@ import Testing
         let (unauthorized, _) = try await Self.send(.GET, base + "/v1/applications", nil, headers: [])
         #expect(unauthorized == 401)
     }
+
+    static func eval(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
+        let process = Process()
+        process.executableURL = perkBinary
+        process.arguments = ["eval"] + arguments
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        process.waitUntilExit()
+        return (
+            process.terminationStatus, String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self),
+            String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        )
+    }
+
+    @Test func evalPrintsTheResultOrTheError() throws {
+        try #require(
+            FileManager.default.isExecutableFile(atPath: Self.perkBinary.path), "build perk first: swift build")
+        let sum = try Self.eval([#"["+", 1, 2.50]"#])
+        #expect(sum.status == 0 && sum.out == "3.50\n")
+        let withContext = try Self.eval([#"[".", "Session", "Total"]"#, "--context", #"{"Session": {"Total": 120}}"#])
+        #expect(withContext.out == "120\n")
+        let failing = try Self.eval([#"["/", 1, 0]"#])
+        #expect(failing.status == 1 && failing.out.isEmpty && failing.err.contains("division by zero"))
+        let unknown = try Self.eval([#"["frobnicate"]"#])
+        #expect(unknown.status == 1 && unknown.err.contains("unknown function"))
+    }
 }
