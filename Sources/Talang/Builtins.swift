@@ -496,6 +496,18 @@ enum Builtins {
         lib.register("notContains", .pairwise(.string) { a, b throws(EvalError) in !string(a).contains(string(b)) })
         lib.register("startsWith", .pairwise(.string) { a, b throws(EvalError) in string(a).hasPrefix(string(b)) })
         lib.register("endsWith", .pairwise(.string) { a, b throws(EvalError) in string(a).hasSuffix(string(b)) })
+        // The first argument is the pattern; every later one must contain a match.
+        lib.register(
+            "~",
+            .pairwise(.string) { pattern, text throws(EvalError) in
+                let regex: Regex<AnyRegexOutput>
+                do {
+                    regex = try Regex(string(pattern))
+                } catch {
+                    throw EvalError("~: invalid regular expression \"\(string(pattern))\"")
+                }
+                return string(text).contains(regex)
+            })
         lib.register(
             "lastName",
             .unary(.string, returns: .string) { a, _ throws(EvalError) in

@@ -7,6 +7,10 @@ public protocol EvaluationHost: AnyObject {}
 public struct Environment {
     public private(set) var root: ValueMap
     public let host: (any EvaluationHost)?
+    /// Templates defined so far in this evaluation, by lower-cased name.
+    var templates: [String: Template] = [:]
+    /// Arguments of the template calls in progress, innermost last.
+    var templateFrames: [(params: [Kind], args: [Thunk])] = []
     /// Innermost binding last. Child scopes are realised by truncating back to a saved count.
     var locals: [(name: String, value: Value)] = []
 

@@ -91,6 +91,8 @@ public struct FunctionLibrary: Sendable {
         Builtins.registerLists(&lib)
         Builtins.registerStrings(&lib)
         Builtins.registerMisc(&lib)
+        Builtins.registerTime(&lib)
+        Builtins.registerTemplates(&lib)
         return lib
     }()
 }

@@ -100,3 +100,56 @@ import Testing
 extension Value {
     static func decimal(_ d: Double) -> Value { .decimal(DecimalNumber("\(d)")!) }
 }
+
+@Suite struct TimeAndTemplateTests {
+    static func eval(_ expr: JSON) throws -> Value { try Compiler().compile(expr).evaluate() }
+    static func t(_ s: String) -> JSON { ["$time": .string(s)] }
+
+    @Test func timeParsingPartsAndDurations() throws {
+        #expect(try Self.eval(["formatTime", ["parseTime", "01/02/2018"]]) == .string("2018-01-02T00:00:00Z"))
+        #expect(
+            try Self.eval(["formatTime", ["parseTime", "2018-01-02 10:30", "yyyy-MM-dd HH:mm"]])
+                == .string("2018-01-02T10:30:00Z"))
+        #expect(throws: EvalError.self) { try Self.eval(["parseTime", "-42"]) }
+        #expect(try Self.eval(["month", Self.t("2018-12-31T23:30:00-02:00")]) == .string("12"))
+        #expect(try Self.eval(["hour", Self.t("2018-12-31T23:30:00-02:00")]) == .string("23"))
+        #expect(try Self.eval(["date", Self.t("2018-01-02T19:04:05Z")]) == .string("2018-01-02"))
+        #expect(
+            try Self.eval(["formatTime", ["subDuration", Self.t("2018-03-01T00:00:00Z"), 1.9, "days"]])
+                == .string("2018-02-28T00:00:00Z"))
+        #expect(throws: EvalError.self) { try Self.eval(["addDuration", Self.t("2018-03-01T00:00:00Z"), 1, "weeks"]) }
+        #expect(
+            try Self.eval(["matchTime", Self.t("2018-03-11T05:00:00Z"), Self.t("2018-03-11T23:00:00Z"), "yyyy-MM-dd"])
+                == .bool(true))
+        #expect(
+            try Self.eval([
+                "betweenTimes", Self.t("2018-01-02T00:00:00Z"), Self.t("2018-01-01T00:00:00Z"),
+                Self.t("2018-01-03T00:00:00Z"),
+            ]) == .bool(true))
+        #expect(
+            try Self.eval(["daysBetween", Self.t("2018-01-01T00:00:00Z"), Self.t("2018-01-03T12:00:00Z")])
+                == .decimal(2.5))
+    }
+
+    @Test func templatesTakeLazyTypedArguments() throws {
+        let define: JSON = [
+            "setTemplate", "discount(Decimal, Decimal)Decimal", ["*", ["#", 0], ["/", ["#", 1], 100]],
+        ]
+        #expect(try Self.eval([define, ["!", "discount", 200, 15]]) == .decimal(30))
+        #expect(throws: EvalError.self) { try Self.eval([define, ["!", "discount", 200]]) }
+        #expect(throws: EvalError.self) { try Self.eval([define, ["!", "discount", "a", 1]]) }
+        #expect(throws: EvalError.self) { try Self.eval(["!", "undefined", 1]) }
+        #expect(throws: CompileError.self) { try Compiler().compile(["setTemplate", "no signature", 1]) }
+        // An argument that is never read is never evaluated.
+        let lazy: JSON = [
+            ["setTemplate", "first(Decimal, Decimal)Decimal", ["#", 0]], ["!", "first", 1, ["/", 1, 0]],
+        ]
+        #expect(try Self.eval(lazy) == .decimal(1))
+    }
+
+    @Test func regularExpressions() throws {
+        #expect(try Self.eval(["~", "^foo", "foobar"]) == .bool(true))
+        #expect(try Self.eval(["~", "o{2}", "foo", "bar"]) == .bool(false))
+        #expect(throws: EvalError.self) { try Self.eval(["~", "(", "x"]) }
+    }
+}
