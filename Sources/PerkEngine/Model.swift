@@ -382,6 +382,8 @@ public struct CustomerSession: Sendable {
     public var ledger: RedemptionLedger?
     /// The effects of the latest evaluation, returned again by an idempotent repeat.
     public var effects: [Effect]
+    /// Bumped by every stored update, so that concurrent updates cannot overwrite each other.
+    public var version: Int64 = 0
 
     public init(
         id: Int64, integrationId: String, applicationId: Int64, created: Timestamp, profileId: String = "",

@@ -159,6 +159,7 @@ enum SQLiteSchema {
                         content TEXT NOT NULL,
                         ledger TEXT,
                         effects TEXT NOT NULL,
+                        version INTEGER NOT NULL DEFAULT 0,
                         UNIQUE (application_id, integration_id));
                     CREATE INDEX sessions_by_profile ON sessions(profile_id);
                     CREATE TABLE events (
@@ -623,6 +624,7 @@ struct SQLiteTransaction: StoreTransaction {
             identifiers: c["identifiers"]?.arrayValue?.compactMap(\.stringValue) ?? [],
             attributes: c["attributes"]?.objectValue ?? JSONObject(), firstSession: r["first_session"])
         s.updated = Timestamp(microseconds: r["updated"])
+        s.version = r["version"]
         let ledgerText: String? = r["ledger"]
         s.ledger = ledgerText.flatMap { try? RedemptionLedger(json: json($0)) }
         // Stored effects are only answered again for a repeated close or cancel.
@@ -640,32 +642,44 @@ struct SQLiteTransaction: StoreTransaction {
     }
 
     func insertSession(_ s: CustomerSession) throws -> CustomerSession {
-        try exec(
-            """
-            INSERT INTO sessions (application_id, integration_id, profile_id, state, created, updated, first_session,
-                content, ledger, effects) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """,
-            arguments: [
-                s.applicationId, s.integrationId, s.profileId, s.state.rawValue, s.created.microseconds,
-                s.updated.microseconds,
-                s.firstSession, Self.content(s), s.ledger.map { Self.text($0.json) },
-                Self.text(.array(s.effects.map(\.storedJSON))),
-            ])
+        do {
+            try exec(
+                """
+                INSERT INTO sessions (application_id, integration_id, profile_id, state, created, updated, first_session,
+                    content, ledger, effects) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+                arguments: [
+                    s.applicationId, s.integrationId, s.profileId, s.state.rawValue, s.created.microseconds,
+                    s.updated.microseconds, s.firstSession, Self.content(s), s.ledger.map { Self.text($0.json) },
+                    Self.text(.array(s.effects.map(\.storedJSON))),
+                ])
+        } catch let e as DatabaseError where e.resultCode == .SQLITE_CONSTRAINT {
+            throw StoreError.conflict
+        }
         var out = s
         out.id = db.lastInsertedRowID
+        out.version = 0
         return out
     }
 
-    func updateSession(_ s: CustomerSession) throws {
+    func updateSession(_ s: CustomerSession, expectedVersion: Int64) throws -> Bool {
         try exec(
             """
             UPDATE sessions SET profile_id = ?, state = ?, updated = ?, first_session = ?, content = ?, ledger = ?,
-                effects = ? WHERE id = ?
+                effects = ?, version = version + 1 WHERE id = ? AND version = ?
             """,
             arguments: [
                 s.profileId, s.state.rawValue, s.updated.microseconds, s.firstSession, Self.content(s),
                 s.ledger.map { Self.text($0.json) }, Self.text(.array(s.effects.map(\.storedJSON))), s.id,
+                expectedVersion,
             ])
+        return db.changesCount == 1
+    }
+
+    func sessionVersion(applicationId: Int64, integrationId: String) throws -> Int64? {
+        try Int64.fetchOne(
+            db.cachedStatement(sql: "SELECT version FROM sessions WHERE application_id = ? AND integration_id = ?"),
+            arguments: [applicationId, integrationId])
     }
 
     // MARK: Events

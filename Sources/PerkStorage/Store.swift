@@ -66,6 +66,8 @@ public enum StoreError: Error, Sendable, Equatable {
     /// A unique value (coupon code, e-mail) is taken.
     case duplicate(String)
     case notFound(String)
+    /// The row changed since it was read (a concurrent update won); read again and retry.
+    case conflict
 }
 
 /// The operations of one transaction. Every method is synchronous; the transaction ends when
@@ -123,8 +125,12 @@ public protocol StoreTransaction {
     /// A stored session. Its `effects` are loaded only when it is closed or cancelled: an open
     /// session is evaluated again on every update, so its previous effects are never read.
     func session(applicationId: Int64, integrationId: String) throws -> CustomerSession?
+    /// Inserts a new session; `conflict` when another update created it first.
     func insertSession(_ session: CustomerSession) throws -> CustomerSession
-    func updateSession(_ session: CustomerSession) throws
+    /// Saves the session and bumps its version, only if it is still at `expectedVersion`;
+    /// false when a concurrent update got there first.
+    func updateSession(_ session: CustomerSession, expectedVersion: Int64) throws -> Bool
+    func sessionVersion(applicationId: Int64, integrationId: String) throws -> Int64?
 
     // MARK: Events
     /// Records an Integration API event with the effects it produced; returns its id.

@@ -348,6 +348,25 @@ import Testing
         }
     }
 
+    @Test func concurrentUpdatesOfOneSessionLoseNoWrite() async throws {
+        try await Harness.run { h in
+            let shop = try await Self.couponShop(h)
+            let harness = h
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for i in 0..<20 {
+                    group.addTask {
+                        let r = try await harness.session(
+                            "busy", key: shop.key, ["attributes": .object(["k\(i)": .number(i)])])
+                        #expect(r.status == .ok)
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let final = try await h.session("busy", key: shop.key, [:], content: ["customerSession"])
+            #expect(final["customerSession"]?["attributes"]?.objectValue?.count == 20)
+        }
+    }
+
     @Test func codesFollowTheApplicationsCaseSensitivity() async throws {
         try await Harness.run { h in
             let app = try await h.createApplication(extra: ["caseSensitivity": "insensitive-uppercase"])

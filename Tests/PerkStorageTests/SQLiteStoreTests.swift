@@ -125,6 +125,18 @@ import Testing
         #expect(try await store.read { tx in try tx.profileHasSessions(integrationId: "p") })
     }
 
+    @Test func sessionUpdatesAreComparedAndSwapped() async throws {
+        let store = try Self.store()
+        let (app, _) = try await Self.seed(store, usageLimit: 0)
+        let session = CustomerSession(id: 0, integrationId: "s", applicationId: app, created: Self.now)
+        let inserted = try await store.write { tx in try tx.insertSession(session) }
+        await #expect(throws: StoreError.conflict) { try await store.write { tx in _ = try tx.insertSession(session) } }
+        let first = try await store.write { tx in try tx.updateSession(inserted, expectedVersion: 0) }
+        let stale = try await store.write { tx in try tx.updateSession(inserted, expectedVersion: 0) }
+        #expect(first && !stale)
+        #expect(try await store.read { tx in try tx.sessionVersion(applicationId: app, integrationId: "s") } == 1)
+    }
+
     @Test func expiredKeysAreNotFound() async throws {
         let store = try Self.store()
         let (app, _) = try await Self.seed(store, usageLimit: 0)
