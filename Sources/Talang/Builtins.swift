@@ -461,13 +461,14 @@ enum Builtins {
         let name = site.name
         return Node(kinds: .value) { env throws(EvalError) in
             guard case .list(let items) = try listEval(&env) else { throw EvalError("\(name): expected a List") }
-            let mark = env.scopeMark
-            defer { env.restore(mark) }
+            // One slot for the variable, overwritten per item; anything the body binds is dropped.
+            let slot = env.scopeMark
+            env.bind(variable, .null)
+            defer { env.restore(slot) }
             return try run(
                 items,
                 { item, env throws(EvalError) in
-                    env.restore(mark)
-                    env.bind(variable, item)
+                    env.rebind(slot, to: item)
                     return try bodyEval(&env)
                 }, &env)
         }

@@ -42,6 +42,12 @@ public struct Environment {
     /// A point to `restore` to, closing every binding made after it.
     public var scopeMark: Int { locals.count }
 
+    /// Gives the binding at `slot` a new value and closes every binding made after it.
+    @inline(__always) mutating func rebind(_ slot: Int, to value: Value) {
+        if locals.count > slot + 1 { locals.removeSubrange((slot + 1)...) }
+        locals[slot].value = value
+    }
+
     public mutating func restore(_ mark: Int) {
         if locals.count > mark { locals.removeSubrange(mark...) }
     }
