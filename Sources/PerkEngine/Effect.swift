@@ -59,7 +59,7 @@ public struct Effect: Sendable, Equatable {
     public var arrayJSON: JSON {
         .array([
             .number(campaignId), .number(rulesetId), .number(ruleIndex),
-            .array([.string(type)] + props.fields.map(\.value)),
+            .array([.string(type)] + props.entries.map(\.value)),
         ])
     }
 }

@@ -28,7 +28,7 @@ extension JSON {
         case .object(let o):
             out.append(UInt8(ascii: "{"))
             var first = true
-            for (k, v) in o.fields {
+            for (k, v) in o.entries {
                 if !first { out.append(UInt8(ascii: ",")) }
                 first = false
                 JSON.writeString(k, to: &out)

@@ -1,3 +1,5 @@
+import PerkJSON
+
 /// Something outside the language that host functions (registered by the embedding program) reach
 /// through the environment, such as the collector of a promotion engine's effects.
 public protocol EvaluationHost: AnyObject {}

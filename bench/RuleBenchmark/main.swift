@@ -9,7 +9,10 @@ let seconds = Double(CommandLine.arguments.dropFirst().first ?? "") ?? 3
 let rule: JSON = [
     "and", [">=", [".", "Session", "Total"], 100],
     ["exists", [".", "Session", "CartItems"], "Item", ["=", [".", "Item", "Category"], "shoes"]],
-    [">", ["sum", [".", "Session", "CartItems"], "Item", ["*", [".", "Item", "Price"], [".", "Item", "Quantity"]]], 50],
+    [
+        ">",
+        ["sum", [".", "Session", "CartItems"], "Item", ["*", [".", "Item", "Price"], [".", "Item", "Quantity"]]], 50,
+    ],
     ["=", [".", "Profile", "Attributes", "Tier"], "gold"],
 ]
 let items: [JSON] = (0..<10).map { i in
@@ -19,7 +22,9 @@ let items: [JSON] = (0..<10).map { i in
         "Attributes": ["color": "blue"],
     ]
 }
-let context: JSON = ["Session": ["Total": 250, "CartItems": .array(items)], "Profile": ["Attributes": ["Tier": "gold"]]]
+let context: JSON = [
+    "Session": ["Total": 250, "CartItems": .array(items)], "Profile": ["Attributes": ["Tier": "gold"]],
+]
 guard case .map(let root) = Value(json: context) else { fatalError("context") }
 let compiled = try Compiler().compile(rule)
 let check = try compiled.evaluate(context: root)
@@ -37,4 +42,7 @@ while clock.now - start < .seconds(seconds) {
 }
 let elapsed = clock.now - start
 let rate = Double(evaluations) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
-print(String(format: "typical rule: %.0f evaluations/s on one core (%.2f µs each); talang manages ~10,000/s", rate, 1e6 / rate))
+print(
+    String(
+        format: "typical rule: %.0f evaluations/s on one core (%.2f µs each); talang manages ~10,000/s", rate,
+        1e6 / rate))
