@@ -1,52 +1,59 @@
 /// A map with string keys kept in insertion order, for the small objects of API payloads and
 /// rule contexts: lookups compare a few short keys, which beats hashing, and a hash index is
 /// built once a map grows past `indexThreshold` entries.
+@frozen
 public struct OrderedMap<Element: Sendable>: Sendable, Sequence, ExpressibleByDictionaryLiteral {
-    public private(set) var entries: [(key: String, value: Element)]
-    private var index: [String: Int]?
+    // Inlinable throughout: the rule language reads these maps in its innermost loops, from
+    // another module, where unspecialised generic code would cost a witness-table call per access.
+    @usableFromInline var storage: [(key: String, value: Element)]
+    @usableFromInline var index: [String: Int]?
 
-    static var indexThreshold: Int { 16 }
+    @inlinable static var indexThreshold: Int { 16 }
 
-    public init() { entries = [] }
+    @inlinable public init() { storage = [] }
 
-    public init(minimumCapacity: Int) {
-        entries = []
-        entries.reserveCapacity(minimumCapacity)
+    @inlinable public init(minimumCapacity: Int) {
+        storage = []
+        storage.reserveCapacity(minimumCapacity)
     }
 
-    public init(_ pairs: [(String, Element)]) {
+    @inlinable public init(_ pairs: [(String, Element)]) {
         self.init(minimumCapacity: pairs.count)
         for (k, v) in pairs { self[k] = v }
     }
 
-    public init(dictionaryLiteral elements: (String, Element)...) { self.init(elements) }
+    @inlinable public init(dictionaryLiteral elements: (String, Element)...) { self.init(elements) }
 
-    public var count: Int { entries.count }
-    public var isEmpty: Bool { entries.isEmpty }
-    public var keys: [String] { entries.map(\.key) }
+    /// The entries in insertion order.
+    @inlinable public var entries: [(key: String, value: Element)] { storage }
+    @inlinable public var count: Int { storage.count }
+    @inlinable public var isEmpty: Bool { storage.isEmpty }
+    @inlinable public var keys: [String] { storage.map(\.key) }
 
-    public func makeIterator() -> IndexingIterator<[(key: String, value: Element)]> { entries.makeIterator() }
+    @inlinable public func makeIterator() -> IndexingIterator<[(key: String, value: Element)]> {
+        storage.makeIterator()
+    }
 
-    @inline(__always) private func position(of key: String) -> Int? {
+    @inlinable func position(of key: String) -> Int? {
         if let index { return index[key] }
         var i = 0
-        while i < entries.count {
-            if entries[i].key == key { return i }
+        while i < storage.count {
+            if storage[i].key == key { return i }
             i += 1
         }
         return nil
     }
 
-    public func contains(_ key: String) -> Bool { position(of: key) != nil }
+    @inlinable public func contains(_ key: String) -> Bool { position(of: key) != nil }
 
-    public subscript(key: String) -> Element? {
-        get { position(of: key).map { entries[$0].value } }
+    @inlinable public subscript(key: String) -> Element? {
+        get { position(of: key).map { storage[$0].value } }
         set {
             if let i = position(of: key) {
                 if let newValue {
-                    entries[i].value = newValue
+                    storage[i].value = newValue
                 } else {
-                    entries.remove(at: i)
+                    storage.remove(at: i)
                     rebuildIndex()
                 }
             } else if let newValue {
@@ -57,31 +64,31 @@ public struct OrderedMap<Element: Sendable>: Sendable, Sequence, ExpressibleByDi
 
     /// Adds `key` without looking for an existing one: for writers that build maps from
     /// distinct, known keys (the hot path of responses).
-    public mutating func appendUnique(_ key: String, _ value: Element) {
-        entries.append((key, value))
+    @inlinable public mutating func appendUnique(_ key: String, _ value: Element) {
+        storage.append((key, value))
         if index != nil {
-            index![key] = entries.count - 1
-        } else if entries.count > Self.indexThreshold {
+            index![key] = storage.count - 1
+        } else if storage.count > Self.indexThreshold {
             rebuildIndex()
         }
     }
 
-    private mutating func rebuildIndex() {
-        guard entries.count > Self.indexThreshold else {
+    @usableFromInline mutating func rebuildIndex() {
+        guard storage.count > Self.indexThreshold else {
             index = nil
             return
         }
-        var idx = [String: Int](minimumCapacity: entries.count)
-        for (i, e) in entries.enumerated() { idx[e.key] = i }
+        var idx = [String: Int](minimumCapacity: storage.count)
+        for (i, e) in storage.enumerated() { idx[e.key] = i }
         index = idx
     }
 }
 
 extension OrderedMap: Equatable where Element: Equatable {
     /// Maps are equal when they hold the same keys with equal values, in any order.
-    public static func == (a: OrderedMap, b: OrderedMap) -> Bool {
+    @inlinable public static func == (a: OrderedMap, b: OrderedMap) -> Bool {
         guard a.count == b.count else { return false }
-        for (k, v) in a.entries {
+        for (k, v) in a.storage {
             guard let other = b[k], other == v else { return false }
         }
         return true
