@@ -65,7 +65,6 @@ public struct APIKeyRecord: Sendable {
 public enum StoreError: Error, Sendable, Equatable {
     /// A unique value (coupon code, e-mail) is taken.
     case duplicate(String)
-    case notFound(String)
     /// The row changed since it was read (a concurrent update won); read again and retry.
     case conflict
 }

@@ -97,14 +97,6 @@ public struct DecimalNumber: Sendable, CustomStringConvertible {
 
     public var isZero: Bool { coefficient == 0 }
 
-    public var negated: DecimalNumber {
-        DecimalNumber(coefficient: coefficient, exponent: exponent, isNegative: !isNegative)
-    }
-
-    public var magnitude: DecimalNumber {
-        DecimalNumber(coefficient: coefficient, exponent: exponent, isNegative: false)
-    }
-
     // MARK: Rounding
 
     /// Builds a result from an exact (or sticky-marked) magnitude, rounding to `precision` digits.
@@ -324,28 +316,6 @@ public struct DecimalNumber: Sendable, CustomStringConvertible {
             if digits.count > 1 { out += "." + digits.dropFirst() }
             out += "E" + (adjusted >= 0 ? "+" : "-") + String(abs(adjusted))
         }
-        return out
-    }
-
-    /// Plain notation without an exponent, for money values in API responses.
-    public var plainDescription: String {
-        if exponent <= 0 { return exponent == 0 || !description.contains("E") ? description : fullPlain }
-        return fullPlain
-    }
-
-    private var fullPlain: String {
-        var digits = String(coefficient)
-        var out = isNegative ? "-" : ""
-        if exponent >= 0 {
-            digits += String(repeating: "0", count: exponent)
-            return out + digits
-        }
-        let point = -exponent
-        if digits.count <= point {
-            digits = String(repeating: "0", count: point - digits.count + 1) + digits
-        }
-        let split = digits.index(digits.endIndex, offsetBy: -point)
-        out += digits[..<split] + "." + digits[split...]
         return out
     }
 }

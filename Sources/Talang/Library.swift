@@ -80,8 +80,6 @@ public struct FunctionLibrary: Sendable {
 
     func overloads(_ name: String) -> [Overload]? { table[name.lowercased()] }
 
-    public var functionNames: [String] { table.keys.sorted() }
-
     /// The library of the language itself.
     public static let standard: FunctionLibrary = {
         var lib = FunctionLibrary()
