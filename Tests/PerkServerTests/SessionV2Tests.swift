@@ -273,6 +273,25 @@ import Testing
         }
     }
 
+    @Test func aSessionCreatedClosedIsCountedAtOnce() async throws {
+        try await Harness.run { h in
+            let shop = try await Self.couponShop(h, usageLimit: 2)
+            let r = try await h.session(
+                "fresh", key: shop.key,
+                [
+                    "profileId": "erin", "state": "closed", "couponCodes": [.string(shop.code)],
+                    "cartItems": [cartItem("a", price: 30)],
+                ],
+                content: ["customerSession", "customerProfile", "coupons", "event"])
+            #expect(r["event"]?["type"]?.stringValue == "talon_session_created")
+            #expect(r["customerSession"]?["state"]?.stringValue == "closed")
+            #expect(r["customerSession"]?["firstSession"] == true)
+            #expect(r["customerProfile"]?["closedSessions"]?.numberValue?.intValue == 1)
+            #expect(r["coupons"]?[0]?["usageCounter"]?.numberValue?.intValue == 1)
+            #expect(r["coupons"]?[0]?["profileRedemptionCount"]?.numberValue?.intValue == 1)
+        }
+    }
+
     @Test func cancellingAClosedSessionGivesBackWhatItCounted() async throws {
         try await Harness.run { h in
             let shop = try await Self.couponShop(h, usageLimit: 1)
