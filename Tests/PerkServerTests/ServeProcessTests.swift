@@ -5,6 +5,10 @@ import NIOHTTP1
 import PerkJSON
 import Testing
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Drives a real `perk serve` process over TCP: the command line, the environment bootstrap,
 /// the demo, and a session from update to close.
 @Suite struct ServeProcessTests {
@@ -16,7 +20,7 @@ import Testing
 
     final class Server: @unchecked Sendable {
         let process = Process()
-        let port = Int.random(in: 20_000...40_000)
+        let port = ServeProcessTests.freePort()
         var output = ""
 
         init(database: String) throws {
@@ -49,6 +53,23 @@ import Testing
             process.terminate()
             process.waitUntilExit()
         }
+    }
+
+    /// A port nothing listens on: bind port 0 on loopback and read what the kernel chose.
+    static func freePort() -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { raw in
+                bind(fd, raw, length) == 0 && getsockname(fd, raw, &length) == 0
+            }
+        }
+        return bound ? Int(UInt16(bigEndian: address.sin_port)) : Int.random(in: 20_000...40_000)
     }
 
     static func send(_ method: HTTPMethod, _ url: String, _ body: JSON?, headers: [(String, String)]) async throws -> (
