@@ -79,6 +79,31 @@ public struct EvaluationResult: Sendable {
     }
 }
 
+extension RedemptionLedger {
+    /// What a close confirms of an evaluation: its accepted coupons and its discounts.
+    public init(confirming result: EvaluationResult, sales: DecimalNumber) {
+        self.init(
+            coupons: result.acceptedCoupons.map { .init(couponId: $0.id, campaignId: $0.campaignId, value: $0.value) },
+            discounts: result.effects.compactMap { e in
+                e.discount.map { .init(campaignId: e.campaignId, name: $0.name, value: $0.value) }
+            },
+            sales: sales)
+    }
+
+    /// What the ledger adds to each campaign's counters; with `sign` -1, what giving it back removes.
+    public func counterDeltas(sign: Int64 = 1) -> [Int64: CampaignCounters] {
+        var deltas: [Int64: CampaignCounters] = [:]
+        for c in coupons { deltas[c.campaignId, default: CampaignCounters()].couponRedemptionCount += sign }
+        for d in discounts {
+            var delta = deltas[d.campaignId] ?? CampaignCounters()
+            delta.discountCount = delta.discountCount + DecimalNumber(sign) * d.value
+            delta.discountEffectCount += sign
+            deltas[d.campaignId] = delta
+        }
+        return deltas
+    }
+}
+
 /// Evaluates the campaigns of an application for one session: pure, from values to values.
 public enum Evaluator {
     public static func evaluate(_ request: EvaluationRequest) -> EvaluationResult {

@@ -205,20 +205,8 @@ struct SessionService: Sendable {
             refused.insert(coupon.id)
         }
         let result = evaluated.refusing(refused, reason: .couponLimitReached)
-        var ledger = RedemptionLedger(sales: session.total)
-        var counters: [Int64: CampaignCounters] = [:]
-        for c in result.acceptedCoupons {
-            ledger.coupons.append(.init(couponId: c.id, campaignId: c.campaignId, value: c.value))
-            counters[c.campaignId, default: CampaignCounters()].couponRedemptionCount += 1
-        }
-        for e in result.effects {
-            guard let d = e.discount else { continue }
-            ledger.discounts.append(.init(campaignId: e.campaignId, name: d.name, value: d.value))
-            counters[e.campaignId, default: CampaignCounters()].discountCount =
-                counters[e.campaignId, default: CampaignCounters()].discountCount + d.value
-            counters[e.campaignId, default: CampaignCounters()].discountEffectCount += 1
-        }
-        for (campaignId, delta) in counters { try tx.addToCounters(campaignId: campaignId, delta) }
+        let ledger = RedemptionLedger(confirming: result, sales: session.total)
+        for (campaignId, delta) in ledger.counterDeltas() { try tx.addToCounters(campaignId: campaignId, delta) }
         if var p = profile {
             p.closedSessions += 1
             p.totalSales = p.totalSales + ledger.sales
@@ -234,22 +222,19 @@ struct SessionService: Sendable {
     ) throws -> [Effect] {
         guard let ledger else { return [] }
         var effects: [Effect] = []
-        var counters: [Int64: CampaignCounters] = [:]
         for c in ledger.coupons {
             try tx.releaseCoupon(id: c.couponId, sessionId: sessionId)
-            counters[c.campaignId, default: CampaignCounters()].couponRedemptionCount -= 1
             effects.append(.engine("rollbackCoupon", campaignId: c.campaignId, props: ["value": .string(c.value)]))
         }
         for d in ledger.discounts {
-            counters[d.campaignId, default: CampaignCounters()].discountCount =
-                counters[d.campaignId, default: CampaignCounters()].discountCount - d.value
-            counters[d.campaignId, default: CampaignCounters()].discountEffectCount -= 1
             effects.append(
                 .engine(
                     "rollbackDiscount", campaignId: d.campaignId,
                     props: ["name": .string(d.name), "value": d.value.json]))
         }
-        for (campaignId, delta) in counters { try tx.addToCounters(campaignId: campaignId, delta) }
+        for (campaignId, delta) in ledger.counterDeltas(sign: -1) {
+            try tx.addToCounters(campaignId: campaignId, delta)
+        }
         if var p = profile {
             p.closedSessions = max(p.closedSessions - 1, 0)
             p.totalSales = p.totalSales - ledger.sales

@@ -64,6 +64,21 @@ import Testing
         #expect(r.acceptedCoupons.isEmpty)
     }
 
+    @Test func aLedgerCountsWhatACloseConfirmsAndGivesItBack() throws {
+        let c = try Self.campaign(1, rules: [Self.couponRule])
+        let coupon = Coupon(id: 7, created: Self.now, campaignId: 1, value: "GOOD", usageLimit: 0)
+        let result = Self.evaluate([c], Self.session(codes: ["GOOD"]), coupons: [coupon])
+        let ledger = RedemptionLedger(confirming: result, sales: DecimalNumber(100))
+        #expect(ledger.coupons == [.init(couponId: 7, campaignId: 1, value: "GOOD")])
+        #expect(ledger.discounts.map(\.value) == [DecimalNumber(10)])
+        let counted = try #require(ledger.counterDeltas()[1])
+        #expect(
+            counted.couponRedemptionCount == 1 && counted.discountEffectCount == 1
+                && counted.discountCount == DecimalNumber(10))
+        let givenBack = try #require(ledger.counterDeltas(sign: -1)[1])
+        #expect(givenBack.couponRedemptionCount == -1 && givenBack.discountCount == DecimalNumber(-10))
+    }
+
     @Test func cascadingOnlyInV2() throws {
         let rule = Rule(
             title: "10%", condition: true, effects: [["setDiscount", "d", ["*", [".", "Session", "Total"], 0.1]]])
