@@ -105,6 +105,14 @@ extension Request {
         }
     }
 
+    /// The secret of `Authorization: <scheme> <secret>`; 401 when the header or scheme is missing.
+    func credential(scheme: String) throws -> String {
+        guard let header = headers[.authorization] else { throw APIError.unauthorized }
+        let parts = header.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0] == scheme else { throw APIError.unauthorized }
+        return String(parts[1]).trimmingSpaces
+    }
+
     func query(_ name: String) -> String? { uri.queryParameters[Substring(name)].map(String.init) }
 
     func intQuery(_ name: String) throws -> Int? {

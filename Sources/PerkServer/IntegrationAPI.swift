@@ -16,10 +16,7 @@ struct IntegrationAPI: Sendable {
 
     /// The application of the request's `Authorization: ApiKey-v1 <key>`.
     func application(_ req: Request) async throws -> Int64 {
-        guard let header = req.headers[.authorization] else { throw APIError.unauthorized }
-        let parts = header.split(separator: " ", maxSplits: 1)
-        guard parts.count == 2, parts[0] == "ApiKey-v1" else { throw APIError.unauthorized }
-        let digest = Credentials.digest(String(parts[1]).trimmingSpaces)
+        let digest = Credentials.digest(try req.credential(scheme: "ApiKey-v1"))
         guard let id = try await catalog.application(forKeyDigest: digest, now: clock()) else {
             throw APIError.unauthorized
         }

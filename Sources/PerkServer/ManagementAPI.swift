@@ -68,8 +68,7 @@ struct ManagementAPI: Sendable {
 
     /// The user of the request's `Authorization: Bearer <token>`.
     func user(_ req: Request) async throws -> Int64 {
-        guard let header = req.headers[.authorization], header.hasPrefix("Bearer ") else { throw APIError.unauthorized }
-        let digest = Credentials.digest(String(header.dropFirst("Bearer ".count)).trimmingSpaces)
+        let digest = Credentials.digest(try req.credential(scheme: "Bearer"))
         let now = clock()
         guard let id = try await store.read({ tx in try tx.tokenUser(hash: digest, now: now) }) else {
             throw APIError.unauthorized
