@@ -18,6 +18,15 @@ public struct CodeGenerator: Sendable {
         }
     }
 
+    /// What a rule's `createCoupon`/`createReferral` uses when its campaign has no code settings:
+    /// eight characters of A–Z and 0–9.
+    public static let defaultSettings = CodeGeneratorSettings(
+        validCharacters: ["A-Z", "0-9"], couponPattern: "########")
+
+    public init(_ settings: CodeGeneratorSettings) throws(Problem) {
+        try self.init(pattern: settings.couponPattern, validCharacters: settings.validCharacters)
+    }
+
     public init(pattern: String, validCharacters: [String], prefix: String = "") throws(Problem) {
         var set: [Character] = []
         for (i, raw) in validCharacters.enumerated() {

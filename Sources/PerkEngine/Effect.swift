@@ -13,11 +13,15 @@ public struct Effect: Sendable, Equatable {
     /// The coupon whose evaluation produced this effect, so that a coupon refused at close takes
     /// its discounts with it. Not on the wire.
     public var triggeredByCoupon: Int64?
+    /// For `couponCreated`/`referralCreated`: what to create when the update is stored (the code,
+    /// `props.value`, is only known then). Not on the wire.
+    public var creation: Creation?
 
     public init(
         campaignId: Int64, rulesetId: Int64, ruleIndex: Int, ruleName: String, type: String, props: JSONObject,
-        triggeredByCoupon: Int64? = nil
+        triggeredByCoupon: Int64? = nil, creation: Creation? = nil
     ) {
+        self.creation = creation
         self.campaignId = campaignId
         self.rulesetId = rulesetId
         self.ruleIndex = ruleIndex
@@ -62,6 +66,45 @@ public struct Effect: Sendable, Equatable {
             .array([.string(type)] + props.entries.map(\.value)),
         ])
     }
+}
+
+/// A coupon or referral code a rule asked for. The evaluation is pure, so it only describes the
+/// code; whoever stores the update makes it, once per session and `key`.
+public struct Creation: Sendable, Equatable {
+    public enum Kind: Sendable, Equatable {
+        /// A coupon for `profileId` (its recipient; empty: anyone).
+        case coupon(profileId: String)
+        /// A referral code of `advocateId` for `friendId` (empty: anyone).
+        case referral(advocateId: String, friendId: String)
+    }
+
+    public var kind: Kind
+    /// The campaign's code settings, or nil for the default pattern.
+    public var settings: CodeGeneratorSettings?
+    /// `campaignId/ruleIndex/n`: the n-th creation of that rule in the evaluation.
+    public var key: String
+
+    public init(kind: Kind, settings: CodeGeneratorSettings?, key: String) {
+        self.kind = kind
+        self.settings = settings
+        self.key = key
+    }
+}
+
+/// Why a referral code was refused (the 2020 `ReferralRejectionReason` values).
+public enum ReferralRejectionReason: String, Sendable {
+    case referralNotFound = "ReferralNotFound"
+    case referralRecipientIdSameAsAdvocate = "ReferralRecipientIdSameAsAdvocate"
+    case referralPartOfNotRunningCampaign = "ReferralPartOfNotRunningCampaign"
+    case referralValidConditionMissing = "ReferralValidConditionMissing"
+    case referralLimitReached = "ReferralLimitReached"
+    case campaignLimitReached = "CampaignLimitReached"
+    case profileLimitReached = "ProfileLimitReached"
+    case referralRecipientDoesNotMatch = "ReferralRecipientDoesNotMatch"
+    case referralExpired = "ReferralExpired"
+    case referralStartDateInFuture = "ReferralStartDateInFuture"
+    case referralRejectedByCondition = "ReferralRejectedByCondition"
+    case effectCouldNotBeApplied = "EffectCouldNotBeApplied"
 }
 
 /// Why a coupon was refused (the 2020 `CouponRejectionReason` values).

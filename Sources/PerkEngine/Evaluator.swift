@@ -13,15 +13,18 @@ public struct EvaluationRequest: Sendable {
     public var campaigns: [CompiledCampaign]
     /// The stored coupons matching the session's codes (any campaign of the application).
     public var coupons: [Coupon]
+    /// The stored referral matching the session's referral code.
+    public var referral: Referral?
     public var now: Timestamp
     /// v2: a later rule sees `Session.Total` lowered by the discounts earlier rules set.
     public var cascading: Bool
 
     public init(
         application: Application, session: CustomerSession, profile: CustomerProfile?, eventType: String,
-        eventAttributes: JSONObject = JSONObject(), campaigns: [CompiledCampaign], coupons: [Coupon], now: Timestamp,
-        cascading: Bool
+        eventAttributes: JSONObject = JSONObject(), campaigns: [CompiledCampaign], coupons: [Coupon],
+        referral: Referral? = nil, now: Timestamp, cascading: Bool
     ) {
+        self.referral = referral
         self.application = application
         self.session = session
         self.profile = profile
@@ -41,12 +44,22 @@ public struct CouponRejection: Sendable, Equatable {
     public var reason: CouponRejectionReason
 }
 
+public struct ReferralRejection: Sendable, Equatable {
+    public var code: String
+    public var campaignId: Int64
+    public var referralId: Int64
+    public var reason: ReferralRejectionReason
+}
+
 public struct EvaluationResult: Sendable {
     /// In campaign and rule order, each `acceptCoupon` just before the effects of the rule that
     /// validated it, rejections last.
     public var effects: [Effect]
     public var acceptedCoupons: [Coupon]
     public var rejections: [CouponRejection]
+    /// The session's referral, when a rule validating it fired.
+    public var acceptedReferral: Referral?
+    public var referralRejection: ReferralRejection?
     /// Campaigns whose rules produced effects.
     public var triggeredCampaignIds: [Int64]
 
@@ -77,6 +90,30 @@ public struct EvaluationResult: Sendable {
         }
         return out
     }
+
+    /// The result after the accepted referral could not be redeemed at close: its acceptance
+    /// becomes a rejection with `reason`, and no effect says it was redeemed.
+    public func refusingReferral(reason: ReferralRejectionReason) -> EvaluationResult {
+        guard let referral = acceptedReferral else { return self }
+        var out = self
+        out.effects = []
+        var rejection: Effect?
+        for e in effects {
+            switch e.type {
+            case "acceptReferral":
+                rejection = Effect.engine(
+                    "rejectReferral", campaignId: e.campaignId, rulesetId: e.rulesetId,
+                    props: ["value": .string(referral.code), "rejectionReason": .string(reason.rawValue)])
+            case "redeemReferral": continue
+            default: out.effects.append(e)
+            }
+        }
+        if let rejection { out.effects.append(rejection) }
+        out.acceptedReferral = nil
+        out.referralRejection = ReferralRejection(
+            code: referral.code, campaignId: referral.campaignId, referralId: referral.id, reason: reason)
+        return out
+    }
 }
 
 extension RedemptionLedger {
@@ -84,6 +121,9 @@ extension RedemptionLedger {
     public init(confirming result: EvaluationResult, sales: DecimalNumber) {
         self.init(
             coupons: result.acceptedCoupons.map { .init(couponId: $0.id, campaignId: $0.campaignId, value: $0.value) },
+            referral: result.acceptedReferral.map {
+                .init(referralId: $0.id, campaignId: $0.campaignId, code: $0.code)
+            },
             discounts: result.effects.compactMap { e in
                 e.discount.map { .init(campaignId: e.campaignId, name: $0.name, value: $0.value) }
             },
@@ -94,6 +134,7 @@ extension RedemptionLedger {
     public func counterDeltas(sign: Int64 = 1) -> [Int64: CampaignCounters] {
         var deltas: [Int64: CampaignCounters] = [:]
         for c in coupons { deltas[c.campaignId, default: CampaignCounters()].couponRedemptionCount += sign }
+        if let r = referral { deltas[r.campaignId, default: CampaignCounters()].referralRedemptionCount += sign }
         for d in discounts {
             var delta = deltas[d.campaignId] ?? CampaignCounters()
             delta.discountCount = delta.discountCount + DecimalNumber(sign) * d.value
@@ -133,12 +174,32 @@ public enum Evaluator {
             candidates[coupon.campaignId, default: []].append(coupon)
         }
 
+        // The same checks for the referral code.
+        var referralRejection: ReferralRejection?
+        var referral: Referral?
+        let referralCode = request.session.referralCode
+        if !referralCode.isEmpty {
+            if let r = request.referral, let owner = campaignsById[r.campaignId] {
+                if let reason = precheck(r, owner.campaign, request.session, now) {
+                    referralRejection = ReferralRejection(
+                        code: referralCode, campaignId: r.campaignId, referralId: r.id, reason: reason)
+                } else {
+                    referral = r
+                }
+            } else {
+                referralRejection = ReferralRejection(
+                    code: referralCode, campaignId: -1, referralId: 0, reason: .referralNotFound)
+            }
+        }
+
         var root = baseContext(request)
         var effects: [Effect] = []
         var accepted: [Coupon] = []
+        var acceptedReferral: Referral?
         var triggered: [Int64] = []
         var total = request.session.total
         for compiled in request.campaigns where compiled.campaign.isRunning(at: now) {
+            let campaignReferral = referral?.campaignId == compiled.campaign.id ? referral : nil
             guard let ruleset = compiled.ruleset else {
                 for coupon in candidates[compiled.campaign.id] ?? [] {
                     rejections.append(
@@ -146,13 +207,20 @@ public enum Evaluator {
                             code: coupon.value, campaignId: coupon.campaignId, couponId: coupon.id,
                             reason: .couponValidConditionMissing))
                 }
+                if let r = campaignReferral {
+                    referralRejection = ReferralRejection(
+                        code: r.code, campaignId: r.campaignId, referralId: r.id, reason: .referralValidConditionMissing
+                    )
+                }
                 continue
             }
             let before = effects.count
             let coupons = candidates[compiled.campaign.id] ?? []
+            var referralAccepted = false
             for coupon in coupons.isEmpty ? [nil] : coupons.map(Optional.some) {
                 let wasAccepted = run(
-                    compiled, ruleset, coupon: coupon, root: &root, total: &total, cascading: request.cascading,
+                    compiled, ruleset, coupon: coupon, referral: campaignReferral, referralAccepted: &referralAccepted,
+                    profileId: request.session.profileId, root: &root, total: &total, cascading: request.cascading,
                     into: &effects)
                 guard let coupon else { continue }
                 if wasAccepted {
@@ -162,6 +230,15 @@ public enum Evaluator {
                         CouponRejection(
                             code: coupon.value, campaignId: coupon.campaignId, couponId: coupon.id,
                             reason: ruleset.checksCoupons ? .couponRejectedByCondition : .couponValidConditionMissing))
+                }
+            }
+            if let r = campaignReferral {
+                if referralAccepted {
+                    acceptedReferral = r
+                } else {
+                    referralRejection = ReferralRejection(
+                        code: r.code, campaignId: r.campaignId, referralId: r.id,
+                        reason: ruleset.checksReferrals ? .referralRejectedByCondition : .referralValidConditionMissing)
                 }
             }
             if effects.count > before { triggered.append(compiled.campaign.id) }
@@ -174,8 +251,33 @@ public enum Evaluator {
                     "rejectCoupon", campaignId: r.campaignId, rulesetId: rulesetId,
                     props: ["value": .string(r.code), "rejectionReason": .string(r.reason.rawValue)]))
         }
+        if let r = referralRejection {
+            effects.append(
+                Effect.engine(
+                    "rejectReferral", campaignId: r.campaignId,
+                    rulesetId: campaignsById[r.campaignId]?.ruleset?.id ?? -1,
+                    props: ["value": .string(r.code), "rejectionReason": .string(r.reason.rawValue)]))
+        }
         return EvaluationResult(
-            effects: effects, acceptedCoupons: accepted, rejections: rejections, triggeredCampaignIds: triggered)
+            effects: effects, acceptedCoupons: accepted, rejections: rejections, acceptedReferral: acceptedReferral,
+            referralRejection: referralRejection, triggeredCampaignIds: triggered)
+    }
+
+    /// The checks of a referral code that do not depend on rules (semantics §10.1).
+    public static func precheck(
+        _ referral: Referral, _ campaign: Campaign, _ session: CustomerSession, _ now: Timestamp
+    )
+        -> ReferralRejectionReason?
+    {
+        if !campaign.isRunning(at: now) { return .referralPartOfNotRunningCampaign }
+        if let start = referral.startDate, now < start { return .referralStartDateInFuture }
+        if let expiry = referral.expiryDate, !(now < expiry) { return .referralExpired }
+        if referral.advocateProfileIntegrationId == session.profileId { return .referralRecipientIdSameAsAdvocate }
+        if let friend = referral.friendProfileIntegrationId, !friend.isEmpty, friend != session.profileId {
+            return .referralRecipientDoesNotMatch
+        }
+        if referral.usageLimit > 0 && referral.usageCounter >= referral.usageLimit { return .referralLimitReached }
+        return nil
     }
 
     /// The checks of a coupon that do not depend on rules (semantics §9.2 steps 3–6).
@@ -194,12 +296,17 @@ public enum Evaluator {
 
     /// Runs one campaign's rules, with `coupon` bound when the session carries one of its codes.
     /// Returns whether a rule validating the coupon fired.
+    /// `referralAccepted` is set when a rule validating `referral` fired (once per campaign).
     static func run(
-        _ compiled: CompiledCampaign, _ ruleset: CompiledRuleset, coupon: Coupon?, root: inout ValueMap,
-        total: inout DecimalNumber, cascading: Bool, into effects: inout [Effect]
+        _ compiled: CompiledCampaign, _ ruleset: CompiledRuleset, coupon: Coupon?, referral: Referral?,
+        referralAccepted: inout Bool, profileId: String, root: inout ValueMap, total: inout DecimalNumber,
+        cascading: Bool, into effects: inout [Effect]
     ) -> Bool {
         let host = PromotionHost()
         host.couponValid = coupon != nil
+        host.referral = referral
+        host.profileId = profileId
+        host.campaign = compiled.campaign
         let campaign = compiled.campaign
         root["Campaign"] = compiled.context
         if let coupon, case .map(var s)? = root["Session"] {
@@ -221,6 +328,15 @@ public enum Evaluator {
             bind(rule.bindings, in: &env)
             // A condition that raises an error does not fire.
             guard case .bool(true)? = try? rule.condition.evaluate(&env) else { continue }
+            host.ruleIndex = rule.index
+            host.creations = 0
+            if let referral, rule.checksReferral, !referralAccepted {
+                referralAccepted = true
+                effects.append(
+                    Effect(
+                        campaignId: campaign.id, rulesetId: ruleset.id, ruleIndex: rule.index, ruleName: rule.title,
+                        type: "acceptReferral", props: ["value": .string(referral.code)]))
+            }
             if let coupon, rule.checksCoupon, !accepted {
                 accepted = true
                 effects.append(
@@ -238,10 +354,11 @@ public enum Evaluator {
                     host.emitted.removeSubrange(mark...)
                 }
             }
-            for (type, props) in host.emitted {
+            for emitted in host.emitted {
                 let e = Effect(
                     campaignId: campaign.id, rulesetId: ruleset.id, ruleIndex: rule.index, ruleName: rule.title,
-                    type: type, props: props, triggeredByCoupon: coupon?.id)
+                    type: emitted.type, props: emitted.props, triggeredByCoupon: coupon?.id,
+                    creation: emitted.creation)
                 if let d = e.discount { discounted = discounted + d.value }
                 effects.append(e)
             }

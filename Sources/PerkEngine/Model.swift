@@ -269,6 +269,39 @@ public struct Coupon: Sendable {
     }
 }
 
+/// A referral code an advocate hands to friends.
+public struct Referral: Sendable {
+    public var id: Int64
+    public var created: Timestamp
+    public var campaignId: Int64
+    public var advocateProfileIntegrationId: String
+    /// When set, only this profile may use the code.
+    public var friendProfileIntegrationId: String?
+    public var startDate: Timestamp?
+    public var expiryDate: Timestamp?
+    public var code: String
+    public var usageCounter: Int64
+    /// 0: no limit.
+    public var usageLimit: Int64
+
+    public init(
+        id: Int64, created: Timestamp, campaignId: Int64, advocateProfileIntegrationId: String,
+        friendProfileIntegrationId: String? = nil, startDate: Timestamp? = nil, expiryDate: Timestamp? = nil,
+        code: String, usageCounter: Int64 = 0, usageLimit: Int64 = 1
+    ) {
+        self.id = id
+        self.created = created
+        self.campaignId = campaignId
+        self.advocateProfileIntegrationId = advocateProfileIntegrationId
+        self.friendProfileIntegrationId = friendProfileIntegrationId
+        self.startDate = startDate
+        self.expiryDate = expiryDate
+        self.code = code
+        self.usageCounter = usageCounter
+        self.usageLimit = usageLimit
+    }
+}
+
 public struct CustomerProfile: Sendable {
     public var id: Int64
     public var integrationId: String
@@ -350,13 +383,29 @@ public struct RedemptionLedger: Sendable, Equatable {
         }
     }
 
+    public struct RedeemedReferral: Sendable, Equatable {
+        public var referralId: Int64
+        public var campaignId: Int64
+        public var code: String
+        public init(referralId: Int64, campaignId: Int64, code: String) {
+            self.referralId = referralId
+            self.campaignId = campaignId
+            self.code = code
+        }
+    }
+
     public var coupons: [RedeemedCoupon] = []
+    public var referral: RedeemedReferral?
     public var discounts: [ConfirmedDiscount] = []
     /// The session total the close added to the profile's sales.
     public var sales: DecimalNumber = .zero
 
-    public init(coupons: [RedeemedCoupon] = [], discounts: [ConfirmedDiscount] = [], sales: DecimalNumber = .zero) {
+    public init(
+        coupons: [RedeemedCoupon] = [], referral: RedeemedReferral? = nil, discounts: [ConfirmedDiscount] = [],
+        sales: DecimalNumber = .zero
+    ) {
         self.coupons = coupons
+        self.referral = referral
         self.discounts = discounts
         self.sales = sales
     }

@@ -165,6 +165,9 @@ extension RedemptionLedger {
                         "value": .string($0.value),
                     ]
                 }),
+            "referral": referral.map {
+                ["referralId": .number($0.referralId), "campaignId": .number($0.campaignId), "code": .string($0.code)]
+            } ?? .null,
             "discounts": .array(
                 discounts.map {
                     ["campaignId": .number($0.campaignId), "name": .string($0.name), "value": $0.value.json]
@@ -193,7 +196,15 @@ extension RedemptionLedger {
                     name: try dr.string("name", required: true)!,
                     value: try dr.decimal("value", required: true)!))
         }
-        self.init(coupons: coupons, discounts: discounts, sales: try r.decimal("sales") ?? .zero)
+        var referral: RedeemedReferral?
+        if let value = try r.value("referral") {
+            let rr = try ObjectReader(value, at: "/referral")
+            referral = RedeemedReferral(
+                referralId: try rr.integer("referralId", required: true)!,
+                campaignId: try rr.integer("campaignId", required: true)!,
+                code: try rr.string("code", required: true)!)
+        }
+        self.init(coupons: coupons, referral: referral, discounts: discounts, sales: try r.decimal("sales") ?? .zero)
     }
 }
 

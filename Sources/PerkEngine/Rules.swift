@@ -1,12 +1,30 @@
 import PerkJSON
 import Talang
 
-/// The per-evaluation state the promotion functions read and write: whether the coupon under
-/// evaluation is valid, and the effects the rule being evaluated has emitted so far.
+/// The per-evaluation state the promotion functions read and write: what the campaign run can
+/// see of the session's codes, and the effects the rule being evaluated has emitted so far.
 final class PromotionHost: EvaluationHost {
+    struct Emitted {
+        var type: String
+        var props: JSONObject
+        var creation: Creation? = nil
+    }
+
     var couponValid = false
-    var referralValid = false
-    var emitted: [(type: String, props: JSONObject)] = []
+    /// The session's referral code, when it is valid for the campaign being run.
+    var referral: Referral?
+    /// The session's profile; empty for an anonymous session.
+    var profileId = ""
+    var campaign: Campaign?
+    var ruleIndex = 0
+    var emitted: [Emitted] = []
+    /// Creations the current rule asked for so far; numbers them for `Creation.key`.
+    var creations = 0
+
+    func creationKey() -> String {
+        defer { creations += 1 }
+        return "\(campaign?.id ?? 0)/\(ruleIndex)/\(creations)"
+    }
 }
 
 /// The rule language plus the promotion functions: conditions that read the session's codes and
@@ -22,7 +40,7 @@ public enum PromotionLibrary {
         lib.register(
             "referralValid",
             .nullary(returns: .boolean) { env throws(EvalError) in
-                .bool(host(env).referralValid)
+                .bool(host(env).referral != nil)
             })
         lib.register(
             "setDiscount",
@@ -58,6 +76,52 @@ public enum PromotionLibrary {
                     [("notificationType", args[0].json), ("title", args[1].json), ("body", args[2].json)])
                 return .null
             })
+        lib.register(
+            "updateAttribute",
+            .binary(.string, .value, returns: .null) { path, value, env throws(EvalError) in
+                let target = try AttributePath(parsing: path.atomText ?? "")
+                if target.entity == .profile && host(env).profileId.isEmpty {
+                    throw EvalError("updateAttribute: an anonymous session has no profile attributes")
+                }
+                emit(env, "updateAttribute", [("path", .string(target.text)), ("value", value.json)])
+                return .null
+            })
+        lib.register(
+            "redeemReferral",
+            .nullary(returns: .null) { env throws(EvalError) in
+                guard let referral = host(env).referral else {
+                    throw EvalError("redeemReferral: the session has no valid referral code for this campaign")
+                }
+                emit(env, "redeemReferral", [("id", .number(referral.id)), ("value", .string(referral.code))])
+                return .null
+            })
+        for params: [Kind] in [[], [.string]] {
+            lib.register(
+                "createCoupon",
+                .nary(params, returns: .null) { args, env throws(EvalError) in
+                    let h = host(env)
+                    let recipient = args.first?.atomText ?? h.profileId
+                    let creation = Creation(
+                        kind: .coupon(profileId: recipient), settings: h.campaign?.couponSettings, key: h.creationKey())
+                    emit(
+                        env, "couponCreated", [("value", .string("")), ("profileId", .string(recipient))],
+                        creation: creation)
+                    return .null
+                })
+            lib.register(
+                "createReferral",
+                .nary(params, returns: .null) { args, env throws(EvalError) in
+                    let h = host(env)
+                    guard !h.profileId.isEmpty else {
+                        throw EvalError("createReferral: an anonymous session has no profile to be the advocate")
+                    }
+                    let creation = Creation(
+                        kind: .referral(advocateId: h.profileId, friendId: args.first?.atomText ?? ""),
+                        settings: h.campaign?.referralSettings, key: h.creationKey())
+                    emit(env, "referralCreated", [("value", .string(""))], creation: creation)
+                    return .null
+                })
+        }
         return lib
     }()
 
@@ -68,11 +132,11 @@ public enum PromotionLibrary {
         (env.host as? PromotionHost) ?? PromotionHost()
     }
 
-    static func emit(_ env: Environment, _ type: String, _ props: [(String, JSON)]) {
+    static func emit(_ env: Environment, _ type: String, _ props: [(String, JSON)], creation: Creation? = nil) {
         guard let host = env.host as? PromotionHost else { return }
         var o = JSONObject()
         for (k, v) in props { o.appendUnique(k, v) }
-        host.emitted.append((type, o))
+        host.emitted.append(.init(type: type, props: o, creation: creation))
     }
 
     static func nonNegative(_ v: Value, _ name: String) throws(EvalError) -> DecimalNumber {
@@ -92,6 +156,8 @@ public struct CompiledRule: Sendable {
 
     /// The rule validates the session's coupon (contains `couponValid`).
     public var checksCoupon: Bool { condition.calls("couponValid") }
+    /// The rule validates the session's referral code (contains `referralValid`).
+    public var checksReferral: Bool { condition.calls("referralValid") }
 }
 
 public struct CompiledRuleset: Sendable {
@@ -100,6 +166,7 @@ public struct CompiledRuleset: Sendable {
     public let rules: [CompiledRule]
 
     public var checksCoupons: Bool { rules.contains { $0.checksCoupon } }
+    public var checksReferrals: Bool { rules.contains { $0.checksReferral } }
 
     /// Compiles every rule, binding and effect; the error's pointer locates the bad node from
     /// the ruleset root (`/rules/2/condition/1/0`).
@@ -160,5 +227,33 @@ public struct CompiledCampaign: Sendable {
             "Id": .decimal(DecimalNumber(campaign.id)), "Name": .string(campaign.name),
             "Attributes": Value(json: .object(campaign.attributes)),
         ])
+    }
+}
+
+/// Where `updateAttribute` writes: `Session.Attributes.<name>` or `Profile.Attributes.<name>`.
+public struct AttributePath: Sendable, Equatable {
+    public enum Entity: Sendable, Equatable {
+        case session, profile
+    }
+
+    public var entity: Entity
+    public var name: String
+
+    public var text: String { (entity == .session ? "Session" : "Profile") + ".Attributes." + name }
+
+    public init(parsing text: String) throws(EvalError) {
+        let parts = text.split(separator: ".", maxSplits: 2, omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[1] == "Attributes", !parts[2].isEmpty else {
+            throw EvalError(
+                "updateAttribute: \"\(text)\" is not Session.Attributes.<name> or Profile.Attributes.<name>")
+        }
+        switch parts[0] {
+        case "Session": entity = .session
+        case "Profile": entity = .profile
+        default:
+            throw EvalError(
+                "updateAttribute: \"\(text)\" is not Session.Attributes.<name> or Profile.Attributes.<name>")
+        }
+        name = String(parts[2])
     }
 }

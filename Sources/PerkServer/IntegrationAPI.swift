@@ -12,6 +12,7 @@ struct IntegrationAPI: Sendable {
 
     func register(on router: Router<BasicRequestContext>) {
         router.put("/v2/customer_sessions/:customerSessionId") { req, ctx in try await updateSessionV2(req, ctx) }
+        router.post("/v1/referrals") { req, ctx in try await createReferral(req, ctx) }
     }
 
     /// The application of the request's `Authorization: ApiKey-v1 <key>`.
@@ -45,7 +46,68 @@ struct IntegrationAPI: Sendable {
     }
 }
 
+extension IntegrationAPI {
+    /// `POST /v1/referrals`: a code of the campaign for the advocate (created when unknown).
+    /// Referral limits do not apply to this call; the code is single-use (`usageLimit` 1).
+    func createReferral(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+        let applicationId = try await application(req)
+        let body = try await req.json(context: ctx)
+        let new = try decode { try IntegrationRequests.newReferral(body) }
+        guard let snapshot = try await catalog.snapshot(applicationId) else { throw APIError.unauthorized }
+        guard let campaign = snapshot.campaigns.first(where: { $0.campaign.id == new.campaignId })?.campaign else {
+            throw APIError.invalid(
+                FieldError(
+                    title: "Invalid value", details: "no campaign \(new.campaignId) in this application",
+                    pointer: "/campaignId"))
+        }
+        guard campaign.features.contains("referrals") else {
+            throw APIError.invalid(
+                FieldError(
+                    title: "Invalid value", details: "campaign \(campaign.id) does not have the referrals feature",
+                    pointer: "/campaignId"))
+        }
+        let generator = try CodeGenerator(campaign.referralSettings ?? CodeGenerator.defaultSettings)
+        let caseSensitivity = snapshot.application.caseSensitivity
+        let now = clock()
+        let referral = try await catalog.store.write { tx -> Referral? in
+            if try tx.profile(integrationId: new.advocateProfileIntegrationId) == nil {
+                _ = try tx.insertProfile(
+                    CustomerProfile(id: 0, integrationId: new.advocateProfileIntegrationId, created: now))
+            }
+            var rng = SystemRandomNumberGenerator()
+            for _ in 0..<SessionService.codeAttempts {
+                var r = new
+                r.created = now
+                r.code = generator.make(using: &rng)
+                if let inserted = try tx.insertReferral(
+                    r, applicationId: applicationId, lookupKey: caseSensitivity.normalize(r.code), origin: nil)
+                {
+                    return inserted
+                }
+            }
+            return nil
+        }
+        guard let referral else {
+            throw APIError.badRequest("the campaign's referral code pattern has no unused code left")
+        }
+        return jsonResponse(.created, Wire.referral(referral))
+    }
+}
+
 enum IntegrationRequests {
+    /// `NewReferral {campaignId, advocateProfileIntegrationId, friendProfileIntegrationId?, startDate?, expiryDate?}`.
+    static func newReferral(_ body: JSON) throws(FieldError) -> Referral {
+        let r = try ObjectReader(body, at: "")
+        let friend = try r.string("friendProfileIntegrationId", maxLength: 1000)
+        return Referral(
+            id: 0, created: Timestamp(seconds: 0, nanoseconds: 0),
+            campaignId: try r.integer("campaignId", required: true)!,
+            advocateProfileIntegrationId: try r.string(
+                "advocateProfileIntegrationId", required: true, minLength: 1, maxLength: 1000)!,
+            friendProfileIntegrationId: friend?.isEmpty == true ? nil : friend, startDate: try r.timestamp("startDate"),
+            expiryDate: try r.timestamp("expiryDate"), code: "", usageLimit: 1)
+    }
+
     /// More codes than any cart carries; bounds the work one request can ask for.
     static let maxCouponCodes = 100
 
@@ -114,12 +176,14 @@ enum IntegrationResponses {
                 "coupons",
                 .array(o.coupons.map { Wire.coupon($0, profileRedemptionCount: o.profileRedemptions[$0.id] ?? 0) }))
         }
+        if content.contains("referral"), let r = o.referral { out.appendUnique("referral", Wire.referral(r)) }
         if content.contains("triggeredCampaigns") {
             out.appendUnique("triggeredCampaigns", .array(o.triggeredCampaigns.map { Wire.campaign($0, now: now) }))
         }
         out.appendUnique("effects", .array(o.effects.map(\.json)))
-        out.appendUnique("createdCoupons", [])
-        out.appendUnique("createdReferrals", [])
+        out.appendUnique(
+            "createdCoupons", .array(o.createdCoupons.map { Wire.coupon($0, profileRedemptionCount: 0) }))
+        out.appendUnique("createdReferrals", .array(o.createdReferrals.map(Wire.referral)))
         return .object(out)
     }
 }

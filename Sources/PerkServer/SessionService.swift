@@ -14,6 +14,11 @@ struct SessionOutcome: Sendable {
     var profileRedemptions: [Int64: Int64] = [:]
     var triggeredCampaigns: [Campaign]
     var event: RecordedEvent
+    /// The stored referral matching the session's referral code.
+    var referral: Referral? = nil
+    /// Codes the rules of this update created (or earlier updates of the session created for the same rule).
+    var createdCoupons: [Coupon] = []
+    var createdReferrals: [Referral] = []
 }
 
 /// Updates customer sessions. Knows nothing of HTTP.
@@ -40,6 +45,7 @@ struct SessionService: Sendable {
         var existing: CustomerSession?
         var change: SessionChange
         var coupons: [Coupon]
+        var referral: Referral?
         var profile: CustomerProfile?
     }
 
@@ -106,7 +112,11 @@ struct SessionService: Sendable {
         }
         let coupons = try tx.coupons(
             applicationId: app.id, lookupKeys: change.session.couponCodes.map(app.caseSensitivity.normalize))
-        return Loaded(existing: existing, change: change, coupons: coupons, profile: profile)
+        let code = change.session.referralCode
+        let referral =
+            code.isEmpty
+            ? nil : try tx.referral(applicationId: app.id, lookupKey: app.caseSensitivity.normalize(code))
+        return Loaded(existing: existing, change: change, coupons: coupons, referral: referral, profile: profile)
     }
 
     /// Evaluates the campaigns when the update calls for it: pure, outside any transaction.
@@ -122,8 +132,7 @@ struct SessionService: Sendable {
             EvaluationRequest(
                 application: snapshot.application, session: change.session, profile: loaded.profile,
                 eventType: change.transition.eventType, campaigns: snapshot.campaigns, coupons: loaded.coupons,
-                now: now,
-                cascading: cascading))
+                referral: loaded.referral, now: now, cascading: cascading))
         let byId = Dictionary(snapshot.campaigns.map { ($0.campaign.id, $0.campaign) }, uniquingKeysWith: { a, _ in a })
         return Decision(
             loaded: loaded, evaluation: result, triggered: result.triggeredCampaignIds.compactMap { byId[$0] })
@@ -145,7 +154,7 @@ struct SessionService: Sendable {
             let event = try record(tx, session, type: change.transition.eventType, effects: session.effects, now: now)
             return SessionOutcome(
                 session: session, profile: profile, effects: session.effects, coupons: loaded.coupons,
-                triggeredCampaigns: [], event: event)
+                triggeredCampaigns: [], event: event, referral: loaded.referral)
         }
 
         var profile: CustomerProfile?
@@ -157,16 +166,22 @@ struct SessionService: Sendable {
 
         var effects: [Effect] = []
         var counted: [Int64: Int64] = [:]
+        var referral = loaded.referral
+        var created = Created()
         if change.transition == .revoked {
             effects = try giveBack(tx, session.ledger, sessionId: session.integrationId, profile: &profile)
             for c in session.ledger?.coupons ?? [] { counted[c.couponId, default: 0] -= 1 }
+            if session.ledger?.referral != nil { referral?.usageCounter -= 1 }
             session.ledger = nil
         } else if var result = decision.evaluation {
             if change.closes {
                 result = try confirm(tx, result, session: &session, profile: &profile)
                 for c in session.ledger?.coupons ?? [] { counted[c.couponId, default: 0] += 1 }
+                if session.ledger?.referral != nil { referral?.usageCounter += 1 }
             }
             effects = result.effects
+            created = try create(tx, &effects, session: session, now: now)
+            applyAttributeUpdates(effects, session: &session, profile: &profile)
         }
         session.effects = effects
 
@@ -190,7 +205,103 @@ struct SessionService: Sendable {
         }
         return SessionOutcome(
             session: session, profile: profile, effects: effects, coupons: coupons,
-            triggeredCampaigns: decision.triggered, event: event)
+            triggeredCampaigns: decision.triggered, event: event, referral: referral, createdCoupons: created.coupons,
+            createdReferrals: created.referrals)
+    }
+
+    struct Created {
+        var coupons: [Coupon] = []
+        var referrals: [Referral] = []
+    }
+
+    /// Attempts at a fresh random code before a rule's creation is given up (a pattern with few
+    /// or no `#` can run out of codes).
+    static let codeAttempts = 8
+
+    /// Makes the codes the rules asked for, or finds the ones earlier updates of this session made
+    /// for the same rule, and writes each code into its effect. A creation whose code cannot be
+    /// made drops its effect.
+    static func create(_ tx: any StoreTransaction, _ effects: inout [Effect], session: CustomerSession, now: Timestamp)
+        throws -> Created
+    {
+        guard effects.contains(where: { $0.creation != nil }) else { return Created() }
+        let app = session.applicationId
+        var made = Created()
+        var codes: [String: String] = [:]
+        var rng = SystemRandomNumberGenerator()
+        var kept: [Effect] = []
+        for var effect in effects {
+            guard let creation = effect.creation else {
+                kept.append(effect)
+                continue
+            }
+            effect.creation = nil
+            let origin = creation.key + ":" + session.integrationId
+            if let code = codes[origin] {
+                effect.props["value"] = .string(code)
+                kept.append(effect)
+                continue
+            }
+            guard let generator = try? CodeGenerator(creation.settings ?? CodeGenerator.defaultSettings) else {
+                continue
+            }
+            switch creation.kind {
+            case .coupon(let profileId):
+                var coupon = try tx.createdCoupon(applicationId: app, origin: origin)
+                if coupon == nil {
+                    for _ in 0..<codeAttempts where coupon == nil {
+                        let value = generator.make(using: &rng)
+                        coupon = try tx.insertCreatedCoupon(
+                            Coupon(
+                                id: 0, created: now, campaignId: effect.campaignId, value: value, usageLimit: 1,
+                                recipientIntegrationId: profileId.isEmpty ? nil : profileId),
+                            applicationId: app, lookupKey: value, origin: origin)
+                    }
+                    if coupon != nil {
+                        var delta = CampaignCounters()
+                        delta.couponCreationCount = 1
+                        try tx.addToCounters(campaignId: effect.campaignId, delta)
+                    }
+                }
+                guard let coupon else { continue }
+                codes[origin] = coupon.value
+                effect.props["value"] = .string(coupon.value)
+                made.coupons.append(coupon)
+            case .referral(let advocateId, let friendId):
+                var referral = try tx.createdReferral(applicationId: app, origin: origin)
+                for _ in 0..<codeAttempts where referral == nil {
+                    let code = generator.make(using: &rng)
+                    referral = try tx.insertReferral(
+                        Referral(
+                            id: 0, created: now, campaignId: effect.campaignId,
+                            advocateProfileIntegrationId: advocateId,
+                            friendProfileIntegrationId: friendId.isEmpty ? nil : friendId, code: code),
+                        applicationId: app, lookupKey: code, origin: origin)
+                }
+                guard let referral else { continue }
+                codes[origin] = referral.code
+                effect.props["value"] = .string(referral.code)
+                made.referrals.append(referral)
+            }
+            kept.append(effect)
+        }
+        effects = kept
+        return made
+    }
+
+    /// Applies the rules' `updateAttribute` effects to the session and profile being stored.
+    static func applyAttributeUpdates(
+        _ effects: [Effect], session: inout CustomerSession, profile: inout CustomerProfile?
+    ) {
+        for e in effects where e.type == "updateAttribute" {
+            guard let text = e.props["path"]?.stringValue, let path = try? AttributePath(parsing: text),
+                let value = e.props["value"]
+            else { continue }
+            switch path.entity {
+            case .session: session.attributes[path.name] = value
+            case .profile: profile?.attributes[path.name] = value
+            }
+        }
     }
 
     /// Counts the redemptions of a closing session, each decided by one atomic statement; a
@@ -204,7 +315,10 @@ struct SessionService: Sendable {
         where !(try tx.redeemCoupon(id: coupon.id, profileId: session.profileId, sessionId: session.integrationId)) {
             refused.insert(coupon.id)
         }
-        let result = evaluated.refusing(refused, reason: .couponLimitReached)
+        var result = evaluated.refusing(refused, reason: .couponLimitReached)
+        if let referral = result.acceptedReferral, !(try tx.redeemReferral(id: referral.id)) {
+            result = result.refusingReferral(reason: .referralLimitReached)
+        }
         let ledger = RedemptionLedger(confirming: result, sales: session.total)
         for (campaignId, delta) in ledger.counterDeltas() { try tx.addToCounters(campaignId: campaignId, delta) }
         if var p = profile {
@@ -226,6 +340,8 @@ struct SessionService: Sendable {
             try tx.releaseCoupon(id: c.couponId, sessionId: sessionId)
             effects.append(.engine("rollbackCoupon", campaignId: c.campaignId, props: ["value": .string(c.value)]))
         }
+        // 2020 has no rollbackReferral effect: the use is given back silently.
+        if let r = ledger.referral { try tx.releaseReferral(id: r.referralId) }
         for d in ledger.discounts {
             effects.append(
                 .engine(

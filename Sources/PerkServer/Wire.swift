@@ -92,6 +92,21 @@ enum Wire {
         return .object(o)
     }
 
+    static func referral(_ r: Referral) -> JSON {
+        var o = JSONObject()
+        o.appendUnique("id", .number(r.id))
+        o.appendUnique("created", r.created.json)
+        if let t = r.startDate { o.appendUnique("startDate", t.json) }
+        if let t = r.expiryDate { o.appendUnique("expiryDate", t.json) }
+        o.appendUnique("campaignId", .number(r.campaignId))
+        o.appendUnique("advocateProfileIntegrationId", .string(r.advocateProfileIntegrationId))
+        if let f = r.friendProfileIntegrationId { o.appendUnique("friendProfileIntegrationId", .string(f)) }
+        o.appendUnique("code", .string(r.code))
+        o.appendUnique("usageCounter", .number(r.usageCounter))
+        o.appendUnique("usageLimit", .number(r.usageLimit))
+        return .object(o)
+    }
+
     /// A profile, or for an anonymous session a transient one that is never stored.
     static func profile(_ p: CustomerProfile?, now: Timestamp) -> JSON {
         let p = p ?? CustomerProfile(id: 0, integrationId: "", created: now)

@@ -174,6 +174,31 @@ enum SQLiteSchema {
                     CREATE INDEX events_by_application ON events(application_id, id);
                     """)
         }
+        m.registerMigration("v2: referrals and codes created by rules") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE referrals (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        application_id INTEGER NOT NULL,
+                        campaign_id INTEGER NOT NULL REFERENCES campaigns(id),
+                        code TEXT NOT NULL,
+                        lookup TEXT NOT NULL,
+                        created INTEGER NOT NULL,
+                        advocate TEXT NOT NULL,
+                        friend TEXT,
+                        start_date INTEGER,
+                        expiry_date INTEGER,
+                        usage_limit INTEGER NOT NULL,
+                        usage_counter INTEGER NOT NULL DEFAULT 0,
+                        origin TEXT,
+                        UNIQUE (application_id, lookup));
+                    CREATE INDEX referrals_by_campaign ON referrals(campaign_id, id);
+                    CREATE INDEX referrals_by_advocate ON referrals(advocate);
+                    CREATE UNIQUE INDEX referrals_by_origin ON referrals(application_id, origin) WHERE origin IS NOT NULL;
+                    ALTER TABLE coupons ADD COLUMN origin TEXT;
+                    CREATE UNIQUE INDEX coupons_by_origin ON coupons(application_id, origin) WHERE origin IS NOT NULL;
+                    """)
+        }
         return m
     }
 }
@@ -548,6 +573,85 @@ struct SQLiteTransaction: StoreTransaction {
         var out: [Int64: Int64] = [:]
         for r in rows { out[r["coupon_id"]] = r["n"] }
         return out
+    }
+
+    func insertCreatedCoupon(_ c: Coupon, applicationId: Int64, lookupKey: String, origin: String) throws -> Coupon? {
+        // ON CONFLICT DO NOTHING: a taken code is an answer, not an error that would spoil the transaction.
+        let id = try Int64.fetchOne(
+            db.cachedStatement(
+                sql: """
+                    INSERT INTO coupons (application_id, campaign_id, value, lookup, created, usage_limit, usage_counter,
+                        start_date, expiry_date, attributes, recipient_integration_id, reservation, origin)
+                    VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id
+                    """),
+            arguments: [
+                applicationId, c.campaignId, c.value, lookupKey, c.created.microseconds, c.usageLimit,
+                c.startDate?.microseconds, c.expiryDate?.microseconds, Self.text(.object(c.attributes)),
+                c.recipientIntegrationId, c.reservation, origin,
+            ])
+        guard let id else { return nil }
+        var out = c
+        out.id = id
+        return out
+    }
+
+    func createdCoupon(applicationId: Int64, origin: String) throws -> Coupon? {
+        try one("SELECT * FROM coupons WHERE application_id = ? AND origin = ?", arguments: [applicationId, origin])
+            .map(Self.coupon)
+    }
+
+    // MARK: Referrals
+
+    static func referral(_ r: Row) -> Referral {
+        Referral(
+            id: r["id"], created: Timestamp(microseconds: r["created"]), campaignId: r["campaign_id"],
+            advocateProfileIntegrationId: r["advocate"], friendProfileIntegrationId: r["friend"],
+            startDate: time(r["start_date"]), expiryDate: time(r["expiry_date"]), code: r["code"],
+            usageCounter: r["usage_counter"], usageLimit: r["usage_limit"])
+    }
+
+    func insertReferral(_ r: Referral, applicationId: Int64, lookupKey: String, origin: String?) throws -> Referral? {
+        let id = try Int64.fetchOne(
+            db.cachedStatement(
+                sql: """
+                    INSERT INTO referrals (application_id, campaign_id, code, lookup, created, advocate, friend,
+                        start_date, expiry_date, usage_limit, usage_counter, origin)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id
+                    """),
+            arguments: [
+                applicationId, r.campaignId, r.code, lookupKey, r.created.microseconds,
+                r.advocateProfileIntegrationId, r.friendProfileIntegrationId, r.startDate?.microseconds,
+                r.expiryDate?.microseconds, r.usageLimit, r.usageCounter, origin,
+            ])
+        guard let id else { return nil }
+        var out = r
+        out.id = id
+        return out
+    }
+
+    func referral(applicationId: Int64, lookupKey: String) throws -> Referral? {
+        try one(
+            "SELECT * FROM referrals WHERE application_id = ? AND lookup = ?", arguments: [applicationId, lookupKey]
+        )
+        .map(Self.referral)
+    }
+
+    func createdReferral(applicationId: Int64, origin: String) throws -> Referral? {
+        try one("SELECT * FROM referrals WHERE application_id = ? AND origin = ?", arguments: [applicationId, origin])
+            .map(Self.referral)
+    }
+
+    func redeemReferral(id: Int64) throws -> Bool {
+        try Int64.fetchOne(
+            db.cachedStatement(
+                sql: """
+                    UPDATE referrals SET usage_counter = usage_counter + 1
+                    WHERE id = ? AND (usage_limit = 0 OR usage_counter < usage_limit) RETURNING usage_counter
+                    """), arguments: [id]) != nil
+    }
+
+    func releaseReferral(id: Int64) throws {
+        try exec("UPDATE referrals SET usage_counter = max(usage_counter - 1, 0) WHERE id = ?", arguments: [id])
     }
 
     // MARK: Profiles

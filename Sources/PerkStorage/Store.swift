@@ -115,6 +115,26 @@ public protocol StoreTransaction {
     /// How often `profileId` has redeemed each of the coupons.
     func redemptionCounts(couponIds: [Int64], profileId: String) throws -> [Int64: Int64]
 
+    // MARK: Created by rules
+    // A rule's `createCoupon`/`createReferral` makes its code once per session: `origin` is the
+    // creation's key and the session (`<campaign>/<rule>/<n>:<session>`), unique per application.
+
+    /// Inserts a coupon a rule created; nil when its code (or origin) is taken.
+    func insertCreatedCoupon(_ coupon: Coupon, applicationId: Int64, lookupKey: String, origin: String) throws
+        -> Coupon?
+    func createdCoupon(applicationId: Int64, origin: String) throws -> Coupon?
+    func createdReferral(applicationId: Int64, origin: String) throws -> Referral?
+
+    // MARK: Referrals
+    /// Inserts a referral; nil when its code (or origin) is already used in the application.
+    func insertReferral(_ referral: Referral, applicationId: Int64, lookupKey: String, origin: String?) throws
+        -> Referral?
+    func referral(applicationId: Int64, lookupKey: String) throws -> Referral?
+    /// Counts one use if the referral is under its usage limit, decided by one atomic statement.
+    func redeemReferral(id: Int64) throws -> Bool
+    /// Gives back one use.
+    func releaseReferral(id: Int64) throws
+
     // MARK: Profiles and sessions
     func profile(integrationId: String) throws -> CustomerProfile?
     func insertProfile(_ profile: CustomerProfile) throws -> CustomerProfile
