@@ -309,13 +309,16 @@ public enum Evaluator {
         host.campaign = compiled.campaign
         let campaign = compiled.campaign
         root["Campaign"] = compiled.context
-        if let coupon, case .map(var s)? = root["Session"] {
-            s["Coupon"] = .string(coupon.value)
+        // The codes under evaluation are seen only by their own campaign's run.
+        if coupon != nil || referral != nil, case .map(var s)? = root["Session"] {
+            if let coupon { s["Coupon"] = .string(coupon.value) }
+            if let referral { s["Referral"] = referralContext(referral) }
             root["Session"] = .map(s)
         }
         defer {
-            if coupon != nil, case .map(var s)? = root["Session"] {
+            if coupon != nil || referral != nil, case .map(var s)? = root["Session"] {
                 s["Coupon"] = nil
+                s["Referral"] = nil
                 root["Session"] = .map(s)
             }
         }
@@ -422,6 +425,15 @@ public enum Evaluator {
             "AdditionalCosts": .map(costs), "Identifiers": .list(s.identifiers.map(Value.string)),
             "CouponCodes": .list(s.couponCodes.map(Value.string)), "ReferralCode": .string(s.referralCode),
             "FirstSession": .bool(s.firstSession), "Attributes": Value(json: .object(s.attributes)),
+        ])
+    }
+
+    static func referralContext(_ r: Referral) -> Value {
+        .map([
+            "Code": .string(r.code), "AdvocateProfileIntegrationId": .string(r.advocateProfileIntegrationId),
+            "FriendProfileIntegrationId": .string(r.friendProfileIntegrationId ?? ""),
+            "UsageCounter": .decimal(DecimalNumber(r.usageCounter)),
+            "UsageLimit": .decimal(DecimalNumber(r.usageLimit)),
         ])
     }
 

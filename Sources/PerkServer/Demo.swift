@@ -75,6 +75,25 @@ public enum Demo {
                 ]
             ]
         ),
+        (
+            [
+                "name": "Refer a friend", "state": "enabled", "tags": ["demo"], "features": ["referrals"],
+                "limits": [], "referralSettings": ["couponPattern": "FRIEND-####", "validCharacters": ["A-Z", "0-9"]],
+                "couponSettings": ["couponPattern": "THANKS-####", "validCharacters": ["A-Z", "0-9"]],
+            ],
+            [
+                [
+                    "title": "5 off for a referred friend",
+                    "condition": ["and", ["referralValid"]],
+                    "effects": [["setDiscount", "Friend welcome", 5], ["redeemReferral"]],
+                ],
+                [
+                    "title": "A thank-you coupon for the advocate when the friend orders",
+                    "condition": ["and", ["referralValid"], ["=", [".", "Session", "State"], "closed"]],
+                    "effects": [["createCoupon", [".", "Session", "Referral", "AdvocateProfileIntegrationId"]]],
+                ],
+            ]
+        ),
     ]
 
     /// Creates the demo application if it is missing and mints a key for it.

@@ -36,7 +36,8 @@ struct IntegrationAPI: Sendable {
         do {
             outcome = try await sessions.update(
                 applicationId: applicationId, integrationId: integrationId, patch: patch, cascading: true,
-                countProfileRedemptions: content.contains("coupons"))
+                countProfileRedemptions: content.contains("coupons"),
+                listReferredCustomers: content.contains("referral"))
         } catch SessionService.Failure.session(let e) {
             throw APIError(status: .badRequest, message: e.message)
         } catch SessionService.Failure.unknownApplication {
@@ -176,14 +177,16 @@ enum IntegrationResponses {
                 "coupons",
                 .array(o.coupons.map { Wire.coupon($0, profileRedemptionCount: o.profileRedemptions[$0.id] ?? 0) }))
         }
-        if content.contains("referral"), let r = o.referral { out.appendUnique("referral", Wire.referral(r)) }
+        if content.contains("referral"), let r = o.referral {
+            out.appendUnique("referral", Wire.referral(r, referredCustomers: o.referredCustomers))
+        }
         if content.contains("triggeredCampaigns") {
             out.appendUnique("triggeredCampaigns", .array(o.triggeredCampaigns.map { Wire.campaign($0, now: now) }))
         }
         out.appendUnique("effects", .array(o.effects.map(\.json)))
         out.appendUnique(
             "createdCoupons", .array(o.createdCoupons.map { Wire.coupon($0, profileRedemptionCount: 0) }))
-        out.appendUnique("createdReferrals", .array(o.createdReferrals.map(Wire.referral)))
+        out.appendUnique("createdReferrals", .array(o.createdReferrals.map { Wire.referral($0) }))
         return .object(out)
     }
 }

@@ -16,6 +16,8 @@ struct SessionOutcome: Sendable {
     var event: RecordedEvent
     /// The stored referral matching the session's referral code.
     var referral: Referral? = nil
+    /// The profiles that redeemed `referral` (when asked for).
+    var referredCustomers: [String] = []
     /// Codes the rules of this update created (or earlier updates of the session created for the same rule).
     var createdCoupons: [Coupon] = []
     var createdReferrals: [Referral] = []
@@ -58,7 +60,7 @@ struct SessionService: Sendable {
 
     func update(
         applicationId: Int64, integrationId: String, patch: SessionPatch, cascading: Bool,
-        countProfileRedemptions: Bool = false
+        countProfileRedemptions: Bool = false, listReferredCustomers: Bool = false
     ) async throws -> SessionOutcome {
         guard let snapshot = try await catalog.snapshot(applicationId) else { throw Failure.unknownApplication }
         let now = clock()
@@ -69,6 +71,9 @@ struct SessionService: Sendable {
             if countProfileRedemptions {
                 outcome.profileRedemptions = try tx.redemptionCounts(
                     couponIds: outcome.coupons.map(\.id), profileId: outcome.session.profileId)
+            }
+            if listReferredCustomers, let referral = outcome.referral {
+                outcome.referredCustomers = try tx.referredCustomers(referralId: referral.id)
             }
             return outcome
         }
@@ -316,7 +321,9 @@ struct SessionService: Sendable {
             refused.insert(coupon.id)
         }
         var result = evaluated.refusing(refused, reason: .couponLimitReached)
-        if let referral = result.acceptedReferral, !(try tx.redeemReferral(id: referral.id)) {
+        if let referral = result.acceptedReferral,
+            !(try tx.redeemReferral(id: referral.id, profileId: session.profileId, sessionId: session.integrationId))
+        {
             result = result.refusingReferral(reason: .referralLimitReached)
         }
         let ledger = RedemptionLedger(confirming: result, sales: session.total)
@@ -341,7 +348,7 @@ struct SessionService: Sendable {
             effects.append(.engine("rollbackCoupon", campaignId: c.campaignId, props: ["value": .string(c.value)]))
         }
         // 2020 has no rollbackReferral effect: the use is given back silently.
-        if let r = ledger.referral { try tx.releaseReferral(id: r.referralId) }
+        if let r = ledger.referral { try tx.releaseReferral(id: r.referralId, sessionId: sessionId) }
         for d in ledger.discounts {
             effects.append(
                 .engine(

@@ -92,7 +92,9 @@ enum Wire {
         return .object(o)
     }
 
-    static func referral(_ r: Referral) -> JSON {
+    /// A referral; `referredCustomers` (the profiles that redeemed it) is required by later SDKs'
+    /// `InventoryReferral`, which v2 answers use for `referral`.
+    static func referral(_ r: Referral, referredCustomers: [String] = []) -> JSON {
         var o = JSONObject()
         o.appendUnique("id", .number(r.id))
         o.appendUnique("created", r.created.json)
@@ -104,6 +106,7 @@ enum Wire {
         o.appendUnique("code", .string(r.code))
         o.appendUnique("usageCounter", .number(r.usageCounter))
         o.appendUnique("usageLimit", .number(r.usageLimit))
+        o.appendUnique("referredCustomers", .array(referredCustomers.map(JSON.string)))
         return .object(o)
     }
 

@@ -194,6 +194,11 @@ enum SQLiteSchema {
                         UNIQUE (application_id, lookup));
                     CREATE INDEX referrals_by_campaign ON referrals(campaign_id, id);
                     CREATE INDEX referrals_by_advocate ON referrals(advocate);
+                    CREATE TABLE referral_redemptions (
+                        referral_id INTEGER NOT NULL,
+                        profile_id TEXT NOT NULL,
+                        session_id TEXT NOT NULL,
+                        PRIMARY KEY (referral_id, session_id));
                     CREATE UNIQUE INDEX referrals_by_origin ON referrals(application_id, origin) WHERE origin IS NOT NULL;
                     ALTER TABLE coupons ADD COLUMN origin TEXT;
                     CREATE UNIQUE INDEX coupons_by_origin ON coupons(application_id, origin) WHERE origin IS NOT NULL;
@@ -641,17 +646,35 @@ struct SQLiteTransaction: StoreTransaction {
             .map(Self.referral)
     }
 
-    func redeemReferral(id: Int64) throws -> Bool {
-        try Int64.fetchOne(
-            db.cachedStatement(
-                sql: """
-                    UPDATE referrals SET usage_counter = usage_counter + 1
-                    WHERE id = ? AND (usage_limit = 0 OR usage_counter < usage_limit) RETURNING usage_counter
-                    """), arguments: [id]) != nil
+    func redeemReferral(id: Int64, profileId: String, sessionId: String) throws -> Bool {
+        let counted =
+            try Int64.fetchOne(
+                db.cachedStatement(
+                    sql: """
+                        UPDATE referrals SET usage_counter = usage_counter + 1
+                        WHERE id = ? AND (usage_limit = 0 OR usage_counter < usage_limit) RETURNING usage_counter
+                        """), arguments: [id]) != nil
+        if counted {
+            try exec(
+                "INSERT INTO referral_redemptions (referral_id, profile_id, session_id) VALUES (?, ?, ?)",
+                arguments: [id, profileId, sessionId])
+        }
+        return counted
     }
 
-    func releaseReferral(id: Int64) throws {
-        try exec("UPDATE referrals SET usage_counter = max(usage_counter - 1, 0) WHERE id = ?", arguments: [id])
+    func releaseReferral(id: Int64, sessionId: String) throws {
+        try exec(
+            "DELETE FROM referral_redemptions WHERE referral_id = ? AND session_id = ?", arguments: [id, sessionId])
+        if db.changesCount > 0 {
+            try exec("UPDATE referrals SET usage_counter = max(usage_counter - 1, 0) WHERE id = ?", arguments: [id])
+        }
+    }
+
+    func referredCustomers(referralId: Int64) throws -> [String] {
+        try String.fetchAll(
+            db.cachedStatement(
+                sql: "SELECT DISTINCT profile_id FROM referral_redemptions WHERE referral_id = ? AND profile_id <> ''"),
+            arguments: [referralId])
     }
 
     // MARK: Profiles

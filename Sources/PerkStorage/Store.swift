@@ -130,10 +130,13 @@ public protocol StoreTransaction {
     func insertReferral(_ referral: Referral, applicationId: Int64, lookupKey: String, origin: String?) throws
         -> Referral?
     func referral(applicationId: Int64, lookupKey: String) throws -> Referral?
-    /// Counts one use if the referral is under its usage limit, decided by one atomic statement.
-    func redeemReferral(id: Int64) throws -> Bool
-    /// Gives back one use.
-    func releaseReferral(id: Int64) throws
+    /// Counts one use by `profileId` in session `sessionId` if the referral is under its usage
+    /// limit, decided by one atomic statement.
+    func redeemReferral(id: Int64, profileId: String, sessionId: String) throws -> Bool
+    /// Gives back the use that session `sessionId` counted.
+    func releaseReferral(id: Int64, sessionId: String) throws
+    /// The profiles that redeemed the referral.
+    func referredCustomers(referralId: Int64) throws -> [String]
 
     // MARK: Profiles and sessions
     func profile(integrationId: String) throws -> CustomerProfile?

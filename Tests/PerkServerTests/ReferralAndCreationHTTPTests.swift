@@ -100,6 +100,7 @@ import Testing
             let closed = try await h.session("s1", key: shop.key, ["state": "closed"], content: content)
             #expect(closed.body.effectList.map(\.type) == ["acceptReferral", "setDiscount", "redeemReferral"])
             #expect(closed["referral"]?["usageCounter"] == 1)
+            #expect(closed["referral"]?["referredCustomers"] == ["bob"])
             var campaign = try await h.call(.get, "/v1/applications/\(shop.app)/campaigns/\(shop.campaign)")
             #expect(campaign["referralRedemptionCount"] == 1)
 
@@ -112,6 +113,7 @@ import Testing
             let cancelled = try await h.session("s1", key: shop.key, ["state": "cancelled"], content: content)
             #expect(cancelled.status == .ok)
             #expect(cancelled["referral"]?["usageCounter"] == 0)
+            #expect(cancelled["referral"]?["referredCustomers"] == [])
             campaign = try await h.call(.get, "/v1/applications/\(shop.app)/campaigns/\(shop.campaign)")
             #expect(campaign["referralRedemptionCount"] == 0)
             let again = try await h.session("s2", key: shop.key, ["state": "open"], content: content)

@@ -6,6 +6,7 @@ import re
 import socket
 import subprocess
 import tempfile
+import json
 import time
 import urllib.request
 
@@ -29,9 +30,10 @@ def perk():
     """A perk serve process with the demo, its base URL and demo API key."""
     port = free_port()
     database = os.path.join(tempfile.mkdtemp(), "perk.db")
+    env = dict(os.environ, PERK_ADMIN_EMAIL="admin@example.com", PERK_ADMIN_PASSWORD="secret")
     proc = subprocess.Popen(
         [PERK, "serve", "--port", str(port), "--database", "sqlite:" + database, "--demo"],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
     key = None
     deadline = time.time() + 30
     while key is None and time.time() < deadline:
@@ -59,6 +61,23 @@ def api(perk):
     configuration.api_key["Authorization"] = key
     configuration.api_key_prefix["Authorization"] = "ApiKey-v1"
     return talon_one.IntegrationApi(talon_one.ApiClient(configuration))
+
+
+def management(base, method, path, body=None, token=None):
+    request = urllib.request.Request(
+        base + path, method=method, data=None if body is None else json.dumps(body).encode(),
+        headers={"Content-Type": "application/json", **({"Authorization": "Bearer " + token} if token else {})})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def demo_campaign(perk, name):
+    base, _ = perk
+    token = management(base, "POST", "/v1/sessions", {"email": "admin@example.com", "password": "secret"})["token"]
+    apps = management(base, "GET", "/v1/applications", token=token)["data"]
+    app = next(a for a in apps if a["name"] == "Perk demo shop")
+    campaigns = management(base, "GET", "/v1/applications/%d/campaigns" % app["id"], token=token)["data"]
+    return next(c for c in campaigns if c["name"] == name)["id"]
 
 
 def update(api, session_id, response_content=ALL_CONTENT, **fields):
@@ -123,3 +142,27 @@ def test_errors_are_reported_as_api_exceptions(api, perk):
     with pytest.raises(ApiException) as unauthorized:
         update(talon_one.IntegrationApi(talon_one.ApiClient(configuration)), "py-session-5")
     assert unauthorized.value.status == 401
+
+
+def test_referral_created_redeemed_and_rewarded(api, perk):
+    campaign = demo_campaign(perk, "Refer a friend")
+    referral = api.create_referral(
+        talon_one.NewReferral(campaign_id=campaign, advocate_profile_integration_id="ann"))
+    assert isinstance(referral, talon_one.Referral)
+    assert referral.code.startswith("FRIEND-") and referral.usage_limit == 1 and referral.usage_counter == 0
+
+    content = ALL_CONTENT + ["referral"]
+    state = update(api, "py-referral-1", response_content=content, profile_id="bob", referral_code=referral.code)
+    assert [e.effect_type for e in state.effects if "eferral" in e.effect_type] == ["acceptReferral", "redeemReferral"]
+    assert effects(state, "redeemReferral") == [{"id": referral.id, "value": referral.code}]
+    assert state.referral.code == referral.code
+
+    closed = update(api, "py-referral-1", response_content=content, state="closed")
+    assert closed.referral.usage_counter == 1
+    thanks = effects(closed, "couponCreated")
+    assert thanks[0]["profileId"] == "ann" and thanks[0]["value"].startswith("THANKS-")
+    assert [c.value for c in closed.created_coupons] == [thanks[0]["value"]]
+    assert closed.created_coupons[0].recipient_integration_id == "ann"
+
+    again = update(api, "py-referral-2", response_content=content, profile_id="carl", referral_code=referral.code)
+    assert effects(again, "rejectReferral") == [{"value": referral.code, "rejectionReason": "ReferralLimitReached"}]
