@@ -36,15 +36,25 @@ public struct OrderedMap<Element: Sendable>: Sendable, Sequence, ExpressibleByDi
 
     @inlinable func position(of key: String) -> Int? {
         if let index { return index[key] }
+        // Comparing lengths first keeps most misses off String's slow comparison path.
+        let length = key.utf8.count
         var i = 0
         while i < storage.count {
-            if storage[i].key == key { return i }
+            let candidate = storage[i].key
+            if candidate.utf8.count == length && candidate == key { return i }
             i += 1
         }
         return nil
     }
 
     @inlinable public func contains(_ key: String) -> Bool { position(of: key) != nil }
+
+    /// Calls `body` with the value of `key` read in place, without copying it out of the map
+    /// (no reference counting for collections nested in it); nil when the key is absent.
+    @inlinable public func withValue<R>(forKey key: String, _ body: (Element) throws -> R) rethrows -> R? {
+        guard let i = position(of: key) else { return nil }
+        return try body(storage[i].value)
+    }
 
     @inlinable public subscript(key: String) -> Element? {
         get { position(of: key).map { storage[$0].value } }

@@ -133,25 +133,27 @@ enum Builtins {
         let literalKeys = segments.compactMap { $0.literal?.atomText }
         if literalKeys.count == segments.count {
             let keys = literalKeys
-            let first = keys[0]
-            let rest = Array(keys.dropFirst())
-            return Node(kinds: .value) { env throws(EvalError) in
-                guard var current = env.lookup(first) else { throw missing(keys, upTo: 0) }
-                if case .null = current { throw missing(keys, upTo: 0) }
-                for (i, key) in rest.enumerated() {
-                    guard case .map(let m) = current else { return current }
-                    guard let next = m[key] else { throw missing(keys, upTo: i + 1) }
-                    if case .null = next { throw missing(keys, upTo: i + 1) }
-                    current = next
+            if keys.count == 2 {
+                let (name, key) = (keys[0], keys[1])
+                return Node(kinds: .value) { env throws(EvalError) in
+                    switch env.resolve(name, key) {
+                    case .found(let v): return v
+                    case .missing(let i): throw missing(keys, upTo: i)
+                    }
                 }
-                return current
+            }
+            return Node(kinds: .value) { env throws(EvalError) in
+                switch env.resolve(keys) {
+                case .found(let v): return v
+                case .missing(let i): throw missing(keys, upTo: i)
+                }
             }
         }
-        let evals = segments.map(\.eval)
+        let nodes = segments
         return Node(kinds: .value) { env throws(EvalError) in
             var keys: [String] = []
-            for e in evals {
-                let v = try e(&env)
+            for node in nodes {
+                let v = try node.eval(&env)
                 guard let t = v.atomText, v.kind != .null else { throw EvalError(".: path segments must be atoms") }
                 keys.append(t)
             }
@@ -230,14 +232,16 @@ enum Builtins {
     static func connective(_ site: CallSite, identity: Bool, _ combine: @escaping @Sendable (Bool, Bool) -> Bool)
         throws(CompileError) -> Node
     {
-        var args: [Thunk] = []
-        for i in site.args.indices { args.append(try site.compile(i, expecting: .value).eval) }
-        let evals = args
+        // Nodes, not bare thunks: an array of closures holds them maximally abstracted, and every
+        // call would go through a reabstraction thunk.
+        var args: [Node] = []
+        for i in site.args.indices { args.append(try site.compile(i, expecting: .value)) }
+        let nodes = args
         let name = site.name
         return Node(kinds: .boolean) { env throws(EvalError) in
             var result = identity
-            for e in evals {
-                switch try e(&env) {
+            for node in nodes {
+                switch try node.eval(&env) {
                 case .bool(let b): result = combine(result, b)
                 case .list, .map: if !identity { result = true }
                 case let other: throw EvalError("\(name): \(other.kind) is not a Boolean")
@@ -250,8 +254,11 @@ enum Builtins {
     /// Two decimals compare numerically (`1` equals `1.0`); other atoms compare by their text
     /// (`1` equals `"1"`). Collections cannot be compared.
     static func atomsEqual(_ a: Value, _ b: Value) -> Bool {
-        if case .decimal(let x) = a, case .decimal(let y) = b { return x == y }
-        return a.atomText == b.atomText
+        switch (a, b) {
+        case (.decimal(let x), .decimal(let y)): return x == y
+        case (.string(let x), .string(let y)): return x == y
+        default: return a.atomText == b.atomText
+        }
     }
 
     // MARK: Math
@@ -349,8 +356,8 @@ enum Builtins {
                 "exists",
                 .special(params, returns: .boolean) { site throws(CompileError) in
                     try lambdaOverList(site, threeArgumentForm) { items, body, env throws(EvalError) in
-                        for item in items {
-                            guard case .bool(let b) = try body(item, &env) else {
+                        for i in items.indices {
+                            guard case .bool(let b) = try body(i, &env) else {
                                 throw EvalError("exists: the predicate must be a Boolean")
                             }
                             if b { return .bool(true) }
@@ -362,8 +369,8 @@ enum Builtins {
                 "every",
                 .special(params, returns: .boolean) { site throws(CompileError) in
                     try lambdaOverList(site, threeArgumentForm) { items, body, env throws(EvalError) in
-                        for item in items {
-                            guard case .bool(true) = try body(item, &env) else { return .bool(false) }
+                        for i in items.indices {
+                            guard case .bool(true) = try body(i, &env) else { return .bool(false) }
                         }
                         return .bool(true)
                     }
@@ -374,7 +381,7 @@ enum Builtins {
                     try lambdaOverList(site, threeArgumentForm) { items, body, env throws(EvalError) in
                         var out: [Value] = []
                         out.reserveCapacity(items.count)
-                        for item in items { out.append(try body(item, &env)) }
+                        for i in items.indices { out.append(try body(i, &env)) }
                         return .list(out)
                     }
                 })
@@ -384,8 +391,8 @@ enum Builtins {
             .special([.list, .string, .token], returns: .decimal) { site throws(CompileError) in
                 try lambdaOverList(site, true) { items, body, env throws(EvalError) in
                     var total = DecimalNumber.zero
-                    for item in items {
-                        guard case .decimal(let d) = try body(item, &env) else {
+                    for i in items.indices {
+                        guard case .decimal(let d) = try body(i, &env) else {
                             throw EvalError("sum: the body must be a Decimal")
                         }
                         total = total + d
@@ -398,11 +405,11 @@ enum Builtins {
             .special([.list, .token], returns: .list) { site throws(CompileError) in
                 try lambdaOverList(site, false) { items, body, env throws(EvalError) in
                     var out: [Value] = []
-                    for item in items {
-                        guard case .bool(let keep) = try body(item, &env) else {
+                    for i in items.indices {
+                        guard case .bool(let keep) = try body(i, &env) else {
                             throw EvalError("filter: the predicate must be a Boolean")
                         }
-                        if keep { out.append(item) }
+                        if keep { out.append(items[i]) }
                     }
                     return .list(out)
                 }
@@ -452,7 +459,7 @@ enum Builtins {
     static func lambdaOverList(
         _ site: CallSite, _ threeArgumentForm: Bool,
         _ run:
-            @escaping @Sendable ([Value], (Value, inout Environment) throws(EvalError) -> Value, inout Environment)
+            @escaping @Sendable ([Value], (Int, inout Environment) throws(EvalError) -> Value, inout Environment)
             throws(EvalError) -> Value
     ) throws(CompileError) -> Node {
         let listEval = try site.compile(0, expecting: .list).eval
@@ -461,16 +468,18 @@ enum Builtins {
         let name = site.name
         return Node(kinds: .value) { env throws(EvalError) in
             guard case .list(let items) = try listEval(&env) else { throw EvalError("\(name): expected a List") }
-            // One slot for the variable, overwritten per item; anything the body binds is dropped.
-            let slot = env.scopeMark
-            env.bind(variable, .null)
+            // One slot for the variable, pointed at each item in turn (`items` stays alive and
+            // unchanged until the slot is restored); anything the body binds is dropped.
+            let slot = env.bindItem(variable)
             defer { env.restore(slot) }
-            return try run(
-                items,
-                { item, env throws(EvalError) in
-                    env.rebind(slot, to: item)
-                    return try bodyEval(&env)
-                }, &env)
+            return try items.withUnsafeBufferPointer { buffer throws(EvalError) in
+                try run(
+                    items,
+                    { i, env throws(EvalError) in
+                        env.select(slot, item: buffer.baseAddress! + i)
+                        return try bodyEval(&env)
+                    }, &env)
+            }
         }
     }
 
@@ -533,19 +542,19 @@ enum Builtins {
         lib.register(
             "kv",
             .special([.token], variadic: true, returns: .map) { site throws(CompileError) in
-                var entries: [(String, Thunk)] = []
+                var entries: [(String, Node)] = []
                 for (i, pair) in site.args.enumerated() {
                     guard case .array(let kv) = pair, kv.count == 2, case .string(let key) = kv[0] else {
                         throw CompileError("kv: expected [key, value]", pointer: site.argPointer(i))
                     }
                     let value = try site.compiler.node(
                         kv[1], pointer: JSONPointer.append(site.argPointer(i), 1), state: site.state)
-                    entries.append((key, value.eval))
+                    entries.append((key, value))
                 }
                 let pairs = entries
                 return Node(kinds: .map) { env throws(EvalError) in
                     var m = ValueMap(minimumCapacity: pairs.count)
-                    for (k, e) in pairs { m[k] = try e(&env) }
+                    for (k, node) in pairs { m[k] = try node.eval(&env) }
                     return .map(m)
                 }
             })

@@ -138,10 +138,10 @@ public struct Compiler: Sendable {
         for (i, item) in items.enumerated() {
             nodes.append(try node(item, pointer: JSONPointer.append(pointer, i), state: state))
         }
-        let steps = nodes.map(\.eval)
+        let steps = nodes
         return Node(kinds: nodes.last!.kinds) { env throws(EvalError) in
             var result = Value.null
-            for step in steps { result = try step(&env) }
+            for step in steps { result = try step.eval(&env) }
             return result
         }
     }
@@ -185,14 +185,13 @@ enum CallBuilder {
 
     static func build(name: String, candidates: [Overload], args: [Node]) -> Node {
         let returns = candidates.reduce(Kind()) { $0.union($1.returns) }
-        let evals = args.map(\.eval)
         if candidates.count == 1 {
             let o = candidates[0]
-            switch (o.impl, evals.count) {
+            switch (o.impl, args.count) {
             case (.nullary(let f), 0):
                 return Node(kinds: returns) { env throws(EvalError) in try f(&env) }
             case (.unary(let f), 1):
-                let a0 = evals[0]
+                let a0 = args[0].eval
                 let p0 = o.param(0)
                 return Node(kinds: returns) { env throws(EvalError) in
                     let a = try a0(&env)
@@ -200,7 +199,7 @@ enum CallBuilder {
                     return try f(a, &env)
                 }
             case (.binary(let f), 2):
-                let (a0, a1, p0, p1) = (evals[0], evals[1], o.param(0), o.param(1))
+                let (a0, a1, p0, p1) = (args[0].eval, args[1].eval, o.param(0), o.param(1))
                 return Node(kinds: returns) { env throws(EvalError) in
                     let a = try a0(&env)
                     let b = try a1(&env)
@@ -208,7 +207,7 @@ enum CallBuilder {
                     return try f(a, b, &env)
                 }
             case (.fold(let f), 2):
-                let (a0, a1, p) = (evals[0], evals[1], o.param(0))
+                let (a0, a1, p) = (args[0].eval, args[1].eval, o.param(0))
                 return Node(kinds: returns) { env throws(EvalError) in
                     let a = try a0(&env)
                     let b = try a1(&env)
@@ -216,7 +215,7 @@ enum CallBuilder {
                     return try f(a, b)
                 }
             case (.pairwise(let f), 2):
-                let (a0, a1, p) = (evals[0], evals[1], o.param(0))
+                let (a0, a1, p) = (args[0].eval, args[1].eval, o.param(0))
                 return Node(kinds: returns) { env throws(EvalError) in
                     let a = try a0(&env)
                     let b = try a1(&env)
@@ -229,8 +228,8 @@ enum CallBuilder {
         }
         return Node(kinds: returns) { env throws(EvalError) in
             var values: [Value] = []
-            values.reserveCapacity(evals.count)
-            for e in evals { values.append(try e(&env)) }
+            values.reserveCapacity(args.count)
+            for node in args { values.append(try node.eval(&env)) }
             for o in candidates where values.indices.allSatisfy({ o.param($0).contains(values[$0].kind) }) {
                 return try apply(o, values, &env)
             }

@@ -163,6 +163,17 @@ public struct DecimalNumber: Sendable, CustomStringConvertible {
 
         let (big, small) = a.exponent >= b.exponent ? (a, b) : (b, a)
         let shift = big.exponent - small.exponent
+        // Fast path, the usual case of prices: same signs, small coefficients, a short shift, an
+        // exact sum within the precision (what the general path below computes, without UInt256).
+        if big.isNegative == small.isNegative, shift < 19, big.coefficient >> 64 == 0, small.coefficient >> 64 == 0 {
+            let (scaled, overflow) = UInt64(big.coefficient).multipliedReportingOverflow(by: pow10u64(shift))
+            if !overflow {
+                let sum = UInt128(scaled) + small.coefficient
+                if sum < powersOfTen128[precision] {
+                    return DecimalNumber(coefficient: sum, exponent: e, isNegative: big.isNegative)
+                }
+            }
+        }
         let bigC: UInt256
         let smallC: UInt256
         let exponent: Int
@@ -203,7 +214,16 @@ public struct DecimalNumber: Sendable, CustomStringConvertible {
     }
 
     public static func * (a: DecimalNumber, b: DecimalNumber) -> DecimalNumber {
-        rounded(
+        // Fast path: a product that fits the precision needs no rounding (nor UInt256).
+        if a.coefficient >> 64 == 0, b.coefficient >> 64 == 0 {
+            let (high, low) = UInt64(a.coefficient).multipliedFullWidth(by: UInt64(b.coefficient))
+            let product = UInt128(high) << 64 | UInt128(low)
+            if product < powersOfTen128[precision] {
+                return DecimalNumber(
+                    coefficient: product, exponent: a.exponent + b.exponent, isNegative: a.isNegative != b.isNegative)
+            }
+        }
+        return rounded(
             negative: a.isNegative != b.isNegative, coefficient: UInt256.multiply(a.coefficient, b.coefficient),
             exponent: a.exponent + b.exponent)
     }

@@ -13,8 +13,21 @@ public struct Environment {
     var templates: [String: Template] = [:]
     /// Arguments of the template calls in progress, innermost last.
     var templateFrames: [(params: [Kind], args: [Thunk])] = []
+    /// A variable. A list lambda's variable points at the item under evaluation instead of
+    /// holding a copy: moving to the next item and reading paths from it then costs no reference
+    /// counting, the hottest part of rules over cart items.
+    struct Local {
+        var name: String
+        var value: Value
+        /// When set, the variable is the value this points at (an element of a list that the
+        /// lambda keeps alive, and that outlives the binding; see `Builtins.lambdaOverList`).
+        var item: UnsafePointer<Value>?
+
+        var current: Value { item?.pointee ?? value }
+    }
+
     /// Innermost binding last. Child scopes are realised by truncating back to a saved count.
-    var locals: [(name: String, value: Value)] = []
+    var locals: [Local] = []
 
     public init(root: ValueMap, host: (any EvaluationHost)? = nil) {
         self.root = root
@@ -25,10 +38,66 @@ public struct Environment {
     @inline(__always) func lookup(_ name: String) -> Value? {
         var i = locals.count - 1
         while i >= 0 {
-            if locals[i].name == name { return locals[i].value }
+            if locals[i].name == name { return locals[i].current }
             i -= 1
         }
         return root[name]
+    }
+
+    /// The value at a literal path (`keys[0]` a variable or root entry, then map keys), read in
+    /// place: only the final value is copied. A null along the way is missing; a non-map before
+    /// the last key ends the walk with that value (talang's behaviour).
+    func resolve(_ keys: [String]) -> PathResolution {
+        let first = keys[0]
+        // Through a buffer pointer: the variable's value is borrowed in place, not copied out.
+        let found = locals.withUnsafeBufferPointer { buffer -> PathResolution? in
+            var i = buffer.count - 1
+            while i >= 0 {
+                if buffer[i].name == first {
+                    if let item = buffer[i].item { return Self.descend(item.pointee, keys, 1) }
+                    return Self.descend(buffer[i].value, keys, 1)
+                }
+                i -= 1
+            }
+            return nil
+        }
+        if let found { return found }
+        return root.withValue(forKey: first) { Self.descend($0, keys, 1) } ?? .missing(at: 0)
+    }
+
+    /// `name.key`, the most common path shape (`Item.Price`, `Session.Total`): the same as
+    /// `resolve([name, key])` without the key array.
+    func resolve(_ name: String, _ key: String) -> PathResolution {
+        let found = locals.withUnsafeBufferPointer { buffer -> PathResolution? in
+            var i = buffer.count - 1
+            while i >= 0 {
+                if buffer[i].name == name {
+                    if let item = buffer[i].item { return Self.member(item.pointee, key) }
+                    return Self.member(buffer[i].value, key)
+                }
+                i -= 1
+            }
+            return nil
+        }
+        if let found { return found }
+        return root.withValue(forKey: name) { Self.member($0, key) } ?? .missing(at: 0)
+    }
+
+    @inline(__always) static func member(_ current: Value, _ key: String) -> PathResolution {
+        switch current {
+        case .null: return .missing(at: 0)
+        case .map(let m):
+            guard let v = m[key] else { return .missing(at: 1) }
+            if case .null = v { return .missing(at: 1) }
+            return .found(v)
+        default: return .found(current)
+        }
+    }
+
+    static func descend(_ current: Value, _ keys: [String], _ i: Int) -> PathResolution {
+        if case .null = current { return .missing(at: i - 1) }
+        guard i < keys.count, case .map(let m) = current else { return .found(current) }
+        return m.withValue(forKey: keys[i]) { descend($0, keys, i + 1) } ?? .missing(at: i)
     }
 
     /// Replaces an entry of the root context, for hosts whose context changes between the
@@ -38,21 +107,34 @@ public struct Environment {
     }
 
     public mutating func bind(_ name: String, _ value: Value) {
-        locals.append((name, value))
+        locals.append(Local(name: name, value: value, item: nil))
+    }
+
+    /// Binds `name` to list items that `select` points it at; returns its slot.
+    mutating func bindItem(_ name: String) -> Int {
+        locals.append(Local(name: name, value: .null, item: nil))
+        return locals.count - 1
     }
 
     /// A point to `restore` to, closing every binding made after it.
     public var scopeMark: Int { locals.count }
 
-    /// Gives the binding at `slot` a new value and closes every binding made after it.
-    @inline(__always) mutating func rebind(_ slot: Int, to value: Value) {
+    /// Points the variable at `slot` (from `bindItem`) at `item`, and closes every binding made
+    /// after it. The caller keeps `item` alive and valid until it restores the slot.
+    @inline(__always) mutating func select(_ slot: Int, item: UnsafePointer<Value>) {
         if locals.count > slot + 1 { locals.removeSubrange((slot + 1)...) }
-        locals[slot].value = value
+        locals[slot].item = item
     }
 
     public mutating func restore(_ mark: Int) {
         if locals.count > mark { locals.removeSubrange(mark...) }
     }
+}
+
+public enum PathResolution {
+    case found(Value)
+    /// The path has nothing (or null) at `keys[at]`.
+    case missing(at: Int)
 }
 
 /// An evaluation error: a missing path, no matching function for the argument types, or an error
