@@ -117,7 +117,7 @@ public enum SessionMachine {
         if let v = p.additionalCosts { s.additionalCosts = v }
         if let v = p.identifiers { s.identifiers = v }
         if let attrs = p.attributes {
-            for (k, v) in attrs where !v.isNull { s.attributes[k] = v }
+            s.attributes.merge(attrs.lazy.filter { !$0.value.isNull }.map { ($0.key, $0.value) })
         }
         return s
     }

@@ -97,6 +97,8 @@ struct JSONParser {
         try enter()
         i += 1
         var object = JSONObject()
+        // Positions of the keys once the object is large, so repeated keys stay cheap to find.
+        var positions: [String: Int]?
         skipWhitespace()
         if i < bytes.count, bytes[i] == UInt8(ascii: "}") {
             i += 1
@@ -112,7 +114,20 @@ struct JSONParser {
             i += 1
             skipWhitespace()
             let value = try parseValue()
-            object[key] = value  // a repeated key keeps the last value
+            // A repeated key keeps the last value.
+            if positions == nil && object.count > JSONObject.linearLimit {
+                var built: [String: Int] = [:]
+                for (i, e) in object.storage.enumerated() { built[e.key] = i }
+                positions = built
+            }
+            if positions == nil {
+                object[key] = value
+            } else if let p = positions![key] {
+                object.storage[p].value = value
+            } else {
+                positions![key] = object.count
+                object.appendUnique(key, value)
+            }
             skipWhitespace()
             guard i < bytes.count else { throw fail("unterminated object") }
             if bytes[i] == UInt8(ascii: ",") {

@@ -1,14 +1,17 @@
 /// A map with string keys kept in insertion order, for the small objects of API payloads and
-/// rule contexts: lookups compare a few short keys, which beats hashing, and a hash index is
-/// built once a map grows past `indexThreshold` entries.
+/// rule contexts. Lookups scan the entries, comparing lengths before text: for the handful of
+/// short keys these maps hold, that beats hashing. The struct is a single array reference, so
+/// copying a map (which rules do on every path step) costs one reference count. Operations over
+/// two whole maps (`==`, `merge`) and the JSON parser index large maps temporarily, so nothing
+/// is quadratic in the size of a request.
 @frozen
 public struct OrderedMap<Element: Sendable>: Sendable, Sequence, ExpressibleByDictionaryLiteral {
     // Inlinable throughout: the rule language reads these maps in its innermost loops, from
     // another module, where unspecialised generic code would cost a witness-table call per access.
     @usableFromInline var storage: [(key: String, value: Element)]
-    @usableFromInline var index: [String: Int]?
 
-    @inlinable static var indexThreshold: Int { 16 }
+    /// Above this many entries, whole-map operations build a hash index first.
+    @inlinable static var linearLimit: Int { 16 }
 
     @inlinable public init() { storage = [] }
 
@@ -19,7 +22,7 @@ public struct OrderedMap<Element: Sendable>: Sendable, Sequence, ExpressibleByDi
 
     @inlinable public init(_ pairs: [(String, Element)]) {
         self.init(minimumCapacity: pairs.count)
-        for (k, v) in pairs { self[k] = v }
+        merge(pairs)
     }
 
     @inlinable public init(dictionaryLiteral elements: (String, Element)...) { self.init(elements) }
@@ -34,8 +37,8 @@ public struct OrderedMap<Element: Sendable>: Sendable, Sequence, ExpressibleByDi
         storage.makeIterator()
     }
 
-    @inlinable func position(of key: String) -> Int? {
-        if let index { return index[key] }
+    /// The position of `key` among the entries.
+    @inlinable public func position(of key: String) -> Int? {
         // Comparing lengths first keeps most misses off String's slow comparison path.
         let length = key.utf8.count
         var i = 0
@@ -49,8 +52,7 @@ public struct OrderedMap<Element: Sendable>: Sendable, Sequence, ExpressibleByDi
 
     @inlinable public func contains(_ key: String) -> Bool { position(of: key) != nil }
 
-    /// Calls `body` with the value of `key` read in place, without copying it out of the map
-    /// (no reference counting for collections nested in it); nil when the key is absent.
+    /// Calls `body` with the value of `key` read in place; nil when the key is absent.
     @inlinable public func withValue<R>(forKey key: String, _ body: (Element) throws -> R) rethrows -> R? {
         guard let i = position(of: key) else { return nil }
         return try body(storage[i].value)
@@ -64,10 +66,9 @@ public struct OrderedMap<Element: Sendable>: Sendable, Sequence, ExpressibleByDi
                     storage[i].value = newValue
                 } else {
                     storage.remove(at: i)
-                    rebuildIndex()
                 }
             } else if let newValue {
-                appendUnique(key, newValue)
+                storage.append((key, newValue))
             }
         }
     }
@@ -76,21 +77,29 @@ public struct OrderedMap<Element: Sendable>: Sendable, Sequence, ExpressibleByDi
     /// distinct, known keys (the hot path of responses).
     @inlinable public mutating func appendUnique(_ key: String, _ value: Element) {
         storage.append((key, value))
-        if index != nil {
-            index![key] = storage.count - 1
-        } else if storage.count > Self.indexThreshold {
-            rebuildIndex()
-        }
     }
 
-    @usableFromInline mutating func rebuildIndex() {
-        guard storage.count > Self.indexThreshold else {
-            index = nil
-            return
+    /// Sets every pair in order (a repeated key keeps the last value), in time linear in the
+    /// number of entries however large the maps.
+    @inlinable public mutating func merge(_ pairs: some Sequence<(String, Element)>) {
+        var index: [String: Int]?
+        for (key, value) in pairs {
+            if index == nil && storage.count > Self.linearLimit {
+                var built = [String: Int](minimumCapacity: storage.count * 2)
+                for (i, e) in storage.enumerated() { built[e.key] = i }
+                index = built
+            }
+            if index != nil {
+                if let i = index![key] {
+                    storage[i].value = value
+                } else {
+                    index![key] = storage.count
+                    storage.append((key, value))
+                }
+            } else {
+                self[key] = value
+            }
         }
-        var idx = [String: Int](minimumCapacity: storage.count)
-        for (i, e) in storage.enumerated() { idx[e.key] = i }
-        index = idx
     }
 }
 
@@ -98,8 +107,16 @@ extension OrderedMap: Equatable where Element: Equatable {
     /// Maps are equal when they hold the same keys with equal values, in any order.
     @inlinable public static func == (a: OrderedMap, b: OrderedMap) -> Bool {
         guard a.count == b.count else { return false }
+        if a.count <= linearLimit {
+            for (k, v) in a.storage {
+                guard let other = b[k], other == v else { return false }
+            }
+            return true
+        }
+        var index = [String: Int](minimumCapacity: b.count)
+        for (i, e) in b.storage.enumerated() { index[e.key] = i }
         for (k, v) in a.storage {
-            guard let other = b[k], other == v else { return false }
+            guard let i = index[k], b.storage[i].value == v else { return false }
         }
         return true
     }

@@ -28,6 +28,25 @@ import Testing
         #expect(big.count == 99 && big["k99"] == 99 && big["k50"] == nil)
     }
 
+    @Test func largeObjectsKeepTheLastOfRepeatedKeysAndMergeInOrder() throws {
+        // Past the linear-scan size the parser and merge index the keys; the results must not change.
+        let pairs = (0..<200).map { "\"k\($0 % 150)\": \($0)" }.joined(separator: ", ")
+        let parsed = try JSON.parse("{" + pairs + "}")
+        let object = try #require(parsed.objectValue)
+        #expect(object.count == 150)
+        #expect(object.keys.prefix(3) == ["k0", "k1", "k2"])
+        #expect(object["k0"] == 150 && object["k49"] == 199 && object["k50"] == 50)
+
+        var merged = object
+        merged.merge([("k1", .number(-1)), ("new", .bool(true)), ("k1", .number(-2))])
+        #expect(merged.count == 151 && merged["k1"] == -2 && merged.keys.last == "new")
+        var reordered = JSONObject()
+        for (k, v) in object.entries.reversed() { reordered.appendUnique(k, v) }
+        #expect(reordered == object)
+        reordered["k7"] = 0
+        #expect(reordered != object)
+    }
+
     @Test(arguments: ["", "{", "[1,]", "{\"a\" 1}", "01", "1.", "tru", "\"\\x\"", "[1] 2", "\"\u{01}\"", "\"\\ud800\""])
     func malformedDocumentsAreRefused(_ text: String) {
         #expect(throws: JSONParseError.self) { try JSON.parse(text) }
