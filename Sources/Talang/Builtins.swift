@@ -136,10 +136,9 @@ enum Builtins {
             if keys.count == 2 {
                 let (name, key) = (keys[0], keys[1])
                 return Node(kinds: .value) { env throws(EvalError) in
-                    switch env.resolve(name, key) {
-                    case .found(let v): return v
-                    case .missing(let i): throw missing(keys, upTo: i)
-                    }
+                    if let v = env.value(name, key) { return v }
+                    guard case .missing(let i) = env.resolve(keys) else { throw missing(keys, upTo: 1) }
+                    throw missing(keys, upTo: i)
                 }
             }
             return Node(kinds: .value) { env throws(EvalError) in
@@ -174,7 +173,30 @@ enum Builtins {
     // MARK: Comparison and boolean
 
     static func registerComparison(_ lib: inout FunctionLibrary) {
-        lib.register("=", .pairwise(.atom) { a, b throws(EvalError) in atomsEqual(a, b) })
+        let equals = Overload.pairwise(.atom) { a, b throws(EvalError) in atomsEqual(a, b) }
+        lib.register(
+            "=",
+            .special([.atom, .atom, .atom], variadic: true, returns: .boolean) { site throws(CompileError) in
+                var args: [Node] = []
+                for i in site.args.indices { args.append(try site.compile(i)) }
+                // The usual `(= (. Item Category) "shoes")`: compare with the literal directly.
+                if args.count == 2, case .string(let literal)? = args[1].literal, args[0].kinds.contains(.string) {
+                    let subject = args[0].eval
+                    return Node(kinds: .boolean) { env throws(EvalError) in
+                        let v = try subject(&env)
+                        switch v {
+                        case .string(let s): return .bool(s == literal)
+                        case .list, .map: throw CallBuilder.mismatch("=", [v, .string(literal)])
+                        default: return .bool(atomsEqual(v, .string(literal)))
+                        }
+                    }
+                }
+                guard args.allSatisfy({ !$0.kinds.isDisjoint(with: .atom) }) else {
+                    let kinds = args.map { $0.kinds.description }.joined(separator: ", ")
+                    throw site.error("\(site.name) does not accept (\(kinds))")
+                }
+                return CallBuilder.build(name: site.name, candidates: [equals], args: args)
+            })
         lib.register("!=", .pairwise(.atom) { a, b throws(EvalError) in !atomsEqual(a, b) })
         let orderings: [(String, @Sendable (Int) -> Bool)] = [
             (">", { $0 > 0 }), ("<", { $0 < 0 }), (">=", { $0 >= 0 }), ("<=", { $0 <= 0 }),
@@ -264,9 +286,10 @@ enum Builtins {
     // MARK: Math
 
     static func registerMath(_ lib: inout FunctionLibrary) {
-        lib.register("+", .fold(.decimal, arithmetic { a, b throws(DecimalNumber.ArithmeticError) in a + b }))
-        lib.register("-", .fold(.decimal, arithmetic { a, b throws(DecimalNumber.ArithmeticError) in a - b }))
-        lib.register("*", .fold(.decimal, arithmetic { a, b throws(DecimalNumber.ArithmeticError) in a * b }))
+        // +, - and * cannot fail (results round to 16 digits), so they skip `arithmetic`'s wrapper.
+        lib.register("+", .fold(.decimal) { a, b throws(EvalError) in .decimal(decimal(a) + decimal(b)) })
+        lib.register("-", .fold(.decimal) { a, b throws(EvalError) in .decimal(decimal(a) - decimal(b)) })
+        lib.register("*", .fold(.decimal) { a, b throws(EvalError) in .decimal(decimal(a) * decimal(b)) })
         lib.register(
             "/", .fold(.decimal, arithmetic { a, b throws(DecimalNumber.ArithmeticError) in try a.divided(by: b) }))
         lib.register(
@@ -456,11 +479,21 @@ enum Builtins {
 
     /// Compiles `f(list, Var, body)` or `f(list, [[Var], body])` and runs `run` with a body
     /// evaluator that binds each item in a fresh child scope.
+    /// The body of a list lambda, called with each item's position in turn.
+    struct LambdaBody {
+        let slot: Int
+        let items: UnsafePointer<Value>
+        let eval: Thunk
+
+        @inline(__always) func callAsFunction(_ i: Int, _ env: inout Environment) throws(EvalError) -> Value {
+            env.select(slot, item: items + i)
+            return try eval(&env)
+        }
+    }
+
     static func lambdaOverList(
         _ site: CallSite, _ threeArgumentForm: Bool,
-        _ run:
-            @escaping @Sendable ([Value], (Int, inout Environment) throws(EvalError) -> Value, inout Environment)
-            throws(EvalError) -> Value
+        _ run: @escaping @Sendable ([Value], LambdaBody, inout Environment) throws(EvalError) -> Value
     ) throws(CompileError) -> Node {
         let listEval = try site.compile(0, expecting: .list).eval
         let (variable, body) = try site.lambda(at: 1, threeArgumentForm: threeArgumentForm)
@@ -473,12 +506,11 @@ enum Builtins {
             let slot = env.bindItem(variable)
             defer { env.restore(slot) }
             return try items.withUnsafeBufferPointer { buffer throws(EvalError) in
-                try run(
-                    items,
-                    { i, env throws(EvalError) in
-                        env.select(slot, item: buffer.baseAddress! + i)
-                        return try bodyEval(&env)
-                    }, &env)
+                guard let base = buffer.baseAddress else {
+                    return try run(
+                        items, LambdaBody(slot: slot, items: UnsafePointer(bitPattern: 1)!, eval: bodyEval), &env)
+                }
+                return try run(items, LambdaBody(slot: slot, items: base, eval: bodyEval), &env)
             }
         }
     }

@@ -10,6 +10,9 @@ public struct DecimalNumber: Sendable, CustomStringConvertible {
 
     /// Significant digits kept by arithmetic.
     public static let precision = 16
+    /// 10^precision, the first coefficient too long for a result; a literal so the hot paths
+    /// of + and * read no lazily initialised table.
+    static let precisionLimit: UInt128 = 10_000_000_000_000_000
     /// Digits kept from a literal.
     static let literalDigits = 38
 
@@ -105,7 +108,9 @@ public struct DecimalNumber: Sendable, CustomStringConvertible {
         negative: Bool, coefficient: UInt256, exponent: Int, sticky: Bool = false,
         precision: Int = DecimalNumber.precision
     ) -> DecimalNumber {
-        if !sticky, coefficient.high == 0, coefficient.low < powersOfTen128[precision] {
+        if !sticky, coefficient.high == 0,
+            coefficient.low < (precision == Self.precision ? precisionLimit : powersOfTen128[precision])
+        {
             return DecimalNumber(coefficient: coefficient.low, exponent: exponent, isNegative: negative)
         }
         var c = coefficient
@@ -169,7 +174,7 @@ public struct DecimalNumber: Sendable, CustomStringConvertible {
             let (scaled, overflow) = UInt64(big.coefficient).multipliedReportingOverflow(by: pow10u64(shift))
             if !overflow {
                 let sum = UInt128(scaled) + small.coefficient
-                if sum < powersOfTen128[precision] {
+                if sum < precisionLimit {
                     return DecimalNumber(coefficient: sum, exponent: e, isNegative: big.isNegative)
                 }
             }
@@ -218,7 +223,7 @@ public struct DecimalNumber: Sendable, CustomStringConvertible {
         if a.coefficient >> 64 == 0, b.coefficient >> 64 == 0 {
             let (high, low) = UInt64(a.coefficient).multipliedFullWidth(by: UInt64(b.coefficient))
             let product = UInt128(high) << 64 | UInt128(low)
-            if product < powersOfTen128[precision] {
+            if product < precisionLimit {
                 return DecimalNumber(
                     coefficient: product, exponent: a.exponent + b.exponent, isNegative: a.isNegative != b.isNegative)
             }

@@ -65,32 +65,29 @@ public struct Environment {
         return root.withValue(forKey: first) { Self.descend($0, keys, 1) } ?? .missing(at: 0)
     }
 
-    /// `name.key`, the most common path shape (`Item.Price`, `Session.Total`): the same as
-    /// `resolve([name, key])` without the key array.
-    func resolve(_ name: String, _ key: String) -> PathResolution {
-        let found = locals.withUnsafeBufferPointer { buffer -> PathResolution? in
-            var i = buffer.count - 1
-            while i >= 0 {
-                if buffer[i].name == name {
-                    if let item = buffer[i].item { return Self.member(item.pointee, key) }
-                    return Self.member(buffer[i].value, key)
-                }
-                i -= 1
-            }
-            return nil
+    /// `name.key`, the most common path shape (`Item.Price`, `Session.Total`), or nil where
+    /// `resolve([name, key])` finds nothing: the same walk without the key array and result enum.
+    func value(_ name: String, _ key: String) -> Value? {
+        var i = locals.count - 1
+        while i >= 0 {
+            if locals[i].name == name { break }
+            i -= 1
         }
-        if let found { return found }
-        return root.withValue(forKey: name) { Self.member($0, key) } ?? .missing(at: 0)
+        guard i >= 0 else { return root.withValue(forKey: name) { Self.member($0, key) } ?? nil }
+        return locals.withUnsafeBufferPointer { buffer in
+            if let item = buffer[i].item { return Self.member(item.pointee, key) }
+            return Self.member(buffer[i].value, key)
+        }
     }
 
-    @inline(__always) static func member(_ current: Value, _ key: String) -> PathResolution {
+    @inline(__always) static func member(_ current: Value, _ key: String) -> Value? {
         switch current {
-        case .null: return .missing(at: 0)
+        case .null: return nil
         case .map(let m):
-            guard let v = m[key] else { return .missing(at: 1) }
-            if case .null = v { return .missing(at: 1) }
-            return .found(v)
-        default: return .found(current)
+            guard let v = m[key] else { return nil }
+            if case .null = v { return nil }
+            return v
+        default: return current
         }
     }
 

@@ -36,6 +36,26 @@ import Testing
         #expect(try Self.eval(rule, Self.cart) == .bool(true))
     }
 
+    @Test func equalityWithALiteralStringKeepsTheGeneralRules() throws {
+        let context: JSON = ["X": 1, "S": "shoes", "L": [1], "M": ["Id": "7"]]
+        #expect(try Self.eval(["=", [".", "S"], "shoes"], context) == .bool(true))
+        #expect(try Self.eval(["=", [".", "X"], "1"], context) == .bool(true))
+        #expect(try Self.eval(["=", [".", "M", "Id"], "7"], context) == .bool(true))
+        #expect(try Self.eval(["=", [".", "S"], "hats"], context) == .bool(false))
+        #expect(try Self.eval(["=", 1, "1"]) == .bool(true))
+        #expect(throws: EvalError.self) { try Self.eval(["=", [".", "L"], "1"], context) }
+        #expect(throws: EvalError.self) { try Self.eval(["=", [".", "Missing"], "1"], context) }
+        #expect(throws: CompileError.self) { try Compiler().compile(["=", "1"]) }
+        #expect(throws: CompileError.self) { try Compiler().compile(["=", ["list", 1], "1"]) }
+        // Paths through lambda items and nested variables resolve as before.
+        let items: JSON = ["Items": [["Tag": "a", "Sub": ["Tag": "b"]], ["Tag": "b"]]]
+        #expect(
+            try Self.eval(["filter", [".", "Items"], [["I"], ["=", [".", "I", "Tag"], "b"]]], items)
+                == .list([.map(["Tag": .string("b")])]))
+        #expect(
+            try Self.eval(["exists", [".", "Items"], "I", ["=", [".", "I", "Sub", "Tag"], "b"]], items) == .bool(true))
+    }
+
     @Test func lambdasInBothForms() throws {
         let items: JSON = [".", "Session", "CartItems"]
         #expect(
