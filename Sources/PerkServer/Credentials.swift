@@ -51,3 +51,64 @@ enum Credentials {
         return hex(result)
     }
 }
+
+/// `Content-Signature: signer=<applicationId>; signature=<hex>`: HMAC-MD5 of the raw body under the
+/// application's hex-decoded `key` (the 2020 `integration_auth` scheme; the space is optional).
+enum ContentSignature {
+    struct Header: Equatable {
+        var signer: Int64
+        var signature: String
+    }
+
+    static func parse(_ header: String) -> Header? {
+        var signer: Int64?
+        var signature: String?
+        for part in header.split(separator: ";") {
+            let pair = part.split(separator: "=", maxSplits: 1)
+            guard pair.count == 2 else { continue }
+            let value = String(pair[1]).trimmingSpaces
+            switch String(pair[0]).trimmingSpaces {
+            case "signer": signer = Int64(value)
+            case "signature": signature = value.lowercased()
+            default: continue
+            }
+        }
+        guard let signer, let signature else { return nil }
+        return Header(signer: signer, signature: signature)
+    }
+
+    /// The lowercase hex HMAC-MD5 of `body` under `hexKey`; nil when the key is not hex.
+    static func sign(_ body: some Sequence<UInt8>, hexKey: String) -> String? {
+        guard let key = bytes(hex: hexKey) else { return nil }
+        return Credentials.hex(HMAC<Insecure.MD5>.authenticationCode(for: Array(body), using: SymmetricKey(data: key)))
+    }
+
+    static func verify(_ body: some Sequence<UInt8>, hexKey: String, signature: String) -> Bool {
+        guard let expected = sign(body, hexKey: hexKey), expected.utf8.count == signature.utf8.count else {
+            return false
+        }
+        return zip(expected.utf8, signature.utf8).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
+    }
+
+    static func bytes(hex: String) -> [UInt8]? {
+        let digits = Array(hex.utf8)
+        guard digits.count % 2 == 0 else { return nil }
+        var out: [UInt8] = []
+        out.reserveCapacity(digits.count / 2)
+        func value(_ c: UInt8) -> UInt8? {
+            switch c {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
+            default: nil
+            }
+        }
+        var i = 0
+        while i < digits.count {
+            guard let hi = value(digits[i]), let lo = value(digits[i + 1]) else { return nil }
+            out.append(hi << 4 | lo)
+            i += 2
+        }
+        return out
+    }
+}

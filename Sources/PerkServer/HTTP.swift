@@ -88,22 +88,33 @@ struct ErrorBodyMiddleware<Context: RequestContext>: RouterMiddleware {
 }
 
 extension Request {
-    /// The body parsed as JSON; malformed JSON is a 400 that says where reading stopped.
-    func json(context: some RequestContext) async throws -> JSON {
-        let buffer: ByteBuffer
+    /// The raw body; 413 past the upload limit.
+    func bodyBytes(context: some RequestContext) async throws -> ByteBuffer {
         do {
-            buffer = try await body.collect(upTo: context.maxUploadSize)
+            return try await body.collect(upTo: context.maxUploadSize)
         } catch {
             throw APIError(status: .contentTooLarge, message: "The request body is too large")
         }
-        do {
-            return try buffer.withUnsafeReadableBytes { raw throws(JSONParseError) in try JSON.parse(raw) }
-        } catch {
-            throw APIError(
-                status: .badRequest, message: "The request body is not valid JSON",
-                errors: [.init(title: "Malformed JSON", details: error.description, pointer: "")])
-        }
     }
+
+    /// The body parsed as JSON; malformed JSON is a 400 that says where reading stopped.
+    func json(context: some RequestContext) async throws -> JSON {
+        try parseJSON(try await bodyBytes(context: context))
+    }
+}
+
+/// `buffer` parsed as JSON; malformed JSON is a 400 that says where reading stopped.
+func parseJSON(_ buffer: ByteBuffer) throws -> JSON {
+    do {
+        return try buffer.withUnsafeReadableBytes { raw throws(JSONParseError) in try JSON.parse(raw) }
+    } catch {
+        throw APIError(
+            status: .badRequest, message: "The request body is not valid JSON",
+            errors: [.init(title: "Malformed JSON", details: error.description, pointer: "")])
+    }
+}
+
+extension Request {
 
     /// The secret of `Authorization: <scheme> <secret>`; 401 when the header or scheme is missing.
     func credential(scheme: String) throws -> String {

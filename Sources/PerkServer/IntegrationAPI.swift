@@ -1,4 +1,6 @@
+import HTTPTypes
 import Hummingbird
+import NIOCore
 import PerkEngine
 import PerkJSON
 import PerkStorage
@@ -24,13 +26,36 @@ struct IntegrationAPI: Sendable {
         return id
     }
 
+    /// The request's application and raw body. `Authorization: ApiKey-v1` works everywhere;
+    /// `Content-Signature` where `signed` (every endpoint but the v2 session update).
+    func authenticate(_ req: Request, _ ctx: BasicRequestContext, signed: Bool = true) async throws -> (
+        applicationId: Int64, body: ByteBuffer
+    ) {
+        let body = try await req.bodyBytes(context: ctx)
+        guard signed, req.headers[.authorization] == nil, let raw = req.headers[Self.contentSignature] else {
+            return (try await application(req), body)
+        }
+        guard let header = ContentSignature.parse(raw), let snapshot = try await catalog.snapshot(header.signer) else {
+            throw APIError.unauthorized
+        }
+        guard
+            ContentSignature.verify(
+                body.readableBytesView, hexKey: snapshot.application.key, signature: header.signature)
+        else {
+            throw APIError.badRequest("HMAC signature mismatch.")
+        }
+        return (header.signer, body)
+    }
+
+    static let contentSignature = HTTPField.Name("Content-Signature")!
+
     func updateSessionV2(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
-        let applicationId = try await application(req)
+        let (applicationId, raw) = try await authenticate(req, ctx, signed: false)
         let integrationId = try ctx.parameters.text("customerSessionId")
         guard !integrationId.isEmpty, integrationId.count <= 1000 else {
             throw APIError.invalidParameter("customerSessionId", "customerSessionId must be 1 to 1000 characters long")
         }
-        let body = try await req.json(context: ctx)
+        let body = try parseJSON(raw)
         let (patch, content) = try decode { try IntegrationRequests.sessionV2(body) }
         let outcome: SessionOutcome
         do {
@@ -51,8 +76,8 @@ extension IntegrationAPI {
     /// `POST /v1/referrals`: a code of the campaign for the advocate (created when unknown).
     /// Referral limits do not apply to this call; the code is single-use (`usageLimit` 1).
     func createReferral(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
-        let applicationId = try await application(req)
-        let body = try await req.json(context: ctx)
+        let (applicationId, raw) = try await authenticate(req, ctx)
+        let body = try parseJSON(raw)
         let new = try decode { try IntegrationRequests.newReferral(body) }
         guard let snapshot = try await catalog.snapshot(applicationId) else { throw APIError.unauthorized }
         guard let campaign = snapshot.campaigns.first(where: { $0.campaign.id == new.campaignId })?.campaign else {
