@@ -427,6 +427,8 @@ public struct CustomerSession: Sendable {
     public var identifiers: [String]
     public var attributes: JSONObject
     public var firstSession: Bool
+    /// The `total` a v1 client sent (v1 totals are the client's); nil: computed from the cart.
+    public var suppliedTotal: DecimalNumber?
     /// Set when the session was closed and its redemptions counted.
     public var ledger: RedemptionLedger?
     /// The effects of the latest evaluation, returned again by an idempotent repeat.
@@ -467,5 +469,5 @@ public struct CustomerSession: Sendable {
         additionalCosts.reduce(DecimalNumber.zero) { $0 + $1.price }
     }
 
-    public var total: DecimalNumber { cartItemTotal + additionalCostTotal }
+    public var total: DecimalNumber { suppliedTotal ?? cartItemTotal + additionalCostTotal }
 }

@@ -13,6 +13,10 @@ public struct SessionPatch: Sendable {
     public var identifiers: [String]?
     /// Merged per key into the stored attributes.
     public var attributes: JSONObject?
+    /// v1: the client's `total`. A v2 update that sends a cart or costs returns to computed totals.
+    public var total: DecimalNumber?
+    /// v2 updates compute the total from the cart.
+    public var computesTotal = false
 
     public init() {}
 }
@@ -116,6 +120,8 @@ public enum SessionMachine {
         if let v = p.cartItems { s.cartItems = v }
         if let v = p.additionalCosts { s.additionalCosts = v }
         if let v = p.identifiers { s.identifiers = v }
+        if let v = p.total { s.suppliedTotal = v }
+        if p.computesTotal && (p.cartItems != nil || p.additionalCosts != nil) { s.suppliedTotal = nil }
         if let attrs = p.attributes {
             s.attributes.merge(attrs.lazy.filter { !$0.value.isNull }.map { ($0.key, $0.value) })
         }
@@ -125,6 +131,7 @@ public enum SessionMachine {
     /// Whether two versions of a session carry the same customer-visible content.
     static func sameContent(_ a: CustomerSession, _ b: CustomerSession) -> Bool {
         a.profileId == b.profileId && a.couponCodes == b.couponCodes && a.referralCode == b.referralCode
+            && a.suppliedTotal == b.suppliedTotal
             && a.cartItems == b.cartItems && a.identifiers == b.identifiers && a.attributes == b.attributes
             && a.additionalCosts.count == b.additionalCosts.count
             && zip(a.additionalCosts, b.additionalCosts).allSatisfy { $0.name == $1.name && $0.price == $1.price }

@@ -14,6 +14,7 @@ struct IntegrationAPI: Sendable {
 
     func register(on router: Router<BasicRequestContext>) {
         router.put("/v2/customer_sessions/:customerSessionId") { req, ctx in try await updateSessionV2(req, ctx) }
+        router.put("/v1/customer_sessions/:customerSessionId") { req, ctx in try await updateSessionV1(req, ctx) }
         router.post("/v1/referrals") { req, ctx in try await createReferral(req, ctx) }
     }
 
@@ -51,24 +52,48 @@ struct IntegrationAPI: Sendable {
 
     func updateSessionV2(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
         let (applicationId, raw) = try await authenticate(req, ctx, signed: false)
+        let integrationId = try Self.sessionId(ctx)
+        let body = try parseJSON(raw)
+        let (patch, content) = try decode { try IntegrationRequests.sessionV2(body) }
+        let outcome = try await update(
+            applicationId: applicationId, integrationId: integrationId, patch: patch, cascading: true,
+            countProfileRedemptions: content.contains("coupons"), listReferredCustomers: content.contains("referral"))
+        return jsonResponse(.ok, IntegrationResponses.stateV2(outcome, content: content, now: clock()))
+    }
+
+    /// `PUT /v1/customer_sessions/{id}`: the 2020 `IntegrationState`, effects as arrays, no cascading.
+    func updateSessionV1(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+        let (applicationId, raw) = try await authenticate(req, ctx)
+        let integrationId = try Self.sessionId(ctx)
+        let body = try parseJSON(raw)
+        let patch = try decode { try IntegrationRequests.sessionV1(body) }
+        let outcome = try await update(
+            applicationId: applicationId, integrationId: integrationId, patch: patch, cascading: false)
+        return jsonResponse(.ok, IntegrationResponses.stateV1(outcome, now: clock()))
+    }
+
+    static func sessionId(_ ctx: BasicRequestContext) throws -> String {
         let integrationId = try ctx.parameters.text("customerSessionId")
         guard !integrationId.isEmpty, integrationId.count <= 1000 else {
             throw APIError.invalidParameter("customerSessionId", "customerSessionId must be 1 to 1000 characters long")
         }
-        let body = try parseJSON(raw)
-        let (patch, content) = try decode { try IntegrationRequests.sessionV2(body) }
-        let outcome: SessionOutcome
+        return integrationId
+    }
+
+    /// A session update with the service's failures mapped to HTTP errors.
+    func update(
+        applicationId: Int64, integrationId: String, patch: SessionPatch, cascading: Bool,
+        countProfileRedemptions: Bool = false, listReferredCustomers: Bool = false
+    ) async throws -> SessionOutcome {
         do {
-            outcome = try await sessions.update(
-                applicationId: applicationId, integrationId: integrationId, patch: patch, cascading: true,
-                countProfileRedemptions: content.contains("coupons"),
-                listReferredCustomers: content.contains("referral"))
+            return try await sessions.update(
+                applicationId: applicationId, integrationId: integrationId, patch: patch, cascading: cascading,
+                countProfileRedemptions: countProfileRedemptions, listReferredCustomers: listReferredCustomers)
         } catch SessionService.Failure.session(let e) {
             throw APIError(status: .badRequest, message: e.message)
         } catch SessionService.Failure.unknownApplication {
             throw APIError.unauthorized
         }
-        return jsonResponse(.ok, IntegrationResponses.stateV2(outcome, content: content, now: clock()))
     }
 }
 
@@ -146,8 +171,8 @@ enum IntegrationRequests {
         let root = try ObjectReader(body, at: "")
         let r = try ObjectReader(
             try root.value("customerSession", required: true)!, at: "/customerSession", name: "customerSession")
-        var patch = SessionPatch()
-        patch.profileId = try r.string("profileId", maxLength: 1000)
+        var patch = try commonSessionFields(r)
+        patch.computesTotal = true
         patch.couponCodes = try r.strings("couponCodes")?.filter { !$0.isEmpty }
         if let codes = patch.couponCodes, codes.count > maxCouponCodes {
             throw FieldError(
@@ -155,15 +180,6 @@ enum IntegrationRequests {
                 pointer: r.path("couponCodes"))
         }
         patch.referralCode = try r.string("referralCode")
-        patch.state = try r.enumeration("state", SessionState.self)
-        if let items = try r.array("cartItems") {
-            var cart: [CartItem] = []
-            cart.reserveCapacity(items.count)
-            for (i, item) in items.enumerated() {
-                cart.append(try CartItem(json: item, at: JSONPointer.append(r.path("cartItems"), i)))
-            }
-            patch.cartItems = cart
-        }
         if let costs = try r.object("additionalCosts") {
             var out: [(name: String, price: DecimalNumber)] = []
             for (name, cost) in costs {
@@ -173,8 +189,6 @@ enum IntegrationRequests {
             }
             patch.additionalCosts = out
         }
-        patch.identifiers = try r.strings("identifiers")
-        patch.attributes = try r.object("attributes")
 
         var content: Set<String> = []
         for (i, value) in (try root.strings("responseContent") ?? []).enumerated() {
@@ -185,9 +199,80 @@ enum IntegrationRequests {
         }
         return (patch, content)
     }
+
+    /// `NewCustomerSession` (v1): one `coupon` and `referral`, and the client's `total`.
+    static func sessionV1(_ body: JSON) throws(FieldError) -> SessionPatch {
+        let r = try ObjectReader(body, at: "", name: "customer session")
+        var patch = try commonSessionFields(r)
+        if let coupon = try r.string("coupon") { patch.couponCodes = coupon.isEmpty ? [] : [coupon] }
+        patch.referralCode = try r.string("referral")
+        patch.total = try r.decimal("total")
+        return patch
+    }
+
+    /// The fields both session versions share.
+    static func commonSessionFields(_ r: ObjectReader) throws(FieldError) -> SessionPatch {
+        var patch = SessionPatch()
+        patch.profileId = try r.string("profileId", maxLength: 1000)
+        patch.state = try r.enumeration("state", SessionState.self)
+        if let items = try r.array("cartItems") {
+            var cart: [CartItem] = []
+            cart.reserveCapacity(items.count)
+            for (i, item) in items.enumerated() {
+                cart.append(try CartItem(json: item, at: JSONPointer.append(r.path("cartItems"), i)))
+            }
+            patch.cartItems = cart
+        }
+        patch.identifiers = try r.strings("identifiers")
+        patch.attributes = try r.object("attributes")
+        return patch
+    }
 }
 
 enum IntegrationResponses {
+    /// `IntegrationState` (v1): session, profile and event always; `coupon` when the session's
+    /// coupon exists.
+    static func stateV1(_ o: SessionOutcome, now: Timestamp) -> JSON {
+        var out = JSONObject()
+        out.appendUnique("session", Wire.sessionV1(o.session, effects: o.effects))
+        out.appendUnique("profile", Wire.profile(o.profile, now: now))
+        out.appendUnique("event", Wire.eventV1(o.event, effects: o.effects, meta: meta(o)))
+        if let code = o.session.couponCodes.first, let coupon = o.coupons.first(where: { $0.value == code }) {
+            out.appendUnique("coupon", Wire.coupon(coupon))
+        }
+        return .object(out)
+    }
+
+    /// v1 `event.meta`: attributes of the triggered campaigns (those that have some) and of the
+    /// session's coupons, and why a code was refused (2020 reasons only).
+    static func meta(_ o: SessionOutcome) -> JSON {
+        var campaigns = JSONObject()
+        for c in o.triggeredCampaigns where !c.attributes.isEmpty {
+            campaigns.appendUnique(String(c.id), .object(c.attributes))
+        }
+        var coupons = JSONObject()
+        for c in o.coupons { coupons[c.value] = .object(c.attributes) }
+        var m: JSONObject = ["campaigns": .object(campaigns), "coupons": .object(coupons)]
+        if let r = o.couponRejections.first {
+            m.appendUnique(
+                "couponRejectionReason",
+                [
+                    "campaignId": .number(r.campaignId), "couponId": .number(r.couponId),
+                    "reason": .string(r.reason.rawValue),
+                ])
+        }
+        if let r = o.referralRejection {
+            m.appendUnique(
+                "referralRejectionReason",
+                [
+                    "campaignId": .number(r.campaignId), "referralId": .number(r.referralId),
+                    "reason": .string(r.reason.rawValue),
+                ])
+        }
+        m.appendUnique("warnings", [:])
+        return .object(m)
+    }
+
     /// `IntegrationStateV2`: effects and created codes always, the rest as `responseContent` asks.
     static func stateV2(_ o: SessionOutcome, content: Set<String>, now: Timestamp) -> JSON {
         var out = JSONObject()

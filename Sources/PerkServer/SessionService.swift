@@ -21,6 +21,9 @@ struct SessionOutcome: Sendable {
     /// Codes the rules of this update created (or earlier updates of the session created for the same rule).
     var createdCoupons: [Coupon] = []
     var createdReferrals: [Referral] = []
+    /// Why codes were refused, for the v1 `event.meta`.
+    var couponRejections: [CouponRejection] = []
+    var referralRejection: ReferralRejection? = nil
 }
 
 /// Updates customer sessions. Knows nothing of HTTP.
@@ -173,6 +176,8 @@ struct SessionService: Sendable {
         var counted: [Int64: Int64] = [:]
         var referral = loaded.referral
         var created = Created()
+        var couponRejections: [CouponRejection] = []
+        var referralRejection: ReferralRejection?
         if change.transition == .revoked {
             effects = try giveBack(tx, session.ledger, sessionId: session.integrationId, profile: &profile)
             for c in session.ledger?.coupons ?? [] { counted[c.couponId, default: 0] -= 1 }
@@ -185,6 +190,8 @@ struct SessionService: Sendable {
                 if session.ledger?.referral != nil { referral?.usageCounter += 1 }
             }
             effects = result.effects
+            couponRejections = result.rejections
+            referralRejection = result.referralRejection
             created = try create(tx, &effects, session: session, now: now)
             applyAttributeUpdates(effects, session: &session, profile: &profile)
         }
@@ -211,7 +218,8 @@ struct SessionService: Sendable {
         return SessionOutcome(
             session: session, profile: profile, effects: effects, coupons: coupons,
             triggeredCampaigns: decision.triggered, event: event, referral: referral, createdCoupons: created.coupons,
-            createdReferrals: created.referrals)
+            createdReferrals: created.referrals, couponRejections: couponRejections,
+            referralRejection: referralRejection)
     }
 
     struct Created {

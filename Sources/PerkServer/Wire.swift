@@ -149,6 +149,41 @@ enum Wire {
         return .object(o)
     }
 
+    /// A session as v1 shows it: one `coupon` and `referral`, the client's `total`, and the
+    /// `discounts` its effects give, by name (same-name discounts summed).
+    static func sessionV1(_ s: CustomerSession, effects: [Effect]) -> JSON {
+        var o = JSONObject()
+        o.appendUnique("id", .number(s.id))
+        o.appendUnique("integrationId", .string(s.integrationId))
+        o.appendUnique("created", s.created.json)
+        o.appendUnique("applicationId", .number(s.applicationId))
+        o.appendUnique("profileId", .string(s.profileId))
+        o.appendUnique("coupon", .string(s.couponCodes.first ?? ""))
+        o.appendUnique("referral", .string(s.referralCode))
+        o.appendUnique("state", .string(s.state.rawValue))
+        o.appendUnique("cartItems", .array(s.cartItems.enumerated().map { $1.json(position: $0) }))
+        o.appendUnique("identifiers", .array(s.identifiers.map(JSON.string)))
+        o.appendUnique("total", s.total.json)
+        o.appendUnique("attributes", .object(s.attributes))
+        o.appendUnique("firstSession", .bool(s.firstSession))
+        var discounts = OrderedMap<DecimalNumber>()
+        for e in effects {
+            guard let d = e.discount else { continue }
+            discounts[d.name] = (discounts[d.name] ?? .zero) + d.value
+        }
+        o.appendUnique("discounts", .object(JSONObject(discounts.entries.map { ($0.key, $0.value.json) })))
+        o.appendUnique("updated", s.updated.json)
+        return .object(o)
+    }
+
+    /// An event as v1 shows it: effects as `[campaignId, rulesetId, ruleIndex, [type, props...]]`.
+    static func eventV1(_ e: RecordedEvent, effects: [Effect], meta: JSON) -> JSON {
+        guard case .object(var o) = event(e, effects: []) else { return .null }
+        o["effects"] = .array(effects.map(\.arrayJSON))
+        o.appendUnique("meta", meta)
+        return .object(o)
+    }
+
     static func event(_ e: RecordedEvent, effects: [Effect]) -> JSON {
         var o = JSONObject()
         o.appendUnique("id", .number(e.id))

@@ -728,12 +728,13 @@ struct SQLiteTransaction: StoreTransaction {
     static func content(_ s: CustomerSession) -> String {
         var costs = JSONObject()
         for c in s.additionalCosts { costs[c.name] = ["price": c.price.json] }
-        let o: JSONObject = [
+        var o: JSONObject = [
             "couponCodes": .array(s.couponCodes.map(JSON.string)), "referralCode": .string(s.referralCode),
             "cartItems": .array(s.cartItems.enumerated().map { $1.json(position: $0) }),
             "additionalCosts": .object(costs),
             "identifiers": .array(s.identifiers.map(JSON.string)), "attributes": .object(s.attributes),
         ]
+        if let total = s.suppliedTotal { o.appendUnique("total", total.json) }
         return text(.object(o))
     }
 
@@ -751,6 +752,7 @@ struct SQLiteTransaction: StoreTransaction {
             identifiers: c["identifiers"]?.arrayValue?.compactMap(\.stringValue) ?? [],
             attributes: c["attributes"]?.objectValue ?? JSONObject(), firstSession: r["first_session"])
         s.updated = Timestamp(microseconds: r["updated"])
+        s.suppliedTotal = c["total"]?.numberValue.flatMap { DecimalNumber($0.text) }
         s.version = r["version"]
         let ledgerText: String? = r["ledger"]
         s.ledger = ledgerText.flatMap { try? RedemptionLedger(json: json($0)) }
