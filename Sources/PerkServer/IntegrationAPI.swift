@@ -10,12 +10,15 @@ import Talang
 struct IntegrationAPI: Sendable {
     let catalog: Catalog
     let sessions: SessionService
+    let events: EventService
     let clock: @Sendable () -> Timestamp
 
     func register(on router: Router<BasicRequestContext>) {
         router.put("/v2/customer_sessions/:customerSessionId") { req, ctx in try await updateSessionV2(req, ctx) }
         router.put("/v1/customer_sessions/:customerSessionId") { req, ctx in try await updateSessionV1(req, ctx) }
         router.post("/v1/referrals") { req, ctx in try await createReferral(req, ctx) }
+        router.post("/v1/events") { req, ctx in try await trackEvent(req, ctx) }
+        router.put("/v1/customer_profiles/:integrationId") { req, ctx in try await updateProfile(req, ctx) }
     }
 
     /// The application of the request's `Authorization: ApiKey-v1 <key>`.
@@ -98,6 +101,45 @@ struct IntegrationAPI: Sendable {
 }
 
 extension IntegrationAPI {
+    /// `POST /v1/events` (201): a custom event on a session, evaluated by the rules.
+    func trackEvent(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+        let (applicationId, raw) = try await authenticate(req, ctx)
+        let body = try parseJSON(raw)
+        let e = try decode { try IntegrationRequests.newEvent(body) }
+        do {
+            let outcome = try await events.track(
+                applicationId: applicationId, sessionId: e.sessionId, profileId: e.profileId, type: e.type,
+                attributes: e.attributes)
+            return jsonResponse(.created, IntegrationResponses.stateV1(outcome, now: clock()))
+        } catch EventService.Failure.sessionOfAnotherProfile(let owner) {
+            throw APIError.invalid(
+                FieldError(
+                    title: "Invalid value",
+                    details: "session \"\(e.sessionId)\" belongs to the customer profile \"\(owner)\"",
+                    pointer: "/profileId"))
+        } catch EventService.Failure.unknownApplication {
+            throw APIError.unauthorized
+        }
+    }
+
+    /// `PUT /v1/customer_profiles/{integrationId}`: attributes merged, rules evaluated.
+    func updateProfile(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+        let (applicationId, raw) = try await authenticate(req, ctx)
+        let integrationId = try ctx.parameters.text("integrationId")
+        guard !integrationId.isEmpty, integrationId.count <= 1000 else {
+            throw APIError.invalidParameter("integrationId", "integrationId must be 1 to 1000 characters long")
+        }
+        let body = try parseJSON(raw)
+        let attributes = try decode { () throws(FieldError) in try ObjectReader(body, at: "").object("attributes") }
+        do {
+            let outcome = try await events.updateProfile(
+                applicationId: applicationId, integrationId: integrationId, attributes: attributes)
+            return jsonResponse(.ok, IntegrationResponses.stateV1(outcome, now: clock()))
+        } catch EventService.Failure.unknownApplication {
+            throw APIError.unauthorized
+        }
+    }
+
     /// `POST /v1/referrals`: a code of the campaign for the advocate (created when unknown).
     /// Referral limits do not apply to this call; the code is single-use (`usageLimit` 1).
     func createReferral(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
@@ -146,6 +188,27 @@ extension IntegrationAPI {
 }
 
 enum IntegrationRequests {
+    struct NewEvent {
+        var profileId: String
+        var type: String
+        var attributes: JSONObject
+        var sessionId: String
+    }
+
+    /// `NewEvent {profileId?, type, attributes, sessionId}`; `talon_` types are the engine's own.
+    static func newEvent(_ body: JSON) throws(FieldError) -> NewEvent {
+        let r = try ObjectReader(body, at: "")
+        let type = try r.string("type", required: true, minLength: 1, maxLength: 1000)!
+        if type.lowercased().hasPrefix("talon_") {
+            throw FieldError(
+                title: "Invalid value", details: "\"\(type)\" is a reserved event type (talon_...)", pointer: "/type")
+        }
+        return NewEvent(
+            profileId: try r.string("profileId", maxLength: 1000) ?? "", type: type,
+            attributes: try r.object("attributes", required: true)!,
+            sessionId: try r.string("sessionId", required: true, minLength: 1, maxLength: 1000)!)
+    }
+
     /// `NewReferral {campaignId, advocateProfileIntegrationId, friendProfileIntegrationId?, startDate?, expiryDate?}`.
     static func newReferral(_ body: JSON) throws(FieldError) -> Referral {
         let r = try ObjectReader(body, at: "")

@@ -40,7 +40,8 @@ public enum PerkServer {
         let catalog = Catalog(store: store)
         ManagementAPI(store: store, catalog: catalog, clock: clock).register(on: router)
         IntegrationAPI(
-            catalog: catalog, sessions: SessionService(store: store, catalog: catalog, clock: clock), clock: clock
+            catalog: catalog, sessions: SessionService(store: store, catalog: catalog, clock: clock),
+            events: EventService(store: store, catalog: catalog, clock: clock), clock: clock
         ).register(on: router)
         router.get("/health") { _, _ in
             _ = try await store.read { tx in try tx.application(id: 0) }

@@ -375,15 +375,14 @@ struct SessionService: Sendable {
     }
 
     static func record(
-        _ tx: any StoreTransaction, _ s: CustomerSession, type: String, effects: [Effect], now: Timestamp
-    )
-        throws -> RecordedEvent
-    {
+        _ tx: any StoreTransaction, _ s: CustomerSession, type: String, attributes: JSONObject = JSONObject(),
+        effects: [Effect], now: Timestamp
+    ) throws -> RecordedEvent {
         let id = try tx.insertEvent(
             applicationId: s.applicationId, sessionId: s.integrationId, profileId: s.profileId, type: type,
-            attributes: JSONObject(), effects: effects, created: now)
+            attributes: attributes, effects: effects, created: now)
         return RecordedEvent(
             id: id, created: now, applicationId: s.applicationId, profileId: s.profileId, type: type,
-            attributes: JSONObject(), sessionId: s.integrationId)
+            attributes: attributes, sessionId: s.integrationId)
     }
 }

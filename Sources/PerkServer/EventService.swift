@@ -1,0 +1,134 @@
+import PerkEngine
+import PerkJSON
+import PerkStorage
+import Talang
+
+/// Rule evaluations that do not update a session's content: custom events on a session
+/// (`POST /v1/events`) and profile updates (`PUT /v1/customer_profiles/{id}`). Each runs in one
+/// write transaction, records its event and confirms nothing: only closing a session redeems.
+struct EventService: Sendable {
+    let store: any Store
+    let catalog: Catalog
+    let clock: @Sendable () -> Timestamp
+
+    enum Failure: Error {
+        case unknownApplication
+        case sessionOfAnotherProfile(String)
+    }
+
+    /// A custom event on a session, created (open, with the profile) when it does not exist.
+    func track(
+        applicationId: Int64, sessionId: String, profileId: String, type: String, attributes: JSONObject
+    ) async throws -> SessionOutcome {
+        guard let snapshot = try await catalog.snapshot(applicationId) else { throw Failure.unknownApplication }
+        let now = clock()
+        return try await store.write { tx in
+            var session: CustomerSession
+            let stored = try tx.session(applicationId: applicationId, integrationId: sessionId)
+            if var existing = stored {
+                if !profileId.isEmpty && existing.profileId != profileId {
+                    // An anonymous open session may be identified; another profile's session may not.
+                    guard existing.profileId.isEmpty, existing.state == .open else {
+                        throw Failure.sessionOfAnotherProfile(existing.profileId)
+                    }
+                    existing.profileId = profileId
+                }
+                session = existing
+            } else {
+                session = CustomerSession(
+                    id: 0, integrationId: sessionId, applicationId: applicationId, created: now, profileId: profileId)
+                session.firstSession =
+                    profileId.isEmpty ? true : !(try tx.profileHasSessions(integrationId: profileId))
+            }
+            var profile = try Self.profile(tx, session.profileId, now: now)
+            let app = snapshot.application
+            let coupons = try tx.coupons(
+                applicationId: app.id, lookupKeys: session.couponCodes.map(app.caseSensitivity.normalize))
+            let referral =
+                session.referralCode.isEmpty
+                ? nil
+                : try tx.referral(applicationId: app.id, lookupKey: app.caseSensitivity.normalize(session.referralCode))
+            let result = Evaluator.evaluate(
+                EvaluationRequest(
+                    application: app, session: session, profile: profile, eventType: type,
+                    eventAttributes: attributes, campaigns: snapshot.campaigns, coupons: coupons, referral: referral,
+                    now: now, cascading: false))
+            var effects = result.effects
+            let created = try SessionService.create(tx, &effects, session: session, now: now)
+            SessionService.applyAttributeUpdates(effects, session: &session, profile: &profile)
+            if var p = profile {
+                p.lastActivity = now
+                try tx.updateProfile(p)
+                profile = p
+            }
+            if let stored {
+                guard try tx.updateSession(session, expectedVersion: stored.version) else { throw StoreError.conflict }
+                session.version = stored.version + 1
+            } else {
+                session = try tx.insertSession(session)
+            }
+            let event = try SessionService.record(
+                tx, session, type: type, attributes: attributes, effects: effects, now: now)
+            let byId = Dictionary(
+                snapshot.campaigns.map { ($0.campaign.id, $0.campaign) }, uniquingKeysWith: { a, _ in a })
+            return SessionOutcome(
+                session: session, profile: profile, effects: effects, coupons: coupons,
+                triggeredCampaigns: result.triggeredCampaignIds.compactMap { byId[$0] }, event: event,
+                referral: referral, createdCoupons: created.coupons, createdReferrals: created.referrals,
+                couponRejections: result.rejections, referralRejection: result.referralRejection)
+        }
+    }
+
+    /// Creates or updates a profile (attributes merged per key, nulls ignored) and evaluates the
+    /// rules for it with `talon_profile_created`/`talon_profile_updated` on an empty, unsaved session.
+    /// Codes that rules would create need a session, so profile updates create none.
+    func updateProfile(applicationId: Int64, integrationId: String, attributes: JSONObject?) async throws
+        -> SessionOutcome
+    {
+        guard let snapshot = try await catalog.snapshot(applicationId) else { throw Failure.unknownApplication }
+        let now = clock()
+        return try await store.write { tx in
+            let existing = try tx.profile(integrationId: integrationId)
+            var profile = existing ?? CustomerProfile(id: 0, integrationId: integrationId, created: now)
+            if let attributes {
+                profile.attributes.merge(attributes.entries.lazy.filter { !$0.value.isNull }.map { ($0.key, $0.value) })
+            }
+            let type = existing == nil ? "talon_profile_created" : "talon_profile_updated"
+            var session = CustomerSession(
+                id: 0, integrationId: "", applicationId: applicationId, created: now, profileId: integrationId)
+            session.firstSession = false
+            let result = Evaluator.evaluate(
+                EvaluationRequest(
+                    application: snapshot.application, session: session, profile: profile, eventType: type,
+                    campaigns: snapshot.campaigns, coupons: [], now: now, cascading: false))
+            let effects = result.effects.filter { $0.creation == nil }
+            var updated: CustomerProfile? = profile
+            SessionService.applyAttributeUpdates(effects, session: &session, profile: &updated)
+            profile = updated ?? profile
+            profile.lastActivity = now
+            if existing == nil {
+                profile = try tx.insertProfile(profile)
+            } else {
+                try tx.updateProfile(profile)
+            }
+            let id = try tx.insertEvent(
+                applicationId: applicationId, sessionId: "", profileId: integrationId, type: type,
+                attributes: JSONObject(), effects: effects, created: now)
+            let event = RecordedEvent(
+                id: id, created: now, applicationId: applicationId, profileId: integrationId, type: type,
+                attributes: JSONObject(), sessionId: "")
+            let byId = Dictionary(
+                snapshot.campaigns.map { ($0.campaign.id, $0.campaign) }, uniquingKeysWith: { a, _ in a })
+            return SessionOutcome(
+                session: session, profile: profile, effects: effects, coupons: [],
+                triggeredCampaigns: result.triggeredCampaignIds.compactMap { byId[$0] }, event: event)
+        }
+    }
+
+    static func profile(_ tx: any StoreTransaction, _ integrationId: String, now: Timestamp) throws -> CustomerProfile?
+    {
+        guard !integrationId.isEmpty else { return nil }
+        return try tx.profile(integrationId: integrationId)
+            ?? tx.insertProfile(CustomerProfile(id: 0, integrationId: integrationId, created: now))
+    }
+}
