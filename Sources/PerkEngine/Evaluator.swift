@@ -15,6 +15,8 @@ public struct EvaluationRequest: Sendable {
     public var coupons: [Coupon]
     /// The stored referral matching the session's referral code.
     public var referral: Referral?
+    /// Which of `coupons` the session's profile has reserved (hard reservations need it).
+    public var reservedCouponIds: Set<Int64> = []
     public var now: Timestamp
     /// v2: a later rule sees `Session.Total` lowered by the discounts earlier rules set.
     public var cascading: Bool
@@ -22,9 +24,10 @@ public struct EvaluationRequest: Sendable {
     public init(
         application: Application, session: CustomerSession, profile: CustomerProfile?, eventType: String,
         eventAttributes: JSONObject = JSONObject(), campaigns: [CompiledCampaign], coupons: [Coupon],
-        referral: Referral? = nil, now: Timestamp, cascading: Bool
+        referral: Referral? = nil, reservedCouponIds: Set<Int64> = [], now: Timestamp, cascading: Bool
     ) {
         self.referral = referral
+        self.reservedCouponIds = reservedCouponIds
         self.application = application
         self.session = session
         self.profile = profile
@@ -166,7 +169,10 @@ public enum Evaluator {
                 rejections.append(CouponRejection(code: code, campaignId: -1, couponId: 0, reason: .couponNotFound))
                 continue
             }
-            if let reason = precheck(coupon, owner.campaign, request.session, now) {
+            if let reason = precheck(
+                coupon, owner.campaign, request.session, now,
+                reserved: request.reservedCouponIds.contains(coupon.id))
+            {
                 rejections.append(
                     CouponRejection(code: code, campaignId: coupon.campaignId, couponId: coupon.id, reason: reason))
                 continue
@@ -281,15 +287,18 @@ public enum Evaluator {
     }
 
     /// The checks of a coupon that do not depend on rules (semantics §9.2 steps 3–6).
-    public static func precheck(_ coupon: Coupon, _ campaign: Campaign, _ session: CustomerSession, _ now: Timestamp)
-        -> CouponRejectionReason?
-    {
+    /// A hard-reserved coupon (`reservation: false`) is only for profiles holding a reservation;
+    /// 2020 has no reason of its own for it, so it is a recipient mismatch (semantics §9.2 step 5).
+    public static func precheck(
+        _ coupon: Coupon, _ campaign: Campaign, _ session: CustomerSession, _ now: Timestamp, reserved: Bool = false
+    ) -> CouponRejectionReason? {
         if !campaign.isRunning(at: now) { return .couponPartOfNotRunningCampaign }
         if let start = coupon.startDate, now < start { return .couponStartDateInFuture }
         if let expiry = coupon.expiryDate, !(now < expiry) { return .couponExpired }
         if let recipient = coupon.recipientIntegrationId, !recipient.isEmpty, recipient != session.profileId {
             return .couponRecipientDoesNotMatch
         }
+        if !coupon.reservation && !reserved { return .couponRecipientDoesNotMatch }
         if coupon.usageLimit > 0 && coupon.usageCounter >= coupon.usageLimit { return .couponLimitReached }
         return nil
     }

@@ -48,11 +48,14 @@ struct EventService: Sendable {
                 session.referralCode.isEmpty
                 ? nil
                 : try tx.referral(applicationId: app.id, lookupKey: app.caseSensitivity.normalize(session.referralCode))
+            let hardReserved = coupons.filter { !$0.reservation }.map(\.id)
+            let reserved =
+                hardReserved.isEmpty ? [] : try tx.reservations(couponIds: hardReserved, profileId: session.profileId)
             let result = Evaluator.evaluate(
                 EvaluationRequest(
                     application: app, session: session, profile: profile, eventType: type,
                     eventAttributes: attributes, campaigns: snapshot.campaigns, coupons: coupons, referral: referral,
-                    now: now, cascading: false))
+                    reservedCouponIds: reserved, now: now, cascading: false))
             var effects = result.effects
             let created = try SessionService.create(tx, &effects, session: session, now: now)
             SessionService.applyAttributeUpdates(effects, session: &session, profile: &profile)

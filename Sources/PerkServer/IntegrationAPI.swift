@@ -19,6 +19,7 @@ struct IntegrationAPI: Sendable {
         router.post("/v1/referrals") { req, ctx in try await createReferral(req, ctx) }
         router.post("/v1/events") { req, ctx in try await trackEvent(req, ctx) }
         router.put("/v1/customer_profiles/:integrationId") { req, ctx in try await updateProfile(req, ctx) }
+        registerCustomerData(on: router)
     }
 
     /// The application of the request's `Authorization: ApiKey-v1 <key>`.

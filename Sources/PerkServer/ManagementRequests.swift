@@ -77,13 +77,14 @@ enum ManagementRequests {
         } catch {
             throw FieldError(title: "Invalid value", details: error.message, pointer: "/validCharacters")
         }
-        let spec = CouponSpec(
+        var spec = CouponSpec(
             generator: generator,
             count: Int(try r.integer("numberOfCoupons", required: true, minimum: 1, maximum: 1_000_000)!),
             usageLimit: try r.integer("usageLimit", required: true, minimum: 0, maximum: 999_999)!,
             startDate: try r.timestamp("startDate"), expiryDate: try r.timestamp("expiryDate"),
             attributes: try r.object("attributes") ?? JSONObject(),
             recipientIntegrationId: try r.string("recipientIntegrationId"))
+        spec.reservation = try r.bool("reservation") ?? true
         if spec.generator.pattern.count + prefix.count < 4 {
             throw FieldError(
                 title: "minLength", details: "codes must be at least 4 characters long", pointer: "/couponPattern")
@@ -100,6 +101,9 @@ struct CouponSpec: Sendable {
     var expiryDate: Timestamp?
     var attributes: JSONObject
     var recipientIntegrationId: String?
+    /// false: a hard reservation, only profiles holding one may redeem (the `Coupon` field; 2020's
+    /// `NewCoupons` lacks it, Perk accepts it there).
+    var reservation = true
 }
 
 /// Generates a batch of unique coupon codes and stores them in chunks, so that a large batch
@@ -163,7 +167,8 @@ struct CouponFactory: Sendable {
                 Coupon(
                     id: 0, created: now, campaignId: campaignId, value: code, usageLimit: spec.usageLimit,
                     startDate: spec.startDate, expiryDate: spec.expiryDate, attributes: spec.attributes,
-                    recipientIntegrationId: spec.recipientIntegrationId, batchId: batchId))
+                    recipientIntegrationId: spec.recipientIntegrationId, reservation: spec.reservation,
+                    batchId: batchId))
         }
         return try tx.insertCoupons(coupons, applicationId: application.id, lookupKeys: keys)
     }

@@ -50,6 +50,7 @@ struct SessionService: Sendable {
         var existing: CustomerSession?
         var change: SessionChange
         var coupons: [Coupon]
+        var reservedCouponIds: Set<Int64>
         var referral: Referral?
         var profile: CustomerProfile?
     }
@@ -124,7 +125,11 @@ struct SessionService: Sendable {
         let referral =
             code.isEmpty
             ? nil : try tx.referral(applicationId: app.id, lookupKey: app.caseSensitivity.normalize(code))
-        return Loaded(existing: existing, change: change, coupons: coupons, referral: referral, profile: profile)
+        let hardReserved = coupons.filter { !$0.reservation }.map(\.id)
+        let reserved = hardReserved.isEmpty ? [] : try tx.reservations(couponIds: hardReserved, profileId: profileId)
+        return Loaded(
+            existing: existing, change: change, coupons: coupons, reservedCouponIds: reserved, referral: referral,
+            profile: profile)
     }
 
     /// Evaluates the campaigns when the update calls for it: pure, outside any transaction.
@@ -140,7 +145,7 @@ struct SessionService: Sendable {
             EvaluationRequest(
                 application: snapshot.application, session: change.session, profile: loaded.profile,
                 eventType: change.transition.eventType, campaigns: snapshot.campaigns, coupons: loaded.coupons,
-                referral: loaded.referral, now: now, cascading: cascading))
+                referral: loaded.referral, reservedCouponIds: loaded.reservedCouponIds, now: now, cascading: cascading))
         let byId = Dictionary(snapshot.campaigns.map { ($0.campaign.id, $0.campaign) }, uniquingKeysWith: { a, _ in a })
         return Decision(
             loaded: loaded, evaluation: result, triggered: result.triggeredCampaignIds.compactMap { byId[$0] })

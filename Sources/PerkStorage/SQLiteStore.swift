@@ -204,6 +204,18 @@ enum SQLiteSchema {
                     CREATE UNIQUE INDEX coupons_by_origin ON coupons(application_id, origin) WHERE origin IS NOT NULL;
                     """)
         }
+        m.registerMigration("v3: coupon reservations") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE coupon_reservations (
+                        coupon_id INTEGER NOT NULL,
+                        profile_id TEXT NOT NULL,
+                        created INTEGER NOT NULL,
+                        PRIMARY KEY (coupon_id, profile_id));
+                    CREATE INDEX coupon_reservations_by_profile ON coupon_reservations(profile_id, coupon_id);
+                    CREATE INDEX events_by_profile ON events(profile_id);
+                    """)
+        }
         return m
     }
 }
@@ -675,6 +687,74 @@ struct SQLiteTransaction: StoreTransaction {
             db.cachedStatement(
                 sql: "SELECT DISTINCT profile_id FROM referral_redemptions WHERE referral_id = ? AND profile_id <> ''"),
             arguments: [referralId])
+    }
+
+    // MARK: Coupon reservations
+
+    func reserve(couponId: Int64, profileIds: [String], now: Timestamp) throws {
+        for p in profileIds {
+            try exec(
+                "INSERT INTO coupon_reservations (coupon_id, profile_id, created) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                arguments: [couponId, p, now.microseconds])
+        }
+    }
+
+    func unreserve(couponId: Int64, profileIds: [String]) throws {
+        for p in profileIds {
+            try exec(
+                "DELETE FROM coupon_reservations WHERE coupon_id = ? AND profile_id = ?", arguments: [couponId, p])
+        }
+    }
+
+    func reservedProfiles(couponId: Int64) throws -> [CustomerProfile] {
+        try all(
+            """
+            SELECT p.* FROM coupon_reservations r JOIN profiles p ON p.integration_id = r.profile_id
+            WHERE r.coupon_id = ? ORDER BY r.created, p.id
+            """, arguments: [couponId]
+        ).map(Self.profile)
+    }
+
+    func reservedCoupons(applicationId: Int64, profileId: String) throws -> [Coupon] {
+        try all(
+            """
+            SELECT c.* FROM coupon_reservations r JOIN coupons c ON c.id = r.coupon_id
+            WHERE r.profile_id = ? AND c.application_id = ? ORDER BY r.created, c.id
+            """, arguments: [profileId, applicationId]
+        ).map(Self.coupon)
+    }
+
+    func reservations(couponIds: [Int64], profileId: String) throws -> Set<Int64> {
+        guard !couponIds.isEmpty, !profileId.isEmpty else { return [] }
+        let marks = Array(repeating: "?", count: couponIds.count).joined(separator: ",")
+        return Set(
+            try Int64.fetchAll(
+                db.cachedStatement(
+                    sql: "SELECT coupon_id FROM coupon_reservations WHERE profile_id = ? AND coupon_id IN (\(marks))"),
+                arguments: StatementArguments([profileId] + couponIds)))
+    }
+
+    // MARK: Customer data
+
+    func referrals(applicationId: Int64, advocate: String) throws -> [Referral] {
+        try all(
+            "SELECT * FROM referrals WHERE application_id = ? AND advocate = ? ORDER BY id",
+            arguments: [applicationId, advocate]
+        ).map(Self.referral)
+    }
+
+    func eraseCustomerData(profileId: String) throws {
+        try exec("UPDATE profiles SET attributes = '{}' WHERE integration_id = ?", arguments: [profileId])
+        try exec("UPDATE events SET attributes = '{}' WHERE profile_id = ?", arguments: [profileId])
+        for row in try all("SELECT * FROM sessions WHERE profile_id = ?", arguments: [profileId]) {
+            var s = Self.session(row)
+            s.attributes = JSONObject()
+            for i in s.cartItems.indices { s.cartItems[i].attributes = nil }
+            try exec(
+                // A new version, so that an update that read the session before is retried on the erased one.
+                "UPDATE sessions SET content = ?, version = version + 1 WHERE id = ?",
+                arguments: [Self.content(s), s.id])
+        }
     }
 
     // MARK: Profiles

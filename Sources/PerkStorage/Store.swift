@@ -138,6 +138,24 @@ public protocol StoreTransaction {
     /// The profiles that redeemed the referral.
     func referredCustomers(referralId: Int64) throws -> [String]
 
+    // MARK: Coupon reservations
+    /// Reserves the coupon for each profile (already reserved pairs are kept).
+    func reserve(couponId: Int64, profileIds: [String], now: Timestamp) throws
+    func unreserve(couponId: Int64, profileIds: [String]) throws
+    /// The profiles holding a reservation of the coupon, in reservation order.
+    func reservedProfiles(couponId: Int64) throws -> [CustomerProfile]
+    /// The application's coupons the profile has reserved.
+    func reservedCoupons(applicationId: Int64, profileId: String) throws -> [Coupon]
+    /// Which of the coupons the profile has reserved.
+    func reservations(couponIds: [Int64], profileId: String) throws -> Set<Int64>
+
+    // MARK: Customer data
+    /// The application's referral codes whose advocate is the profile.
+    func referrals(applicationId: Int64, advocate: String) throws -> [Referral]
+    /// Erases the attributes of the profile and of its sessions (with their cart items) and
+    /// events, in every application; counters and redemption history stay.
+    func eraseCustomerData(profileId: String) throws
+
     // MARK: Profiles and sessions
     func profile(integrationId: String) throws -> CustomerProfile?
     func insertProfile(_ profile: CustomerProfile) throws -> CustomerProfile
