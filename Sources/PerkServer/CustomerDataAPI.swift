@@ -127,14 +127,20 @@ extension IntegrationAPI {
         let profileId = try ctx.parameters.text("integrationId")
         let wantsProfile = try req.boolQuery("profile") ?? false
         let wantsReferrals = try req.boolQuery("referrals") ?? false
-        let found = try await store.read { tx -> (CustomerProfile, [Referral])? in
+        let found = try await store.read { tx -> (CustomerProfile, [JSON])? in
             guard let p = try tx.profile(integrationId: profileId) else { return nil }
-            return (p, wantsReferrals ? try tx.referrals(applicationId: applicationId, advocate: profileId) : [])
+            guard wantsReferrals else { return (p, []) }
+            return (
+                p,
+                try tx.referrals(applicationId: applicationId, advocate: profileId).map {
+                    Wire.referral($0, referredCustomers: try tx.referredCustomers(referralId: $0.id))
+                }
+            )
         }
         guard let (profile, referrals) = found else { throw APIError.notFound("Customer profile \"\(profileId)\"") }
         var out = JSONObject()
         if wantsProfile { out.appendUnique("profile", Wire.profile(profile, now: clock())) }
-        if wantsReferrals { out.appendUnique("referrals", .array(referrals.map { Wire.referral($0) })) }
+        if wantsReferrals { out.appendUnique("referrals", .array(referrals)) }
         return jsonResponse(.ok, .object(out))
     }
 

@@ -166,3 +166,31 @@ def test_referral_created_redeemed_and_rewarded(api, perk):
 
     again = update(api, "py-referral-2", response_content=content, profile_id="carl", referral_code=referral.code)
     assert effects(again, "rejectReferral") == [{"value": referral.code, "rejectionReason": "ReferralLimitReached"}]
+
+
+def test_reservations_inventory_and_customer_data(api, perk):
+    reserved = api.create_coupon_reservation("SUMMER10", talon_one.CouponReservations(integration_i_ds=["py-dana", "py-eve"]))
+    assert isinstance(reserved, talon_one.Coupon) and reserved.value == "SUMMER10"
+    customers = api.get_reserved_customers("SUMMER10")
+    assert customers.total_result_size == 2
+    assert [p.integration_id for p in customers.data] == ["py-dana", "py-eve"]
+    api.delete_coupon_reservation("SUMMER10", talon_one.CouponReservations(integration_i_ds=["py-eve"]))
+    assert [p.integration_id for p in api.get_reserved_customers("SUMMER10").data] == ["py-dana"]
+    with pytest.raises(ApiException) as missing:
+        api.get_reserved_customers("NOSUCHCODE")
+    assert missing.value.status == 404
+
+    campaign = demo_campaign(perk, "Refer a friend")
+    referral = api.create_referral(talon_one.NewReferral(campaign_id=campaign, advocate_profile_integration_id="py-dana"))
+    update(api, "py-dana-1", profile_id="py-dana", attributes={}, state="closed",
+           cart_items=[talon_one.CartItem(name="Hat", sku="hat", quantity=1, price=20.0)])
+    inventory = api.get_customer_inventory("py-dana", profile=True, referrals=True)
+    assert inventory.profile.integration_id == "py-dana"
+    assert inventory.profile.closed_sessions == 1
+    assert [r.code for r in inventory.referrals] == [referral.code]
+
+    api.delete_customer_data("py-dana")
+    assert api.get_customer_inventory("py-dana", profile=True).profile.closed_sessions == 1
+    with pytest.raises(ApiException) as unknown:
+        api.delete_customer_data("py-nobody")
+    assert unknown.value.status == 404
