@@ -43,6 +43,7 @@ struct ManagementAPI: Sendable {
         router.get("/v1/applications/:applicationId/campaigns/:campaignId/coupons") { req, ctx in
             try await listCoupons(req, ctx)
         }
+        registerActivity(on: router)
     }
 
     // MARK: Authentication

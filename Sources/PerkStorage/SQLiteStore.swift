@@ -734,6 +734,121 @@ struct SQLiteTransaction: StoreTransaction {
                 arguments: StatementArguments([profileId] + couponIds)))
     }
 
+    // MARK: Management listings
+
+    func sessions(applicationId: Int64, filter: SessionFilter, ascending: Bool, skip: Int, limit: Int) throws
+        -> Page<CustomerSession>
+    {
+        var conditions = ["application_id = ?"]
+        var arguments: [(any DatabaseValueConvertible)?] = [applicationId]
+        if let p = filter.profile {
+            conditions.append("profile_id = ?")
+            arguments.append(p)
+        }
+        if let st = filter.state {
+            conditions.append("state = ?")
+            arguments.append(st.rawValue)
+        }
+        if let id = filter.integrationId {
+            conditions.append("integration_id = ?")
+            arguments.append(id)
+        }
+        if let c = filter.coupon {
+            conditions.append("EXISTS (SELECT 1 FROM json_each(content, '$.couponCodes') WHERE value = ?)")
+            arguments.append(c)
+        }
+        if let r = filter.referral {
+            conditions.append("json_extract(content, '$.referralCode') = ?")
+            arguments.append(r)
+        }
+        let whereClause = conditions.joined(separator: " AND ")
+        let order = ascending ? "ASC" : "DESC"
+        let rows = try Row.fetchAll(
+            db, sql: "SELECT * FROM sessions WHERE \(whereClause) ORDER BY id \(order) LIMIT ? OFFSET ?",
+            arguments: StatementArguments(arguments + [limit, skip]))
+        let total =
+            try Int.fetchOne(
+                db, sql: "SELECT count(*) FROM sessions WHERE \(whereClause)", arguments: StatementArguments(arguments))
+            ?? 0
+        return Page(items: rows.map { Self.session($0, withEffects: true) }, total: total)
+    }
+
+    func session(applicationId: Int64, id: Int64) throws -> CustomerSession? {
+        try one("SELECT * FROM sessions WHERE application_id = ? AND id = ?", arguments: [applicationId, id])
+            .map { Self.session($0, withEffects: true) }
+    }
+
+    func events(applicationId: Int64, filter: EventFilter, ascending: Bool, skip: Int, limit: Int) throws
+        -> Page<StoredEvent>
+    {
+        var conditions = ["e.application_id = ?"]
+        var arguments: [(any DatabaseValueConvertible)?] = [applicationId]
+        if let t = filter.type {
+            conditions.append("e.type = ?")
+            arguments.append(t)
+        }
+        if let t = filter.createdBefore {
+            conditions.append("e.created < ?")
+            arguments.append(t.microseconds)
+        }
+        if let t = filter.createdAfter {
+            conditions.append("e.created > ?")
+            arguments.append(t.microseconds)
+        }
+        if let s = filter.session {
+            conditions.append("e.session_id = ?")
+            arguments.append(s)
+        }
+        if let p = filter.profile {
+            conditions.append("e.profile_id = ?")
+            arguments.append(p)
+        }
+        let whereClause = conditions.joined(separator: " AND ")
+        let order = ascending ? "ASC" : "DESC"
+        let rows = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT e.*, s.id AS session_row, p.id AS profile_row FROM events e
+                LEFT JOIN sessions s ON s.application_id = e.application_id AND s.integration_id = e.session_id
+                LEFT JOIN profiles p ON p.integration_id = e.profile_id
+                WHERE \(whereClause) ORDER BY e.id \(order) LIMIT ? OFFSET ?
+                """, arguments: StatementArguments(arguments + [limit, skip]))
+        let total =
+            try Int.fetchOne(
+                db, sql: "SELECT count(*) FROM events e WHERE \(whereClause)", arguments: StatementArguments(arguments))
+            ?? 0
+        let events = rows.map { r in
+            StoredEvent(
+                id: r["id"], created: Timestamp(microseconds: r["created"]), applicationId: r["application_id"],
+                type: r["type"], attributes: Self.object(r["attributes"]),
+                effects: (Self.json(r["effects"]).arrayValue ?? []).compactMap { try? Effect(storedJSON: $0) },
+                sessionIntegrationId: r["session_id"], profileIntegrationId: r["profile_id"],
+                sessionId: r["session_row"], profileId: r["profile_row"])
+        }
+        return Page(items: events, total: total)
+    }
+
+    func customers(applicationId: Int64, skip: Int, limit: Int) throws -> Page<CustomerProfile> {
+        let members = "SELECT DISTINCT profile_id FROM events WHERE application_id = ? AND profile_id <> ''"
+        let rows = try all(
+            "SELECT * FROM profiles WHERE integration_id IN (\(members)) ORDER BY id LIMIT ? OFFSET ?",
+            arguments: [applicationId, limit, skip])
+        let total =
+            try Int.fetchOne(
+                db.cachedStatement(sql: "SELECT count(*) FROM profiles WHERE integration_id IN (\(members))"),
+                arguments: [applicationId]) ?? 0
+        return Page(items: rows.map(Self.profile), total: total)
+    }
+
+    func profile(id: Int64) throws -> CustomerProfile? {
+        try one("SELECT * FROM profiles WHERE id = ?", arguments: [id]).map(Self.profile)
+    }
+
+    func profileId(integrationId: String) throws -> Int64? {
+        try Int64.fetchOne(
+            db.cachedStatement(sql: "SELECT id FROM profiles WHERE integration_id = ?"), arguments: [integrationId])
+    }
+
     // MARK: Customer data
 
     func referrals(applicationId: Int64, advocate: String) throws -> [Referral] {
@@ -818,7 +933,7 @@ struct SQLiteTransaction: StoreTransaction {
         return text(.object(o))
     }
 
-    static func session(_ r: Row) -> CustomerSession {
+    static func session(_ r: Row, withEffects: Bool = false) -> CustomerSession {
         let c = json(r["content"])
         var s = CustomerSession(
             id: r["id"], integrationId: r["integration_id"], applicationId: r["application_id"],
@@ -837,7 +952,7 @@ struct SQLiteTransaction: StoreTransaction {
         let ledgerText: String? = r["ledger"]
         s.ledger = ledgerText.flatMap { try? RedemptionLedger(json: json($0)) }
         // Stored effects are only answered again for a repeated close or cancel.
-        if s.state != .open {
+        if s.state != .open || withEffects {
             s.effects = (json(r["effects"]).arrayValue ?? []).compactMap { try? Effect(storedJSON: $0) }
         }
         return s
@@ -847,7 +962,7 @@ struct SQLiteTransaction: StoreTransaction {
         try one(
             "SELECT * FROM sessions WHERE application_id = ? AND integration_id = ?",
             arguments: [applicationId, integrationId]
-        ).map(Self.session)
+        ).map { Self.session($0) }
     }
 
     func insertSession(_ s: CustomerSession) throws -> CustomerSession {

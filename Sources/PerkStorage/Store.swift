@@ -62,6 +62,40 @@ public struct APIKeyRecord: Sendable {
     }
 }
 
+/// An Integration API event as stored, with the internal ids of its session and profile.
+public struct StoredEvent: Sendable {
+    public var id: Int64
+    public var created: Timestamp
+    public var applicationId: Int64
+    public var type: String
+    public var attributes: JSONObject
+    public var effects: [Effect]
+    public var sessionIntegrationId: String
+    public var profileIntegrationId: String
+    /// Internal ids of the session and profile, when they exist.
+    public var sessionId: Int64?
+    public var profileId: Int64?
+}
+
+/// Filters of the management listings (nil: no filter).
+public struct EventFilter: Sendable {
+    public var type: String?
+    public var createdBefore: Timestamp?
+    public var createdAfter: Timestamp?
+    public var session: String?
+    public var profile: String?
+    public init() {}
+}
+
+public struct SessionFilter: Sendable {
+    public var profile: String?
+    public var state: SessionState?
+    public var coupon: String?
+    public var referral: String?
+    public var integrationId: String?
+    public init() {}
+}
+
 public enum StoreError: Error, Sendable, Equatable {
     /// A unique value (coupon code, e-mail) is taken.
     case duplicate(String)
@@ -171,6 +205,18 @@ public protocol StoreTransaction {
     /// false when a concurrent update got there first.
     func updateSession(_ session: CustomerSession, expectedVersion: Int64) throws -> Bool
     func sessionVersion(applicationId: Int64, integrationId: String) throws -> Int64?
+
+    // MARK: Management listings
+    /// Sessions of the application, newest first (`ascending`: oldest first), with their effects.
+    func sessions(applicationId: Int64, filter: SessionFilter, ascending: Bool, skip: Int, limit: Int) throws
+        -> Page<CustomerSession>
+    func session(applicationId: Int64, id: Int64) throws -> CustomerSession?
+    func events(applicationId: Int64, filter: EventFilter, ascending: Bool, skip: Int, limit: Int) throws
+        -> Page<StoredEvent>
+    /// Profiles that took part in the application's events, by id.
+    func customers(applicationId: Int64, skip: Int, limit: Int) throws -> Page<CustomerProfile>
+    func profile(id: Int64) throws -> CustomerProfile?
+    func profileId(integrationId: String) throws -> Int64?
 
     // MARK: Events
     /// Records an Integration API event with the effects it produced; returns its id.

@@ -1,0 +1,86 @@
+import HTTPTypes
+import PerkJSON
+import Testing
+
+/// Customers, sessions and events recorded by the Integration API, read through the management API.
+@Suite struct ManagementActivityTests {
+    @Test func eventsSessionsAndCustomersAreReadable() async throws {
+        try await Harness.run { h in
+            let shop = try await SessionV2Tests.couponShop(h)
+            let key = shop.key
+            _ = try await h.session(
+                "s1", key: key,
+                ["profileId": "alice", "couponCodes": [.string(shop.code)], "cartItems": [cartItem("a", price: 50)]])
+            _ = try await h.session("s1", key: key, ["state": "closed"])
+            _ = try await h.call(
+                .post, "/v1/events", ["type": "Review", "attributes": ["Stars": 5], "sessionId": "s1"],
+                headers: [(.authorization, "ApiKey-v1 \(key)")])
+            _ = try await h.call(
+                .put, "/v1/customer_profiles/bob", ["attributes": [:]], headers: [(.authorization, "ApiKey-v1 \(key)")])
+            _ = try await h.session("s2", key: key, ["cartItems": [cartItem("b", price: 5)]])
+            let base = "/v1/applications/\(shop.app)"
+
+            let events = try await h.call(.get, base + "/events")
+            #expect(events["totalResultSize"] == 5)
+            #expect(
+                events["data"]?.arrayValue?.compactMap { $0["type"]?.stringValue } == [
+                    "talon_session_created", "talon_profile_created", "Review", "talon_session_closed",
+                    "talon_session_created",
+                ])
+            let oldestFirst = try await h.call(.get, base + "/events?sort=created&pageSize=2&skip=1")
+            #expect(
+                oldestFirst["data"]?.arrayValue?.compactMap { $0["type"]?.stringValue } == [
+                    "talon_session_closed", "Review",
+                ])
+            let closed = try await h.call(.get, base + "/events?type=talon_session_closed")
+            #expect(closed["totalResultSize"] == 1)
+            let closeEvent = try #require(closed["data"]?[0])
+            #expect(
+                closeEvent["effects"]?.arrayValue?.compactMap { $0["effectType"]?.stringValue } == [
+                    "acceptCoupon", "setDiscount",
+                ])
+            let review = try await h.call(.get, base + "/events?type=Review")
+            #expect(review["data"]?[0]?["attributes"] == ["Stars": 5])
+            #expect(try await h.call(.get, base + "/events?profile=bob")["totalResultSize"] == 1)
+            #expect(try await h.call(.get, base + "/events?session=s1")["totalResultSize"] == 3)
+            #expect(try await h.call(.get, base + "/events?createdAfter=2999-01-01T00:00:00Z")["totalResultSize"] == 0)
+            #expect(try await h.call(.get, base + "/events?createdBefore=yesterday").status == .badRequest)
+            #expect(try await h.call(.get, base + "/events?sort=name").status == .badRequest)
+
+            let sessions = try await h.call(.get, base + "/sessions")
+            #expect(sessions["totalResultSize"] == 2)
+            #expect(sessions["hasMore"] == false)
+            let s1 = try #require(sessions["data"]?.arrayValue?.first { $0["integrationId"] == "s1" })
+            #expect(s1["profileintegrationid"] == "alice")
+            #expect(s1["coupon"]?.stringValue == shop.code)
+            #expect(s1["state"] == "closed")
+            #expect(s1["discounts"] == ["10% off": 5.0])
+            #expect(s1["total"] == 50)
+            let sessionId = try #require(s1["id"]?.numberValue?.intValue)
+            #expect(closeEvent["sessionId"]?.numberValue?.intValue == sessionId)
+            #expect(closeEvent["profileId"] == s1["profileId"])
+            #expect(try await h.call(.get, base + "/sessions?state=closed")["totalResultSize"] == 1)
+            #expect(try await h.call(.get, base + "/sessions?coupon=\(shop.code)")["totalResultSize"] == 1)
+            #expect(try await h.call(.get, base + "/sessions?profile=alice")["totalResultSize"] == 1)
+            #expect(try await h.call(.get, base + "/sessions?pageSize=1")["hasMore"] == true)
+            #expect(try await h.call(.get, base + "/sessions?state=lost").status == .badRequest)
+            let one = try await h.call(.get, base + "/sessions/\(sessionId)")
+            #expect(one["integrationId"] == "s1")
+            #expect(try await h.call(.get, base + "/sessions/999999").status == .notFound)
+
+            let customers = try await h.call(.get, base + "/customers")
+            #expect(customers["totalResultSize"] == 2)
+            #expect(customers["data"]?.arrayValue?.compactMap { $0["integrationId"]?.stringValue } == ["alice", "bob"])
+            let aliceId = try #require(customers["data"]?[0]?["id"]?.numberValue?.intValue)
+            let alice = try await h.call(.get, "/v1/customers/\(aliceId)")
+            #expect(alice["integrationId"] == "alice")
+            #expect(alice["closedSessions"] == 1)
+            #expect(try await h.call(.get, base + "/customers/\(aliceId)")["integrationId"] == "alice")
+            #expect(try await h.call(.get, "/v1/customers/999999").status == .notFound)
+
+            var anonymous = h
+            anonymous.token = ""
+            #expect(try await anonymous.call(.get, base + "/events").status == .unauthorized)
+        }
+    }
+}
