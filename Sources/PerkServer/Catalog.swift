@@ -13,6 +13,7 @@ struct ApplicationSnapshot: Sendable {
 final class Catalog: Sendable {
     private let snapshots = Mutex<[Int64: ApplicationSnapshot]>([:])
     private let keys = Mutex<[String: (applicationId: Int64, expires: Timestamp)]>([:])
+    private let attributes = Mutex<AttributeSchema?>(nil)
     let store: any Store
 
     init(store: any Store) { self.store = store }
@@ -40,6 +41,18 @@ final class Catalog: Sendable {
         let snapshot = ApplicationSnapshot(application: app, campaigns: compiled)
         snapshots.withLock { $0[applicationId] = snapshot }
         return snapshot
+    }
+
+    /// The declared attributes, loaded on first use and again after a change.
+    func attributeSchema() async throws -> AttributeSchema {
+        if let s = attributes.withLock({ $0 }) { return s }
+        let schema = AttributeSchema(try await store.read { tx in try tx.attributes() })
+        attributes.withLock { $0 = schema }
+        return schema
+    }
+
+    func attributesChanged() {
+        attributes.withLock { $0 = nil }
     }
 
     /// The application of an Integration API key, from memory after its first use.

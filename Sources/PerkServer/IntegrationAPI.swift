@@ -59,6 +59,7 @@ struct IntegrationAPI: Sendable {
         let integrationId = try Self.sessionId(ctx)
         let body = try parseJSON(raw)
         let (patch, content) = try decode { try IntegrationRequests.sessionV2(body) }
+        try await validateAttributes(of: patch, applicationId: applicationId, pointer: "/customerSession")
         let outcome = try await update(
             applicationId: applicationId, integrationId: integrationId, patch: patch, cascading: true,
             countProfileRedemptions: content.contains("coupons"), listReferredCustomers: content.contains("referral"))
@@ -71,9 +72,38 @@ struct IntegrationAPI: Sendable {
         let integrationId = try Self.sessionId(ctx)
         let body = try parseJSON(raw)
         let patch = try decode { try IntegrationRequests.sessionV1(body) }
+        try await validateAttributes(of: patch, applicationId: applicationId, pointer: "")
         let outcome = try await update(
             applicationId: applicationId, integrationId: integrationId, patch: patch, cascading: false)
         return jsonResponse(.ok, IntegrationResponses.stateV1(outcome, now: clock()))
+    }
+
+    /// Session and cart item attributes must be declared, with values of their type.
+    func validateAttributes(of patch: SessionPatch, applicationId: Int64, pointer: String) async throws {
+        guard
+            patch.attributes?.isEmpty == false
+                || patch.cartItems?.contains(where: { $0.attributes?.isEmpty == false }) == true
+        else { return }
+        let schema = try await catalog.attributeSchema()
+        do {
+            try Self.validate(patch, schema, applicationId: applicationId, pointer: pointer)
+        } catch {
+            throw APIError.invalid(error)
+        }
+    }
+
+    static func validate(_ patch: SessionPatch, _ schema: AttributeSchema, applicationId: Int64, pointer: String)
+        throws(FieldError)
+    {
+        if let a = patch.attributes {
+            try schema.validate(
+                a, entity: .customerSession, applicationId: applicationId, pointer: pointer + "/attributes")
+        }
+        for (i, item) in (patch.cartItems ?? []).enumerated() {
+            guard let a = item.attributes else { continue }
+            try schema.validate(
+                a, entity: .cartItem, applicationId: applicationId, pointer: pointer + "/cartItems/\(i)/attributes")
+        }
     }
 
     static func sessionId(_ ctx: BasicRequestContext) throws -> String {
@@ -107,6 +137,16 @@ extension IntegrationAPI {
         let (applicationId, raw) = try await authenticate(req, ctx)
         let body = try parseJSON(raw)
         let e = try decode { try IntegrationRequests.newEvent(body) }
+        if !e.attributes.isEmpty {
+            let schema = try await catalog.attributeSchema()
+            do {
+                try schema.validate(
+                    e.attributes, entity: .event, eventType: e.type, applicationId: applicationId,
+                    pointer: "/attributes")
+            } catch {
+                throw APIError.invalid(error)
+            }
+        }
         do {
             let outcome = try await events.track(
                 applicationId: applicationId, sessionId: e.sessionId, profileId: e.profileId, type: e.type,
@@ -132,6 +172,15 @@ extension IntegrationAPI {
         }
         let body = try parseJSON(raw)
         let attributes = try decode { () throws(FieldError) in try ObjectReader(body, at: "").object("attributes") }
+        if let attributes, !attributes.isEmpty {
+            let schema = try await catalog.attributeSchema()
+            do {
+                try schema.validate(
+                    attributes, entity: .customerProfile, applicationId: applicationId, pointer: "/attributes")
+            } catch {
+                throw APIError.invalid(error)
+            }
+        }
         do {
             let outcome = try await events.updateProfile(
                 applicationId: applicationId, integrationId: integrationId, attributes: attributes)

@@ -44,6 +44,7 @@ struct ManagementAPI: Sendable {
             try await listCoupons(req, ctx)
         }
         registerActivity(on: router)
+        registerAttributes(on: router)
     }
 
     // MARK: Authentication

@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 import PerkEngine
 import PerkJSON
@@ -215,6 +216,28 @@ enum SQLiteSchema {
                     CREATE INDEX coupon_reservations_by_profile ON coupon_reservations(profile_id, coupon_id);
                     CREATE INDEX events_by_profile ON events(profile_id);
                     """)
+        }
+        m.registerMigration("v4: attributes") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE attributes (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        created INTEGER NOT NULL,
+                        entity TEXT NOT NULL,
+                        event_type TEXT NOT NULL DEFAULT '',
+                        name TEXT NOT NULL,
+                        title TEXT NOT NULL,
+                        type TEXT NOT NULL,
+                        description TEXT NOT NULL,
+                        suggestions TEXT NOT NULL,
+                        editable INTEGER NOT NULL,
+                        subscribed_applications TEXT NOT NULL,
+                        built_in INTEGER NOT NULL,
+                        UNIQUE (entity, event_type, name));
+                    """)
+            let now = Timestamp(microseconds: Int64(Date().timeIntervalSince1970 * 1_000_000))
+            let tx = SQLiteTransaction(db: db)
+            for a in AttributeDefinition.builtIns(created: now) { _ = try tx.insertAttribute(a) }
         }
         return m
     }
@@ -732,6 +755,60 @@ struct SQLiteTransaction: StoreTransaction {
                 db.cachedStatement(
                     sql: "SELECT coupon_id FROM coupon_reservations WHERE profile_id = ? AND coupon_id IN (\(marks))"),
                 arguments: StatementArguments([profileId] + couponIds)))
+    }
+
+    // MARK: Attributes
+
+    static func attribute(_ r: Row) -> AttributeDefinition {
+        let eventType: String = r["event_type"]
+        return AttributeDefinition(
+            id: r["id"], created: Timestamp(microseconds: r["created"]),
+            entity: AttributeEntity(rawValue: r["entity"]) ?? .customerSession,
+            eventType: eventType.isEmpty ? nil : eventType, name: r["name"], title: r["title"],
+            type: AttributeType(rawValue: r["type"]) ?? .string, description: r["description"],
+            suggestions: json(r["suggestions"]).arrayValue?.compactMap(\.stringValue) ?? [], editable: r["editable"],
+            subscribedApplicationsIds: json(r["subscribed_applications"]).arrayValue?.compactMap {
+                $0.numberValue.flatMap { Int64($0.text) }
+            } ?? [], builtIn: r["built_in"])
+    }
+
+    func attributes() throws -> [AttributeDefinition] {
+        try all("SELECT * FROM attributes ORDER BY id").map(Self.attribute)
+    }
+
+    func attribute(id: Int64) throws -> AttributeDefinition? {
+        try one("SELECT * FROM attributes WHERE id = ?", arguments: [id]).map(Self.attribute)
+    }
+
+    func insertAttribute(_ a: AttributeDefinition) throws -> AttributeDefinition {
+        let id = try Int64.fetchOne(
+            db.cachedStatement(
+                sql: """
+                    INSERT INTO attributes (created, entity, event_type, name, title, type, description, suggestions,
+                        editable, subscribed_applications, built_in)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id
+                    """),
+            arguments: [
+                a.created.microseconds, a.entity.rawValue, a.eventType ?? "", a.name, a.title, a.type.rawValue,
+                a.description, Self.text(.array(a.suggestions.map(JSON.string))), a.editable,
+                Self.text(.array(a.subscribedApplicationsIds.map { .number($0) })), a.builtIn,
+            ])
+        guard let id else { throw StoreError.duplicate(a.name) }
+        var out = a
+        out.id = id
+        return out
+    }
+
+    func updateAttribute(_ a: AttributeDefinition) throws {
+        try exec(
+            """
+            UPDATE attributes SET title = ?, type = ?, description = ?, suggestions = ?, editable = ?,
+                subscribed_applications = ? WHERE id = ?
+            """,
+            arguments: [
+                a.title, a.type.rawValue, a.description, Self.text(.array(a.suggestions.map(JSON.string))), a.editable,
+                Self.text(.array(a.subscribedApplicationsIds.map { .number($0) })), a.id,
+            ])
     }
 
     // MARK: Management listings

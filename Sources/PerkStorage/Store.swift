@@ -206,6 +206,14 @@ public protocol StoreTransaction {
     func updateSession(_ session: CustomerSession, expectedVersion: Int64) throws -> Bool
     func sessionVersion(applicationId: Int64, integrationId: String) throws -> Int64?
 
+    // MARK: Attributes
+    /// Every declared attribute (built-ins first), by id.
+    func attributes() throws -> [AttributeDefinition]
+    func attribute(id: Int64) throws -> AttributeDefinition?
+    /// `duplicate` when the entity (and event type) already has an attribute of that name.
+    func insertAttribute(_ attribute: AttributeDefinition) throws -> AttributeDefinition
+    func updateAttribute(_ attribute: AttributeDefinition) throws
+
     // MARK: Management listings
     /// Sessions of the application, newest first (`ascending`: oldest first), with their effects.
     func sessions(applicationId: Int64, filter: SessionFilter, ascending: Bool, skip: Int, limit: Int) throws

@@ -92,6 +92,7 @@ import Testing
             let app = try await h.createApplication()
             let key = try await h.createKey(app)
             let campaign = try await h.createCampaign(app, rules: [], extra: ["features": ["referrals"]])
+            try await h.declare("CartItem", "Engraving")
             let referral = try await call(
                 h, .post, "/v1/referrals", key: key,
                 ["campaignId": .number(campaign), "advocateProfileIntegrationId": "ann"])
@@ -102,7 +103,7 @@ import Testing
             _ = try await h.session(
                 "s1", key: key,
                 [
-                    "profileId": "ann", "cartItems": [.object(item)], "attributes": ["Address": "Main St 1"],
+                    "profileId": "ann", "cartItems": [.object(item)], "attributes": ["ShippingStreet": "Main St 1"],
                     "state": "closed",
                 ])
 

@@ -16,6 +16,7 @@ import Testing
         try await Harness.run { h in
             let app = try await h.createApplication()
             let key = try await h.createKey(app)
+            try await h.declare("Event", "URL", eventType: "Homepage")
             _ = try await h.createCampaign(
                 app,
                 rules: [
@@ -101,6 +102,7 @@ import Testing
         try await Harness.run { h in
             let app = try await h.createApplication()
             let key = try await h.createKey(app)
+            try await h.declare("CustomerProfile", "Tier")
             _ = try await h.createCampaign(
                 app,
                 rules: [

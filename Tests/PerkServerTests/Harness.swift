@@ -118,6 +118,17 @@ struct Harness {
         return data.compactMap { $0["value"]?.stringValue }
     }
 
+    /// Declares a custom attribute (`POST /v1/attributes`).
+    func declare(_ entity: String, _ name: String, type: String = "string", eventType: String? = nil) async throws {
+        var body: JSONObject = [
+            "entity": .string(entity), "name": .string(name), "title": .string(name), "type": .string(type),
+            "description": "", "suggestions": [], "editable": true,
+        ]
+        if let eventType { body["eventType"] = .string(eventType) }
+        let r = try await call(.post, "/v1/attributes", .object(body))
+        guard r.status == .created else { throw HarnessError(reply: r) }
+    }
+
     /// A typical coupon rule: 10% off the session total when the coupon is valid.
     static let couponRule: JSON = [
         "title": "Ten percent", "condition": ["and", ["couponValid"]],

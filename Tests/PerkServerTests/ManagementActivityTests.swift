@@ -8,6 +8,7 @@ import Testing
         try await Harness.run { h in
             let shop = try await SessionV2Tests.couponShop(h)
             let key = shop.key
+            try await h.declare("Event", "Stars", type: "number", eventType: "Review")
             _ = try await h.session(
                 "s1", key: key,
                 ["profileId": "alice", "couponCodes": [.string(shop.code)], "cartItems": [cartItem("a", price: 50)]])

@@ -187,6 +187,7 @@ import Testing
                         ],
                     ]
                 ])
+            try await h.declare("CustomerSession", "gift", type: "boolean")
             let content = ["customerSession", "customerProfile"]
             let small = try await h.session(
                 "s1", key: key, ["profileId": "alice", "cartItems": [cartItem("a", price: 50)]], content: content)

@@ -18,6 +18,7 @@ import Testing
     @Test func theIntegrationStateOfAV1Update() async throws {
         try await Harness.run { h in
             let shop = try await SessionV2Tests.couponShop(h, couponExtra: ["attributes": ["Description": "summer"]])
+            try await h.declare("CustomerSession", "Note")
             _ = try await h.createCampaign(
                 shop.app, name: "Also ten percent",
                 rules: [

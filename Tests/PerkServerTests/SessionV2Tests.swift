@@ -200,6 +200,8 @@ import Testing
     @Test func updatesMergeFieldsAndKeepOmittedOnes() async throws {
         try await Harness.run { h in
             let shop = try await Self.couponShop(h)
+            try await h.declare("CustomerSession", "a", type: "number")
+            try await h.declare("CustomerSession", "b", type: "number")
             _ = try await h.session(
                 "s", key: shop.key,
                 [
@@ -370,6 +372,7 @@ import Testing
     @Test func concurrentUpdatesOfOneSessionLoseNoWrite() async throws {
         try await Harness.run { h in
             let shop = try await Self.couponShop(h)
+            for i in 0..<20 { try await h.declare("CustomerSession", "k\(i)", type: "number") }
             let harness = h
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for i in 0..<20 {
