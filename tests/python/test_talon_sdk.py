@@ -8,6 +8,7 @@ import subprocess
 import tempfile
 import json
 import time
+import urllib.error
 import urllib.request
 
 import pytest
@@ -194,3 +195,59 @@ def test_reservations_inventory_and_customer_data(api, perk):
     with pytest.raises(ApiException) as unknown:
         api.delete_customer_data("py-nobody")
     assert unknown.value.status == 404
+
+
+def integration(perk, method, path, body=None):
+    """Raw HTTP with the demo key: the v1 operations the current SDK no longer has."""
+    base, key = perk
+    request = urllib.request.Request(
+        base + path, method=method, data=None if body is None else json.dumps(body).encode(),
+        headers={"Content-Type": "application/json", "Authorization": "ApiKey-v1 " + key})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            text = response.read()
+            return response.status, json.loads(text) if text else None
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+SESSION_V1 = {"integrationId", "created", "applicationId", "profileId", "coupon", "referral", "state", "cartItems",
+              "total", "attributes", "firstSession", "discounts"}
+PROFILE = {"integrationId", "created", "attributes", "accountId", "closedSessions", "totalSales", "lastActivity"}
+EVENT = {"id", "created", "applicationId", "type", "attributes", "effects", "ledgerEntries"}
+
+
+def test_v1_operations_over_raw_http(perk):
+    status, state = integration(perk, "PUT", "/v1/customer_sessions/py-v1", {
+        "profileId": "py-frank", "coupon": "SUMMER10", "total": 120,
+        "cartItems": [{"name": "Running shoes", "sku": "shoe-01", "quantity": 1, "price": 120, "category": "shoes"}]})
+    assert status == 200
+    assert SESSION_V1 <= set(state["session"]) and PROFILE <= set(state["profile"]) and EVENT <= set(state["event"])
+    assert state["session"]["coupon"] == "SUMMER10" and state["session"]["total"] == 120
+    assert state["event"]["effects"][0][3] == ["acceptCoupon", "SUMMER10"]
+    assert state["session"]["discounts"]["10% off"] == 12
+    assert state["coupon"]["value"] == "SUMMER10"
+
+    status, closed = integration(perk, "PUT", "/v1/customer_sessions/py-v1", {"state": "closed"})
+    assert status == 200 and closed["profile"]["closedSessions"] == 1
+    status, error = integration(perk, "PUT", "/v1/customer_sessions/py-v1", {"state": "open"})
+    assert status == 400 and error["message"] == 'Cannot move session to state "open" from state "closed"'
+
+    status, profile = integration(perk, "PUT", "/v1/customer_profiles/py-frank", {"attributes": {"Name": "Frank"}})
+    assert status == 200 and profile["profile"]["attributes"] == {"Name": "Frank"}
+    assert profile["event"]["type"] == "talon_profile_updated"
+    status, error = integration(perk, "PUT", "/v1/customer_profiles/py-frank", {"attributes": {"Shoe": 42}})
+    assert status == 400 and error["errors"][0]["title"] == "Unknown"
+
+    status, event = integration(perk, "POST", "/v1/events",
+                                {"profileId": "py-frank", "type": "Visit", "attributes": {}, "sessionId": "py-v1-visit"})
+    assert status == 201 and event["event"]["type"] == "Visit" and event["event"]["sessionId"] == "py-v1-visit"
+    status, error = integration(perk, "POST", "/v1/events",
+                                {"type": "talon_session_closed", "attributes": {}, "sessionId": "x"})
+    assert status == 400
+
+    status, reserved = integration(perk, "POST", "/v1/coupon_reservations/SUMMER10", {"integrationIDs": ["py-frank"]})
+    assert status == 201
+    status, coupons = integration(perk, "GET", "/v1/coupon_reservations/coupons/py-frank")
+    assert status == 200 and [c["value"] for c in coupons["data"]] == ["SUMMER10"]
+    assert coupons["totalResultSize"] == 1
