@@ -24,7 +24,10 @@ struct EventService: Sendable {
         let now = clock()
         return try await store.write { tx in
             var session: CustomerSession
-            let stored = try tx.session(applicationId: applicationId, integrationId: sessionId)
+            // With its effects, which the event keeps (an open session's are not loaded by default).
+            let stored = try tx.session(applicationId: applicationId, integrationId: sessionId).flatMap {
+                try tx.session(applicationId: applicationId, id: $0.id)
+            }
             if var existing = stored {
                 if !profileId.isEmpty && existing.profileId != profileId {
                     // An anonymous open session may be identified; another profile's session may not.

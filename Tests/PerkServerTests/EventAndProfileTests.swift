@@ -79,6 +79,18 @@ import Testing
         }
     }
 
+    @Test func anEventKeepsTheEffectsOfItsOpenSession() async throws {
+        try await Harness.run { h in
+            let shop = try await SessionV2Tests.couponShop(h)
+            _ = try await h.session(
+                "s1", key: shop.key, ["couponCodes": [.string(shop.code)], "cartItems": [cartItem("a", price: 50)]])
+            let r = try await post(h, key: shop.key, ["type": "Click", "attributes": [:], "sessionId": "s1"])
+            #expect(r.status == .created)
+            let sessions = try await h.call(.get, "/v1/applications/\(shop.app)/sessions")
+            #expect(sessions["data"]?[0]?["discounts"] == ["10% off": 5.0])
+        }
+    }
+
     @Test func anEventOnAClosedSessionRedeemsNothingAgain() async throws {
         try await Harness.run { h in
             let shop = try await SessionV2Tests.couponShop(h, usageLimit: 5)
