@@ -17,6 +17,8 @@ public struct EvaluationRequest: Sendable {
     public var referral: Referral?
     /// Which of `coupons` the session's profile has reserved (hard reservations need it).
     public var reservedCouponIds: Set<Int64> = []
+    /// The application's campaign priority tree, when it has one.
+    public var campaignSet: CampaignSetNode?
     public var now: Timestamp
     /// v2: a later rule sees `Session.Total` lowered by the discounts earlier rules set.
     public var cascading: Bool
@@ -24,8 +26,10 @@ public struct EvaluationRequest: Sendable {
     public init(
         application: Application, session: CustomerSession, profile: CustomerProfile?, eventType: String,
         eventAttributes: JSONObject = JSONObject(), campaigns: [CompiledCampaign], coupons: [Coupon],
-        referral: Referral? = nil, reservedCouponIds: Set<Int64> = [], now: Timestamp, cascading: Bool
+        referral: Referral? = nil, reservedCouponIds: Set<Int64> = [], campaignSet: CampaignSetNode? = nil,
+        now: Timestamp, cascading: Bool
     ) {
+        self.campaignSet = campaignSet
         self.referral = referral
         self.reservedCouponIds = reservedCouponIds
         self.application = application
@@ -148,6 +152,124 @@ extension RedemptionLedger {
     }
 }
 
+/// The mutable state of one evaluation as it goes through the campaigns.
+struct Pass {
+    let request: EvaluationRequest
+    /// Prechecked coupons by campaign.
+    let candidates: [Int64: [Coupon]]
+    /// The session's referral, when it passed its prechecks.
+    let referral: Referral?
+    var root: ValueMap
+    var total: DecimalNumber
+    var rejections: [CouponRejection]
+    var referralRejection: ReferralRejection?
+    var effects: [Effect] = []
+    var accepted: [Coupon] = []
+    var acceptedReferral: Referral?
+    var triggered: [Int64] = []
+    /// Campaigns already evaluated or passed over.
+    var visited: Set<Int64> = []
+
+    init(
+        request: EvaluationRequest, candidates: [Int64: [Coupon]], referral: Referral?, root: ValueMap,
+        total: DecimalNumber, rejections: [CouponRejection], referralRejection: ReferralRejection?
+    ) {
+        self.request = request
+        self.candidates = candidates
+        self.referral = referral
+        self.root = root
+        self.total = total
+        self.rejections = rejections
+        self.referralRejection = referralRejection
+    }
+
+    /// Evaluates a campaign-set node; whether it qualified (produced effects).
+    mutating func visit(_ node: CampaignSetNode, _ campaigns: [Int64: CompiledCampaign]) -> Bool {
+        switch node {
+        case .campaign(let id):
+            guard let compiled = campaigns[id], !visited.contains(id) else { return false }
+            return campaign(compiled)
+        case .set(_, .all, let elements):
+            var qualified = false
+            for e in elements where visit(e, campaigns) { qualified = true }
+            return qualified
+        case .set(_, .first, let elements):
+            for (i, e) in elements.enumerated() where visit(e, campaigns) {
+                for skipped in elements[(i + 1)...] { passOver(skipped, campaigns) }
+                return true
+            }
+            return false
+        }
+    }
+
+    /// A campaign a FIRST set did not get to: its codes are refused as if its rules had not fired.
+    mutating func passOver(_ node: CampaignSetNode, _ campaigns: [Int64: CompiledCampaign]) {
+        for id in node.campaignIds where !visited.contains(id) {
+            visited.insert(id)
+            guard let compiled = campaigns[id], compiled.campaign.isRunning(at: request.now) else { continue }
+            for coupon in candidates[id] ?? [] {
+                rejections.append(
+                    CouponRejection(
+                        code: coupon.value, campaignId: id, couponId: coupon.id, reason: .couponRejectedByCondition))
+            }
+            if let r = referral, r.campaignId == id {
+                referralRejection = ReferralRejection(
+                    code: r.code, campaignId: id, referralId: r.id, reason: .referralRejectedByCondition)
+            }
+        }
+    }
+
+    /// Runs one campaign (once per valid code of it in the session); whether it produced effects.
+    mutating func campaign(_ compiled: CompiledCampaign) -> Bool {
+        visited.insert(compiled.campaign.id)
+        guard compiled.campaign.isRunning(at: request.now) else { return false }
+        let campaignReferral = referral?.campaignId == compiled.campaign.id ? referral : nil
+        guard let ruleset = compiled.ruleset else {
+            for coupon in candidates[compiled.campaign.id] ?? [] {
+                rejections.append(
+                    CouponRejection(
+                        code: coupon.value, campaignId: coupon.campaignId, couponId: coupon.id,
+                        reason: .couponValidConditionMissing))
+            }
+            if let r = campaignReferral {
+                referralRejection = ReferralRejection(
+                    code: r.code, campaignId: r.campaignId, referralId: r.id, reason: .referralValidConditionMissing)
+            }
+            return false
+        }
+        let before = effects.count
+        let coupons = candidates[compiled.campaign.id] ?? []
+        var referralAccepted = false
+        for coupon in coupons.isEmpty ? [nil] : coupons.map(Optional.some) {
+            let wasAccepted = Evaluator.run(
+                compiled, ruleset, coupon: coupon, referral: campaignReferral, referralAccepted: &referralAccepted,
+                profileId: request.session.profileId, root: &root, total: &total, cascading: request.cascading,
+                into: &effects)
+            guard let coupon else { continue }
+            if wasAccepted {
+                accepted.append(coupon)
+            } else {
+                rejections.append(
+                    CouponRejection(
+                        code: coupon.value, campaignId: coupon.campaignId, couponId: coupon.id,
+                        reason: ruleset.checksCoupons ? .couponRejectedByCondition : .couponValidConditionMissing))
+            }
+        }
+        if let r = campaignReferral {
+            if referralAccepted {
+                acceptedReferral = r
+            } else {
+                referralRejection = ReferralRejection(
+                    code: r.code, campaignId: r.campaignId, referralId: r.id,
+                    reason: ruleset.checksReferrals ? .referralRejectedByCondition : .referralValidConditionMissing)
+            }
+        }
+        guard effects.count > before else { return false }
+        triggered.append(compiled.campaign.id)
+        return true
+    }
+}
+
 /// Evaluates the campaigns of an application for one session: pure, from values to values.
 public enum Evaluator {
     public static func evaluate(_ request: EvaluationRequest) -> EvaluationResult {
@@ -198,57 +320,23 @@ public enum Evaluator {
             }
         }
 
-        var root = baseContext(request)
-        var effects: [Effect] = []
-        var accepted: [Coupon] = []
-        var acceptedReferral: Referral?
-        var triggered: [Int64] = []
-        var total = request.session.total
-        for compiled in request.campaigns where compiled.campaign.isRunning(at: now) {
-            let campaignReferral = referral?.campaignId == compiled.campaign.id ? referral : nil
-            guard let ruleset = compiled.ruleset else {
-                for coupon in candidates[compiled.campaign.id] ?? [] {
-                    rejections.append(
-                        CouponRejection(
-                            code: coupon.value, campaignId: coupon.campaignId, couponId: coupon.id,
-                            reason: .couponValidConditionMissing))
-                }
-                if let r = campaignReferral {
-                    referralRejection = ReferralRejection(
-                        code: r.code, campaignId: r.campaignId, referralId: r.id, reason: .referralValidConditionMissing
-                    )
-                }
-                continue
-            }
-            let before = effects.count
-            let coupons = candidates[compiled.campaign.id] ?? []
-            var referralAccepted = false
-            for coupon in coupons.isEmpty ? [nil] : coupons.map(Optional.some) {
-                let wasAccepted = run(
-                    compiled, ruleset, coupon: coupon, referral: campaignReferral, referralAccepted: &referralAccepted,
-                    profileId: request.session.profileId, root: &root, total: &total, cascading: request.cascading,
-                    into: &effects)
-                guard let coupon else { continue }
-                if wasAccepted {
-                    accepted.append(coupon)
-                } else {
-                    rejections.append(
-                        CouponRejection(
-                            code: coupon.value, campaignId: coupon.campaignId, couponId: coupon.id,
-                            reason: ruleset.checksCoupons ? .couponRejectedByCondition : .couponValidConditionMissing))
-                }
-            }
-            if let r = campaignReferral {
-                if referralAccepted {
-                    acceptedReferral = r
-                } else {
-                    referralRejection = ReferralRejection(
-                        code: r.code, campaignId: r.campaignId, referralId: r.id,
-                        reason: ruleset.checksReferrals ? .referralRejectedByCondition : .referralValidConditionMissing)
-                }
-            }
-            if effects.count > before { triggered.append(compiled.campaign.id) }
+        var pass = Pass(
+            request: request, candidates: candidates, referral: referral, root: baseContext(request),
+            total: request.session.total, rejections: rejections, referralRejection: referralRejection)
+        // The campaign set first (in its order, FIRST sets stopping at their first qualifying
+        // child), then every campaign it does not name, in campaign order.
+        if let set = request.campaignSet {
+            _ = pass.visit(set, campaignsById)
         }
+        for compiled in request.campaigns where !pass.visited.contains(compiled.campaign.id) {
+            _ = pass.campaign(compiled)
+        }
+        var effects = pass.effects
+        let accepted = pass.accepted
+        let acceptedReferral = pass.acceptedReferral
+        let triggered = pass.triggered
+        rejections = pass.rejections
+        referralRejection = pass.referralRejection
 
         for r in rejections {
             let rulesetId = campaignsById[r.campaignId]?.ruleset?.id ?? -1
