@@ -8,6 +8,7 @@ import Talang
 struct ApplicationSnapshot: Sendable {
     let application: Application
     let campaigns: [CompiledCampaign]
+    var campaignSet: CampaignSetNode? = nil
 }
 
 final class Catalog: Sendable {
@@ -27,18 +28,20 @@ final class Catalog: Sendable {
     /// Reads the application and its campaigns again and compiles their active rulesets.
     @discardableResult
     func reload(_ applicationId: Int64) async throws -> ApplicationSnapshot? {
-        let loaded = try await store.read { tx -> (Application, [Campaign], [Int64: Ruleset])? in
+        let loaded = try await store.read { tx -> (Application, [Campaign], [Int64: Ruleset], CampaignSet?)? in
             guard let app = try tx.application(id: applicationId) else { return nil }
             return (
-                app, try tx.campaigns(applicationId: applicationId), try tx.activeRulesets(applicationId: applicationId)
+                app, try tx.campaigns(applicationId: applicationId),
+                try tx.activeRulesets(applicationId: applicationId),
+                try tx.campaignSet(applicationId: applicationId)
             )
         }
-        guard let (app, campaigns, rulesets) = loaded else { return nil }
+        guard let (app, campaigns, rulesets, set) = loaded else { return nil }
         let compiled = campaigns.map { c in
             // Rulesets are compiled when saved, so this only fails for data written by hand.
             CompiledCampaign(campaign: c, ruleset: rulesets[c.id].flatMap { try? CompiledRuleset($0) })
         }
-        let snapshot = ApplicationSnapshot(application: app, campaigns: compiled)
+        let snapshot = ApplicationSnapshot(application: app, campaigns: compiled, campaignSet: set?.root)
         snapshots.withLock { $0[applicationId] = snapshot }
         return snapshot
     }

@@ -58,7 +58,7 @@ struct EventService: Sendable {
                 EvaluationRequest(
                     application: app, session: session, profile: profile, eventType: type,
                     eventAttributes: attributes, campaigns: snapshot.campaigns, coupons: coupons, referral: referral,
-                    reservedCouponIds: reserved, now: now, cascading: false))
+                    reservedCouponIds: reserved, campaignSet: snapshot.campaignSet, now: now, cascading: false))
             var effects = result.effects
             let created = try SessionService.create(tx, &effects, session: session, now: now)
             SessionService.applyAttributeUpdates(effects, session: &session, profile: &profile)
@@ -106,7 +106,8 @@ struct EventService: Sendable {
             let result = Evaluator.evaluate(
                 EvaluationRequest(
                     application: snapshot.application, session: session, profile: profile, eventType: type,
-                    campaigns: snapshot.campaigns, coupons: [], now: now, cascading: false))
+                    campaigns: snapshot.campaigns, coupons: [], campaignSet: snapshot.campaignSet, now: now,
+                    cascading: false))
             let effects = result.effects.filter { $0.creation == nil }
             var updated: CustomerProfile? = profile
             SessionService.applyAttributeUpdates(effects, session: &session, profile: &updated)

@@ -45,6 +45,7 @@ struct ManagementAPI: Sendable {
         }
         registerActivity(on: router)
         registerAttributes(on: router)
+        registerCampaignSet(on: router)
     }
 
     // MARK: Authentication

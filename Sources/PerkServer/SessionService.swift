@@ -145,7 +145,8 @@ struct SessionService: Sendable {
             EvaluationRequest(
                 application: snapshot.application, session: change.session, profile: loaded.profile,
                 eventType: change.transition.eventType, campaigns: snapshot.campaigns, coupons: loaded.coupons,
-                referral: loaded.referral, reservedCouponIds: loaded.reservedCouponIds, now: now, cascading: cascading))
+                referral: loaded.referral, reservedCouponIds: loaded.reservedCouponIds,
+                campaignSet: snapshot.campaignSet, now: now, cascading: cascading))
         let byId = Dictionary(snapshot.campaigns.map { ($0.campaign.id, $0.campaign) }, uniquingKeysWith: { a, _ in a })
         return Decision(
             loaded: loaded, evaluation: result, triggered: result.triggeredCampaignIds.compactMap { byId[$0] })

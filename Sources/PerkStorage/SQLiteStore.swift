@@ -239,6 +239,16 @@ enum SQLiteSchema {
             let tx = SQLiteTransaction(db: db)
             for a in AttributeDefinition.builtIns(created: now) { _ = try tx.insertAttribute(a) }
         }
+        m.registerMigration("v5: campaign sets") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE campaign_sets (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        application_id INTEGER NOT NULL UNIQUE,
+                        created INTEGER NOT NULL,
+                        tree TEXT NOT NULL);
+                    """)
+        }
         return m
     }
 }
@@ -755,6 +765,25 @@ struct SQLiteTransaction: StoreTransaction {
                 db.cachedStatement(
                     sql: "SELECT coupon_id FROM coupon_reservations WHERE profile_id = ? AND coupon_id IN (\(marks))"),
                 arguments: StatementArguments([profileId] + couponIds)))
+    }
+
+    // MARK: Campaign sets
+
+    func campaignSet(applicationId: Int64) throws -> CampaignSet? {
+        guard let r = try one("SELECT * FROM campaign_sets WHERE application_id = ?", arguments: [applicationId]),
+            let root = try? CampaignSetNode(json: Self.json(r["tree"]), at: "", root: true)
+        else { return nil }
+        return CampaignSet(
+            id: r["id"], created: Timestamp(microseconds: r["created"]), applicationId: applicationId, root: root)
+    }
+
+    func saveCampaignSet(applicationId: Int64, root: CampaignSetNode, now: Timestamp) throws -> CampaignSet {
+        try exec(
+            """
+            INSERT INTO campaign_sets (application_id, created, tree) VALUES (?, ?, ?)
+            ON CONFLICT (application_id) DO UPDATE SET tree = excluded.tree
+            """, arguments: [applicationId, now.microseconds, Self.text(root.json)])
+        return try campaignSet(applicationId: applicationId)!
     }
 
     // MARK: Attributes

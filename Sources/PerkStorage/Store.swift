@@ -206,6 +206,11 @@ public protocol StoreTransaction {
     func updateSession(_ session: CustomerSession, expectedVersion: Int64) throws -> Bool
     func sessionVersion(applicationId: Int64, integrationId: String) throws -> Int64?
 
+    // MARK: Campaign sets
+    func campaignSet(applicationId: Int64) throws -> CampaignSet?
+    /// Replaces the application's campaign set (keeping its id once it has one).
+    func saveCampaignSet(applicationId: Int64, root: CampaignSetNode, now: Timestamp) throws -> CampaignSet
+
     // MARK: Attributes
     /// Every declared attribute (built-ins first), by id.
     func attributes() throws -> [AttributeDefinition]
