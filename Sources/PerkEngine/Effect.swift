@@ -83,6 +83,8 @@ public struct Creation: Sendable, Equatable {
     public var settings: CodeGeneratorSettings?
     /// `campaignId/ruleIndex/n`: the n-th creation of that rule in the evaluation.
     public var key: String
+    /// The `createCoupon` budget counters a new code is charged to.
+    public var limitKeys: [LimitKey] = []
 
     public init(kind: Kind, settings: CodeGeneratorSettings?, key: String) {
         self.kind = kind

@@ -19,6 +19,8 @@ public struct EvaluationRequest: Sendable {
     public var reservedCouponIds: Set<Int64> = []
     /// The application's campaign priority tree, when it has one.
     public var campaignSet: CampaignSetNode?
+    /// Confirmed usage of the budget counters the session can touch (see `Campaign.limitKeys`).
+    public var limitUsage: [LimitKey: DecimalNumber] = [:]
     public var now: Timestamp
     /// v2: a later rule sees `Session.Total` lowered by the discounts earlier rules set.
     public var cascading: Bool
@@ -27,8 +29,9 @@ public struct EvaluationRequest: Sendable {
         application: Application, session: CustomerSession, profile: CustomerProfile?, eventType: String,
         eventAttributes: JSONObject = JSONObject(), campaigns: [CompiledCampaign], coupons: [Coupon],
         referral: Referral? = nil, reservedCouponIds: Set<Int64> = [], campaignSet: CampaignSetNode? = nil,
-        now: Timestamp, cascading: Bool
+        limitUsage: [LimitKey: DecimalNumber] = [:], now: Timestamp, cascading: Bool
     ) {
+        self.limitUsage = limitUsage
         self.campaignSet = campaignSet
         self.referral = referral
         self.reservedCouponIds = reservedCouponIds
@@ -69,6 +72,9 @@ public struct EvaluationResult: Sendable {
     public var referralRejection: ReferralRejection?
     /// Campaigns whose rules produced effects.
     public var triggeredCampaignIds: [Int64]
+    /// What confirming this result adds to the campaigns' budget counters (`createCoupon` ones are
+    /// charged when the code is made, and never given back).
+    public var limitCharges: [LimitCharge] = []
 
     /// The result after the coupons in `refused` could not be redeemed at close: each such
     /// coupon's acceptance becomes a rejection with `reason`, and the effects its evaluation
@@ -91,6 +97,7 @@ public struct EvaluationResult: Sendable {
             }
         }
         out.effects += newRejections
+        out.limitCharges = limitCharges.filter { c in c.couponId.map { !refused.contains($0) } ?? true }
         out.acceptedCoupons = acceptedCoupons.filter { !refused.contains($0.id) }
         out.rejections += acceptedCoupons.filter { refused.contains($0.id) }.map {
             CouponRejection(code: $0.value, campaignId: $0.campaignId, couponId: $0.id, reason: reason)
@@ -116,6 +123,7 @@ public struct EvaluationResult: Sendable {
             }
         }
         if let rejection { out.effects.append(rejection) }
+        out.limitCharges = limitCharges.filter { $0.key.action != "redeemReferral" }
         out.acceptedReferral = nil
         out.referralRejection = ReferralRejection(
             code: referral.code, campaignId: referral.campaignId, referralId: referral.id, reason: reason)
@@ -134,7 +142,7 @@ extension RedemptionLedger {
             discounts: result.effects.compactMap { e in
                 e.discount.map { .init(campaignId: e.campaignId, name: $0.name, value: $0.value) }
             },
-            sales: sales)
+            charges: result.limitCharges, sales: sales)
     }
 
     /// What the ledger adds to each campaign's counters; with `sign` -1, what giving it back removes.
@@ -169,6 +177,7 @@ struct Pass {
     var triggered: [Int64] = []
     /// Campaigns already evaluated or passed over.
     var visited: Set<Int64> = []
+    var limits: LimitLedger
 
     init(
         request: EvaluationRequest, candidates: [Int64: [Coupon]], referral: Referral?, root: ValueMap,
@@ -181,6 +190,13 @@ struct Pass {
         self.total = total
         self.rejections = rejections
         self.referralRejection = referralRejection
+        self.limits = LimitLedger(confirmed: request.limitUsage)
+    }
+
+    func subject(coupon: Coupon? = nil, referral: Referral? = nil) -> LimitSubject {
+        LimitSubject(
+            couponId: coupon?.id, referralId: referral?.id, profileId: request.session.profileId,
+            identifiers: request.session.identifiers)
     }
 
     /// Evaluates a campaign-set node; whether it qualified (produced effects).
@@ -240,28 +256,47 @@ struct Pass {
         let before = effects.count
         let coupons = candidates[compiled.campaign.id] ?? []
         var referralAccepted = false
+        let campaign = compiled.campaign
         for coupon in coupons.isEmpty ? [nil] : coupons.map(Optional.some) {
+            // What the run changes, so that a coupon refused after it takes its effects back.
+            let saved = (effects.count, root, total, limits)
             let wasAccepted = Evaluator.run(
                 compiled, ruleset, coupon: coupon, referral: campaignReferral, referralAccepted: &referralAccepted,
-                profileId: request.session.profileId, root: &root, total: &total, cascading: request.cascading,
-                into: &effects)
+                subject: subject(coupon: coupon, referral: campaignReferral), limits: &limits,
+                root: &root, total: &total, cascading: request.cascading, into: &effects)
             guard let coupon else { continue }
-            if wasAccepted {
-                accepted.append(coupon)
-            } else {
-                rejections.append(
-                    CouponRejection(
-                        code: coupon.value, campaignId: coupon.campaignId, couponId: coupon.id,
-                        reason: ruleset.checksCoupons ? .couponRejectedByCondition : .couponValidConditionMissing))
+            var reason: CouponRejectionReason?
+            if !wasAccepted.accepted {
+                reason = ruleset.checksCoupons ? .couponRejectedByCondition : .couponValidConditionMissing
+            } else if wasAccepted.blocked {
+                reason = .effectCouldNotBeApplied
+            } else if let limit = limits.exceeded(campaign, "redeemCoupon", .one, subject(coupon: coupon)) {
+                reason = limit.limitReason.coupon
             }
+            guard let reason else {
+                limits.charge(campaign, "redeemCoupon", .one, subject(coupon: coupon))
+                accepted.append(coupon)
+                continue
+            }
+            if wasAccepted.accepted {
+                effects.removeSubrange(saved.0...)
+                (root, total, limits) = (saved.1, saved.2, saved.3)
+            }
+            rejections.append(
+                CouponRejection(code: coupon.value, campaignId: coupon.campaignId, couponId: coupon.id, reason: reason))
         }
         if let r = campaignReferral {
-            if referralAccepted {
-                acceptedReferral = r
-            } else {
+            if !referralAccepted {
                 referralRejection = ReferralRejection(
                     code: r.code, campaignId: r.campaignId, referralId: r.id,
                     reason: ruleset.checksReferrals ? .referralRejectedByCondition : .referralValidConditionMissing)
+            } else if let limit = limits.exceeded(campaign, "redeemReferral", .one, subject(referral: r)) {
+                effects.removeAll { $0.type == "acceptReferral" && $0.campaignId == campaign.id }
+                referralRejection = ReferralRejection(
+                    code: r.code, campaignId: r.campaignId, referralId: r.id, reason: limit.limitReason.referral)
+            } else {
+                limits.charge(campaign, "redeemReferral", .one, subject(referral: r))
+                acceptedReferral = r
             }
         }
         guard effects.count > before else { return false }
@@ -337,6 +372,7 @@ public enum Evaluator {
         let triggered = pass.triggered
         rejections = pass.rejections
         referralRejection = pass.referralRejection
+        let charges = pass.limits.charges.filter { $0.key.action != "createCoupon" }
 
         for r in rejections {
             let rulesetId = campaignsById[r.campaignId]?.ruleset?.id ?? -1
@@ -354,7 +390,7 @@ public enum Evaluator {
         }
         return EvaluationResult(
             effects: effects, acceptedCoupons: accepted, rejections: rejections, acceptedReferral: acceptedReferral,
-            referralRejection: referralRejection, triggeredCampaignIds: triggered)
+            referralRejection: referralRejection, triggeredCampaignIds: triggered, limitCharges: charges)
     }
 
     /// The checks of a referral code that do not depend on rules (semantics §10.1).
@@ -394,15 +430,17 @@ public enum Evaluator {
     /// Runs one campaign's rules, with `coupon` bound when the session carries one of its codes.
     /// Returns whether a rule validating the coupon fired.
     /// `referralAccepted` is set when a rule validating `referral` fired (once per campaign).
+    /// Discounts and code creations over a budget are skipped (`blocked`).
     static func run(
         _ compiled: CompiledCampaign, _ ruleset: CompiledRuleset, coupon: Coupon?, referral: Referral?,
-        referralAccepted: inout Bool, profileId: String, root: inout ValueMap, total: inout DecimalNumber,
-        cascading: Bool, into effects: inout [Effect]
-    ) -> Bool {
+        referralAccepted: inout Bool, subject: LimitSubject, limits: inout LimitLedger, root: inout ValueMap,
+        total: inout DecimalNumber, cascading: Bool, into effects: inout [Effect]
+    ) -> (accepted: Bool, blocked: Bool) {
+        var blocked = false
         let host = PromotionHost()
         host.couponValid = coupon != nil
         host.referral = referral
-        host.profileId = profileId
+        host.profileId = subject.profileId
         host.campaign = compiled.campaign
         let campaign = compiled.campaign
         root["Campaign"] = compiled.context
@@ -455,11 +493,28 @@ public enum Evaluator {
                 }
             }
             for emitted in host.emitted {
-                let e = Effect(
+                var e = Effect(
                     campaignId: campaign.id, rulesetId: ruleset.id, ruleIndex: rule.index, ruleName: rule.title,
                     type: emitted.type, props: emitted.props, triggeredByCoupon: coupon?.id,
                     creation: emitted.creation)
-                if let d = e.discount { discounted = discounted + d.value }
+                if let d = e.discount {
+                    guard campaign.limits.isEmpty || Self.fits(d.value, campaign, subject, &limits) else {
+                        blocked = true
+                        continue
+                    }
+                    discounted = discounted + d.value
+                } else if e.creation != nil && !campaign.limits.isEmpty {
+                    guard limits.exceeded(campaign, "createCoupon", .one, subject) == nil else {
+                        blocked = true
+                        continue
+                    }
+                    if case .coupon? = e.creation?.kind {
+                        limits.charge(campaign, "createCoupon", .one, subject)
+                        e.creation?.limitKeys = campaign.limits.filter { $0.action == "createCoupon" }.flatMap {
+                            $0.keys(campaignId: campaign.id, for: subject)
+                        }
+                    }
+                }
                 effects.append(e)
             }
             host.emitted.removeAll(keepingCapacity: true)
@@ -472,7 +527,20 @@ public enum Evaluator {
                 }
             }
         }
-        return accepted
+        return (accepted, blocked)
+    }
+
+    /// Whether a discount of `value` fits the campaign's `setDiscount` (money) and
+    /// `setDiscountEffect` (count) budgets; if so it is charged to them.
+    static func fits(_ value: DecimalNumber, _ campaign: Campaign, _ subject: LimitSubject, _ limits: inout LimitLedger)
+        -> Bool
+    {
+        guard limits.exceeded(campaign, "setDiscount", value, subject) == nil,
+            limits.exceeded(campaign, "setDiscountEffect", .one, subject) == nil
+        else { return false }
+        limits.charge(campaign, "setDiscount", value, subject)
+        limits.charge(campaign, "setDiscountEffect", .one, subject)
+        return true
     }
 
     static func bind(_ bindings: [(name: String, expression: Expression)], in env: inout Environment) {

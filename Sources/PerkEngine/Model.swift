@@ -397,13 +397,16 @@ public struct RedemptionLedger: Sendable, Equatable {
     public var coupons: [RedeemedCoupon] = []
     public var referral: RedeemedReferral?
     public var discounts: [ConfirmedDiscount] = []
+    /// What the close added to budget counters.
+    public var charges: [LimitCharge] = []
     /// The session total the close added to the profile's sales.
     public var sales: DecimalNumber = .zero
 
     public init(
         coupons: [RedeemedCoupon] = [], referral: RedeemedReferral? = nil, discounts: [ConfirmedDiscount] = [],
-        sales: DecimalNumber = .zero
+        charges: [LimitCharge] = [], sales: DecimalNumber = .zero
     ) {
+        self.charges = charges
         self.coupons = coupons
         self.referral = referral
         self.discounts = discounts

@@ -172,6 +172,13 @@ extension RedemptionLedger {
                 discounts.map {
                     ["campaignId": .number($0.campaignId), "name": .string($0.name), "value": $0.value.json]
                 }),
+            "charges": .array(
+                charges.map {
+                    [
+                        "campaignId": .number($0.key.campaignId), "action": .string($0.key.action),
+                        "scope": .string($0.key.scope), "amount": $0.amount.json,
+                    ]
+                }),
             "sales": sales.json,
         ]
     }
@@ -204,7 +211,20 @@ extension RedemptionLedger {
                 campaignId: try rr.integer("campaignId", required: true)!,
                 code: try rr.string("code", required: true)!)
         }
-        self.init(coupons: coupons, referral: referral, discounts: discounts, sales: try r.decimal("sales") ?? .zero)
+        var charges: [LimitCharge] = []
+        for (i, c) in (try r.array("charges") ?? []).enumerated() {
+            let cr = try ObjectReader(c, at: "/charges/\(i)")
+            charges.append(
+                LimitCharge(
+                    key: LimitKey(
+                        campaignId: try cr.integer("campaignId", required: true)!,
+                        action: try cr.string("action", required: true)!, scope: try cr.string("scope", required: true)!
+                    ),
+                    amount: try cr.decimal("amount", required: true)!))
+        }
+        self.init(
+            coupons: coupons, referral: referral, discounts: discounts, charges: charges,
+            sales: try r.decimal("sales") ?? .zero)
     }
 }
 

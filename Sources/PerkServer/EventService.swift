@@ -54,11 +54,14 @@ struct EventService: Sendable {
             let hardReserved = coupons.filter { !$0.reservation }.map(\.id)
             let reserved =
                 hardReserved.isEmpty ? [] : try tx.reservations(couponIds: hardReserved, profileId: session.profileId)
+            let keys = SessionService.limitKeys(snapshot, session, coupons: coupons, referral: referral)
+            let usage = keys.isEmpty ? [:] : try tx.limitUsage(keys)
             let result = Evaluator.evaluate(
                 EvaluationRequest(
                     application: app, session: session, profile: profile, eventType: type,
                     eventAttributes: attributes, campaigns: snapshot.campaigns, coupons: coupons, referral: referral,
-                    reservedCouponIds: reserved, campaignSet: snapshot.campaignSet, now: now, cascading: false))
+                    reservedCouponIds: reserved, campaignSet: snapshot.campaignSet, limitUsage: usage, now: now,
+                    cascading: false))
             var effects = result.effects
             let created = try SessionService.create(tx, &effects, session: session, now: now)
             SessionService.applyAttributeUpdates(effects, session: &session, profile: &profile)

@@ -53,6 +53,9 @@ struct SessionService: Sendable {
         var reservedCouponIds: Set<Int64>
         var referral: Referral?
         var profile: CustomerProfile?
+        /// The budget counters the session can touch, and their confirmed usage when read.
+        var limitKeys: [LimitKey] = []
+        var limitUsage: [LimitKey: DecimalNumber] = [:]
     }
 
     /// What the engine decided for an update, to be committed.
@@ -70,8 +73,11 @@ struct SessionService: Sendable {
         let now = clock()
         // Only an update that counts or gives back redemptions must reach the disk before we answer.
         let durable = patch.state == .closed || patch.state == .cancelled
+        let redecide: @Sendable (Loaded) -> Decision = { loaded in
+            Self.decide(loaded, snapshot: snapshot, cascading: cascading, now: now)
+        }
         let commit: @Sendable (any StoreTransaction, Decision) throws -> SessionOutcome = { tx, decision in
-            var outcome = try Self.commit(tx, decision, now: now)
+            var outcome = try Self.commit(tx, decision, now: now, redecide: redecide)
             if countProfileRedemptions {
                 outcome.profileRedemptions = try tx.redemptionCounts(
                     couponIds: outcome.coupons.map(\.id), profileId: outcome.session.profileId)
@@ -83,7 +89,7 @@ struct SessionService: Sendable {
         }
         for _ in 0..<Self.optimisticAttempts {
             let loaded = try await store.read { tx in
-                try Self.load(tx, snapshot.application, integrationId: integrationId, patch: patch, now: now)
+                try Self.load(tx, snapshot, integrationId: integrationId, patch: patch, now: now)
             }
             let decision = Self.decide(loaded, snapshot: snapshot, cascading: cascading, now: now)
             do {
@@ -93,15 +99,16 @@ struct SessionService: Sendable {
             }
         }
         return try await store.write(durable: durable) { tx in
-            let loaded = try Self.load(tx, snapshot.application, integrationId: integrationId, patch: patch, now: now)
+            let loaded = try Self.load(tx, snapshot, integrationId: integrationId, patch: patch, now: now)
             return try commit(tx, Self.decide(loaded, snapshot: snapshot, cascading: cascading, now: now))
         }
     }
 
     static func load(
-        _ tx: any StoreTransaction, _ app: PerkEngine.Application, integrationId: String, patch: SessionPatch,
+        _ tx: any StoreTransaction, _ snapshot: ApplicationSnapshot, integrationId: String, patch: SessionPatch,
         now: Timestamp
     ) throws -> Loaded {
+        let app = snapshot.application
         let existing = try tx.session(applicationId: app.id, integrationId: integrationId)
         var change: SessionChange
         do {
@@ -127,9 +134,25 @@ struct SessionService: Sendable {
             ? nil : try tx.referral(applicationId: app.id, lookupKey: app.caseSensitivity.normalize(code))
         let hardReserved = coupons.filter { !$0.reservation }.map(\.id)
         let reserved = hardReserved.isEmpty ? [] : try tx.reservations(couponIds: hardReserved, profileId: profileId)
-        return Loaded(
+        var loaded = Loaded(
             existing: existing, change: change, coupons: coupons, reservedCouponIds: reserved, referral: referral,
             profile: profile)
+        loaded.limitKeys = limitKeys(snapshot, change.session, coupons: coupons, referral: referral)
+        if !loaded.limitKeys.isEmpty { loaded.limitUsage = try tx.limitUsage(loaded.limitKeys) }
+        return loaded
+    }
+
+    /// The budget counters of the campaigns with limits that this session's evaluation can touch.
+    static func limitKeys(
+        _ snapshot: ApplicationSnapshot, _ session: CustomerSession, coupons: [Coupon], referral: Referral?
+    ) -> [LimitKey] {
+        var keys: [LimitKey] = []
+        for c in snapshot.campaigns where !c.campaign.limits.isEmpty {
+            keys += c.campaign.limitKeys(
+                session: session, couponIds: coupons.filter { $0.campaignId == c.campaign.id }.map(\.id),
+                referralId: referral.flatMap { $0.campaignId == c.campaign.id ? $0.id : nil })
+        }
+        return keys
     }
 
     /// Evaluates the campaigns when the update calls for it: pure, outside any transaction.
@@ -146,7 +169,7 @@ struct SessionService: Sendable {
                 application: snapshot.application, session: change.session, profile: loaded.profile,
                 eventType: change.transition.eventType, campaigns: snapshot.campaigns, coupons: loaded.coupons,
                 referral: loaded.referral, reservedCouponIds: loaded.reservedCouponIds,
-                campaignSet: snapshot.campaignSet, now: now, cascading: cascading))
+                campaignSet: snapshot.campaignSet, limitUsage: loaded.limitUsage, now: now, cascading: cascading))
         let byId = Dictionary(snapshot.campaigns.map { ($0.campaign.id, $0.campaign) }, uniquingKeysWith: { a, _ in a })
         return Decision(
             loaded: loaded, evaluation: result, triggered: result.triggeredCampaignIds.compactMap { byId[$0] })
@@ -154,7 +177,20 @@ struct SessionService: Sendable {
 
     /// Stores a decision: redemptions and their give-backs, the profile, the session (only if it
     /// is still the version that was read) and the event. Throws `StoreError.conflict` otherwise.
-    static func commit(_ tx: any StoreTransaction, _ decision: Decision, now: Timestamp) throws -> SessionOutcome {
+    /// A close whose budgets were used by others since it was read is decided again (`redecide`)
+    /// against the usage read here, inside the write transaction.
+    static func commit(
+        _ tx: any StoreTransaction, _ decided: Decision, now: Timestamp, redecide: (Loaded) -> Decision
+    ) throws -> SessionOutcome {
+        var decision = decided
+        if decided.loaded.change.closes && !decided.loaded.limitKeys.isEmpty {
+            let fresh = try tx.limitUsage(decided.loaded.limitKeys)
+            if fresh != decided.loaded.limitUsage {
+                var loaded = decided.loaded
+                loaded.limitUsage = fresh
+                decision = redecide(loaded)
+            }
+        }
         let loaded = decision.loaded
         let change = loaded.change
         var session = change.session
@@ -280,6 +316,8 @@ struct SessionService: Sendable {
                         var delta = CampaignCounters()
                         delta.couponCreationCount = 1
                         try tx.addToCounters(campaignId: effect.campaignId, delta)
+                        // Creation budgets are used once per code made, and never given back.
+                        try tx.addLimitUsage(creation.limitKeys.map { LimitCharge(key: $0, amount: .one) }, sign: 1)
                     }
                 }
                 guard let coupon else { continue }
@@ -342,6 +380,7 @@ struct SessionService: Sendable {
         }
         let ledger = RedemptionLedger(confirming: result, sales: session.total)
         for (campaignId, delta) in ledger.counterDeltas() { try tx.addToCounters(campaignId: campaignId, delta) }
+        try tx.addLimitUsage(ledger.charges, sign: 1)
         if var p = profile {
             p.closedSessions += 1
             p.totalSales = p.totalSales + ledger.sales
@@ -372,6 +411,7 @@ struct SessionService: Sendable {
         for (campaignId, delta) in ledger.counterDeltas(sign: -1) {
             try tx.addToCounters(campaignId: campaignId, delta)
         }
+        try tx.addLimitUsage(ledger.charges, sign: -1)
         if var p = profile {
             p.closedSessions = max(p.closedSessions - 1, 0)
             p.totalSales = p.totalSales - ledger.sales

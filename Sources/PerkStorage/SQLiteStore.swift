@@ -249,6 +249,17 @@ enum SQLiteSchema {
                         tree TEXT NOT NULL);
                     """)
         }
+        m.registerMigration("v6: budget counters") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE limit_counters (
+                        campaign_id INTEGER NOT NULL,
+                        action TEXT NOT NULL,
+                        scope TEXT NOT NULL,
+                        used TEXT NOT NULL,
+                        PRIMARY KEY (campaign_id, action, scope));
+                    """)
+        }
         return m
     }
 }
@@ -765,6 +776,34 @@ struct SQLiteTransaction: StoreTransaction {
                 db.cachedStatement(
                     sql: "SELECT coupon_id FROM coupon_reservations WHERE profile_id = ? AND coupon_id IN (\(marks))"),
                 arguments: StatementArguments([profileId] + couponIds)))
+    }
+
+    // MARK: Budgets
+
+    func limitUsage(_ keys: [LimitKey]) throws -> [LimitKey: DecimalNumber] {
+        var out: [LimitKey: DecimalNumber] = [:]
+        for key in keys {
+            let used = try String.fetchOne(
+                db.cachedStatement(
+                    sql: "SELECT used FROM limit_counters WHERE campaign_id = ? AND action = ? AND scope = ?"),
+                arguments: [key.campaignId, key.action, key.scope])
+            if let used { out[key] = Self.decimal(used) }
+        }
+        return out
+    }
+
+    func addLimitUsage(_ charges: [LimitCharge], sign: Int) throws {
+        // Decimal sums are exact in Swift; the transaction (one writer) keeps read and write together.
+        for c in charges {
+            let current = try limitUsage([c.key])[c.key] ?? .zero
+            var next = current + DecimalNumber(sign) * c.amount
+            if next.isNegative { next = .zero }
+            try exec(
+                """
+                INSERT INTO limit_counters (campaign_id, action, scope, used) VALUES (?, ?, ?, ?)
+                ON CONFLICT (campaign_id, action, scope) DO UPDATE SET used = excluded.used
+                """, arguments: [c.key.campaignId, c.key.action, c.key.scope, next.description])
+        }
     }
 
     // MARK: Campaign sets

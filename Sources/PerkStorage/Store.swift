@@ -206,6 +206,12 @@ public protocol StoreTransaction {
     func updateSession(_ session: CustomerSession, expectedVersion: Int64) throws -> Bool
     func sessionVersion(applicationId: Int64, integrationId: String) throws -> Int64?
 
+    // MARK: Budgets
+    /// Confirmed usage of the budget counters (absent ones: zero).
+    func limitUsage(_ keys: [LimitKey]) throws -> [LimitKey: DecimalNumber]
+    /// Adds each charge to its counter (with `sign` -1, gives it back, never below zero).
+    func addLimitUsage(_ charges: [LimitCharge], sign: Int) throws
+
     // MARK: Campaign sets
     func campaignSet(applicationId: Int64) throws -> CampaignSet?
     /// Replaces the application's campaign set (keeping its id once it has one).
