@@ -2,8 +2,10 @@ import ArgumentParser
 import Foundation
 import Hummingbird
 import Logging
+import Metrics
 import PerkJSON
 import PerkServer
+import Prometheus
 import Talang
 
 @available(macOS 10.15, *)
@@ -36,7 +38,15 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
+    @Option(help: "Log format: text, or json (one object per line).")
+    var logFormat: String = "text"
+
     func run() async throws {
+        if logFormat == "json" {
+            LoggingSystem.bootstrap { label in JSONLogHandler(label: label) }
+        }
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         var logger = Logger(label: "perk")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         let store = try PerkServer.openStore(url: database)
@@ -49,7 +59,7 @@ struct Serve: AsyncParsableCommand {
             // Written straight to the descriptor: stdout is block-buffered when it is a pipe.
             FileHandle.standardOutput.write(Data((Demo.instructions(info, host: host, port: port) + "\n").utf8))
         }
-        let app = PerkServer.application(store: store, host: host, port: port, logger: logger)
+        let app = PerkServer.application(store: store, host: host, port: port, logger: logger, metrics: registry)
         try await app.runService()
     }
 }

@@ -4,6 +4,7 @@ import Logging
 import PerkEngine
 import PerkJSON
 import PerkStorage
+import Prometheus
 import Talang
 
 /// Assembles Perk's HTTP server from a store.
@@ -31,11 +32,26 @@ public enum PerkServer {
         return Timestamp(microseconds: Int64((t * 1_000_000).rounded()))
     }
 
-    /// The router with every endpoint, for a running server or an in-process test.
-    public static func router(store: any Store, clock: @escaping @Sendable () -> Timestamp = systemClock)
-        -> Router<BasicRequestContext>
-    {
+    /// The router with every endpoint, for a running server or an in-process test. With a
+    /// `metrics` registry (the one swift-metrics was bootstrapped with), requests are counted and
+    /// timed per route and the registry is served at `/metrics` in the Prometheus text format.
+    public static func router(
+        store: any Store, clock: @escaping @Sendable () -> Timestamp = systemClock,
+        metrics: PrometheusCollectorRegistry? = nil
+    ) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
+        // Each request is logged (at debug) with its `hb.request.id`, as are failures (at error).
+        router.middlewares.add(LogRequestsMiddleware(.debug))
+        if let metrics {
+            router.middlewares.add(MetricsMiddleware())
+            router.get("/metrics") { _, _ in
+                var headers = HTTPFields()
+                headers[.contentType] = "text/plain; version=0.0.4"
+                return Response(
+                    status: .ok, headers: headers,
+                    body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.emitToBuffer())))
+            }
+        }
         router.middlewares.add(ErrorBodyMiddleware())
         let catalog = Catalog(store: store)
         ManagementAPI(store: store, catalog: catalog, clock: clock).register(on: router)
@@ -51,10 +67,10 @@ public enum PerkServer {
     }
 
     public static func application(
-        store: any Store, host: String, port: Int, logger: Logger
+        store: any Store, host: String, port: Int, logger: Logger, metrics: PrometheusCollectorRegistry? = nil
     ) -> some ApplicationProtocol {
         Hummingbird.Application(
-            router: router(store: store),
+            router: router(store: store, metrics: metrics),
             configuration: .init(address: .hostname(host, port: port), serverName: "perk"),
             logger: logger)
     }

@@ -1,3 +1,4 @@
+import Metrics
 import PerkEngine
 import PerkJSON
 import PerkStorage
@@ -93,15 +94,37 @@ struct SessionService: Sendable {
             }
             let decision = Self.decide(loaded, snapshot: snapshot, cascading: cascading, now: now)
             do {
-                return try await store.write(durable: durable) { tx in try commit(tx, decision) }
+                return Self.counted(try await store.write(durable: durable) { tx in try commit(tx, decision) })
             } catch StoreError.conflict {
                 continue
             }
         }
-        return try await store.write(durable: durable) { tx in
-            let loaded = try Self.load(tx, snapshot, integrationId: integrationId, patch: patch, now: now)
-            return try commit(tx, Self.decide(loaded, snapshot: snapshot, cascading: cascading, now: now))
+        return Self.counted(
+            try await store.write(durable: durable) { tx in
+                let loaded = try Self.load(tx, snapshot, integrationId: integrationId, patch: patch, now: now)
+                return try commit(tx, Self.decide(loaded, snapshot: snapshot, cascading: cascading, now: now))
+            })
+    }
+
+    /// Counts a committed update's effects and, for a close or a revoke, its redemptions
+    /// (`perk_effects_total{effect}`, `perk_redemptions_total{kind}`, `perk_redemptions_given_back_total{kind}`).
+    static func counted(_ outcome: SessionOutcome) -> SessionOutcome {
+        for e in outcome.effects { Counter(label: "perk_effects_total", dimensions: [("effect", e.type)]).increment() }
+        if let ledger = outcome.session.ledger,
+            outcome.event.type == SessionTransition.closed.eventType
+                || (outcome.event.type == SessionTransition.created.eventType && outcome.session.state == .closed)
+        {
+            Counter(label: "perk_redemptions_total", dimensions: [("kind", "coupon")]).increment(
+                by: ledger.coupons.count)
+            if ledger.referral != nil {
+                Counter(label: "perk_redemptions_total", dimensions: [("kind", "referral")]).increment()
+            }
         }
+        if outcome.event.type == SessionTransition.revoked.eventType {
+            let given = outcome.effects.filter { $0.type == "rollbackCoupon" }.count
+            Counter(label: "perk_redemptions_given_back_total", dimensions: [("kind", "coupon")]).increment(by: given)
+        }
+        return outcome
     }
 
     static func load(

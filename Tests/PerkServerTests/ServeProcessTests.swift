@@ -134,6 +134,17 @@ import Testing
         #expect(apps["data"]?[0]?["name"]?.stringValue == "Perk demo shop")
         let (unauthorized, _) = try await Self.send(.GET, base + "/v1/applications", nil, headers: [])
         #expect(unauthorized == 401)
+
+        // Prometheus metrics: requests per route with their latency, effects and redemptions.
+        let response = try await HTTPClient.shared.execute(
+            HTTPClientRequest(url: base + "/metrics"), timeout: .seconds(10))
+        #expect(response.status.code == 200)
+        let metrics = String(buffer: try await response.body.collect(upTo: 1 << 22))
+        #expect(metrics.contains(#"perk_redemptions_total{kind="coupon"} 1"#))
+        #expect(metrics.contains(#"perk_effects_total{effect="acceptCoupon"} 2"#))
+        #expect(
+            metrics.contains(
+                #"http_server_request_duration_count{http_route="/v2/customer_sessions/{customerSessionId}""#))
     }
 
     static func eval(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
