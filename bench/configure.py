@@ -21,6 +21,10 @@ def call(method, path, body=None, token=None):
 token = call("POST", "/v1/sessions", {"email": "bench@example.com", "password": "bench"})["token"]
 app = call("POST", "/v1/applications", {"name": "Bench", "currency": "EUR", "timezone": "UTC"}, token)["id"]
 key = call("POST", "/v1/applications/%d/api_keys" % app, {"title": "bench", "expires": "2099-01-01T00:00:00Z"}, token)["key"]
+# The attributes the benchmark's requests send must be declared, as in any Perk.
+for entity, name in [("CustomerSession", "channel"), ("CartItem", "color")]:
+    call("POST", "/v1/attributes", {"entity": entity, "name": name, "title": name, "type": "string",
+                                    "description": "", "suggestions": [], "editable": True}, token)
 
 total = [".", "Session", "Total"]
 items = [".", "Session", "CartItems"]
