@@ -46,6 +46,7 @@ struct ManagementAPI: Sendable {
         registerActivity(on: router)
         registerAttributes(on: router)
         registerCampaignSet(on: router)
+        registerCouponManagement(on: router)
     }
 
     // MARK: Authentication
@@ -296,7 +297,11 @@ struct ManagementAPI: Sendable {
         let app = try await application(ctx)
         let campaign = try await campaign(ctx, applicationId: app.id)
         let (skip, limit) = try req.paging()
-        let page = try await store.read { tx in try tx.coupons(campaignId: campaign.id, skip: skip, limit: limit) }
+        let filter = try Self.couponFilter(req)
+        let now = clock()
+        let page = try await store.read { tx in
+            try tx.coupons(campaignId: campaign.id, filter: filter, now: now, skip: skip, limit: limit)
+        }
         return jsonResponse(.ok, listJSON(page.items.map { Wire.coupon($0) }, total: page.total))
     }
 }

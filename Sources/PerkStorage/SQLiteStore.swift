@@ -584,6 +584,96 @@ struct SQLiteTransaction: StoreTransaction {
         return Page(items: rows.map(Self.coupon), total: total)
     }
 
+    static func conditions(_ f: CouponFilter, now: Timestamp) -> (String, [(any DatabaseValueConvertible)?]) {
+        var c: [String] = []
+        var a: [(any DatabaseValueConvertible)?] = []
+        func add(_ sql: String, _ values: (any DatabaseValueConvertible)?...) {
+            c.append(sql)
+            a += values
+        }
+        if let v = f.value {
+            if f.exactMatch { add("value = ?", v) } else { add("instr(lower(value), lower(?)) > 0", v) }
+        }
+        if let t = f.createdBefore { add("created < ?", t.microseconds) }
+        if let t = f.createdAfter { add("created > ?", t.microseconds) }
+        if let t = f.startsBefore { add("start_date < ?", t.microseconds) }
+        if let t = f.startsAfter { add("start_date > ?", t.microseconds) }
+        if let t = f.expiresBefore { add("expiry_date < ?", t.microseconds) }
+        if let t = f.expiresAfter { add("expiry_date > ?", t.microseconds) }
+        let n = now.microseconds
+        switch f.valid {
+        case .expired?: add("expiry_date IS NOT NULL AND expiry_date <= ?", n)
+        case .validNow?:
+            add("(start_date IS NULL OR start_date <= ?) AND (expiry_date IS NULL OR expiry_date > ?)", n, n)
+        case .validFuture?: add("start_date IS NOT NULL AND start_date > ?", n)
+        case nil: break
+        }
+        switch f.usable {
+        case true?: add("(usage_limit = 0 OR usage_counter < usage_limit)")
+        case false?: add("usage_limit > 0 AND usage_counter >= usage_limit")
+        case nil: break
+        }
+        if let b = f.batchId { add("batch_id = ?", b) }
+        if let r = f.referralId { add("referral_id = ?", r) }
+        if let r = f.recipientIntegrationId { add("recipient_integration_id = ?", r) }
+        return (c.map { " AND " + $0 }.joined(), a)
+    }
+
+    func coupons(campaignId: Int64, filter: CouponFilter, now: Timestamp, skip: Int, limit: Int) throws -> Page<Coupon>
+    {
+        let (extra, args) = Self.conditions(filter, now: now)
+        let rows = try Row.fetchAll(
+            db, sql: "SELECT * FROM coupons WHERE campaign_id = ?\(extra) ORDER BY id LIMIT ? OFFSET ?",
+            arguments: StatementArguments([campaignId] + args + [limit, skip]))
+        let total =
+            try Int.fetchOne(
+                db, sql: "SELECT count(*) FROM coupons WHERE campaign_id = ?\(extra)",
+                arguments: StatementArguments([campaignId] + args)) ?? 0
+        return Page(items: rows.map(Self.coupon), total: total)
+    }
+
+    func deleteCoupons(campaignId: Int64, filter: CouponFilter, now: Timestamp) throws -> Int {
+        let (extra, args) = Self.conditions(filter, now: now)
+        let ids = try Int64.fetchAll(
+            db, sql: "SELECT id FROM coupons WHERE campaign_id = ?\(extra)",
+            arguments: StatementArguments([campaignId] + args))
+        for id in ids {
+            try exec("DELETE FROM coupon_reservations WHERE coupon_id = ?", arguments: [id])
+            try exec("DELETE FROM coupons WHERE id = ?", arguments: [id])
+        }
+        return ids.count
+    }
+
+    func coupon(campaignId: Int64, id: Int64) throws -> Coupon? {
+        try one("SELECT * FROM coupons WHERE campaign_id = ? AND id = ?", arguments: [campaignId, id]).map(Self.coupon)
+    }
+
+    func updateCoupon(_ c: Coupon) throws {
+        try exec(
+            """
+            UPDATE coupons SET usage_limit = ?, start_date = ?, expiry_date = ?, attributes = ?,
+                recipient_integration_id = ? WHERE id = ?
+            """,
+            arguments: [
+                c.usageLimit, c.startDate?.microseconds, c.expiryDate?.microseconds, Self.text(.object(c.attributes)),
+                c.recipientIntegrationId, c.id,
+            ])
+    }
+
+    func deleteCampaign(applicationId: Int64, id: Int64) throws -> Bool {
+        guard try campaign(applicationId: applicationId, id: id) != nil else { return false }
+        try exec(
+            "DELETE FROM coupon_reservations WHERE coupon_id IN (SELECT id FROM coupons WHERE campaign_id = ?)",
+            arguments: [id])
+        try exec("DELETE FROM coupons WHERE campaign_id = ?", arguments: [id])
+        try exec("DELETE FROM referrals WHERE campaign_id = ?", arguments: [id])
+        try exec("UPDATE campaigns SET active_ruleset_id = NULL WHERE id = ?", arguments: [id])
+        try exec("DELETE FROM rulesets WHERE campaign_id = ?", arguments: [id])
+        try exec("DELETE FROM limit_counters WHERE campaign_id = ?", arguments: [id])
+        try exec("DELETE FROM campaigns WHERE id = ?", arguments: [id])
+        return true
+    }
+
     func coupons(applicationId: Int64, lookupKeys: [String]) throws -> [Coupon] {
         guard !lookupKeys.isEmpty else { return [] }
         let marks = Array(repeating: "?", count: lookupKeys.count).joined(separator: ",")

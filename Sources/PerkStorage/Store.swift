@@ -87,6 +87,30 @@ public struct EventFilter: Sendable {
     public init() {}
 }
 
+/// The reference's coupon filters (`getCoupons`, `deleteCoupons`); nil: no filter.
+public struct CouponFilter: Sendable {
+    public enum Validity: String, Sendable, CaseIterable {
+        case expired, validNow, validFuture
+    }
+
+    public var value: String?
+    /// `value` must match the whole code (otherwise a part of it, ignoring ASCII case).
+    public var exactMatch = false
+    public var createdBefore: Timestamp?
+    public var createdAfter: Timestamp?
+    public var startsBefore: Timestamp?
+    public var startsAfter: Timestamp?
+    public var expiresBefore: Timestamp?
+    public var expiresAfter: Timestamp?
+    public var valid: Validity?
+    /// true: under its usage limit; false: at it.
+    public var usable: Bool?
+    public var batchId: String?
+    public var referralId: Int64?
+    public var recipientIntegrationId: String?
+    public init() {}
+}
+
 public struct SessionFilter: Sendable {
     public var profile: String?
     public var state: SessionState?
@@ -138,6 +162,14 @@ public protocol StoreTransaction {
     /// Inserts coupons; a code already used in the application fails with `duplicate`.
     func insertCoupons(_ coupons: [Coupon], applicationId: Int64, lookupKeys: [String]) throws -> [Coupon]
     func coupons(campaignId: Int64, skip: Int, limit: Int) throws -> Page<Coupon>
+    func coupons(campaignId: Int64, filter: CouponFilter, now: Timestamp, skip: Int, limit: Int) throws -> Page<Coupon>
+    /// Deletes the matching coupons (and their reservations); how many there were.
+    func deleteCoupons(campaignId: Int64, filter: CouponFilter, now: Timestamp) throws -> Int
+    func coupon(campaignId: Int64, id: Int64) throws -> Coupon?
+    /// Saves a coupon's usage limit, dates, attributes and recipient.
+    func updateCoupon(_ coupon: Coupon) throws
+    /// Deletes a campaign with its rulesets, coupons and referrals.
+    func deleteCampaign(applicationId: Int64, id: Int64) throws -> Bool
     /// Coupons of the application whose lookup keys (normalised codes) are listed.
     func coupons(applicationId: Int64, lookupKeys: [String]) throws -> [Coupon]
     func couponCodeExists(applicationId: Int64, lookupKey: String) throws -> Bool

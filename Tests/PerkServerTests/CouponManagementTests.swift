@@ -1,0 +1,73 @@
+import HTTPTypes
+import PerkJSON
+import Testing
+
+@Suite struct CouponManagementTests {
+    @Test func couponsAreFilteredUpdatedAndDeleted() async throws {
+        try await Harness.run { h in
+            let shop = try await SessionV2Tests.couponShop(h, usageLimit: 1)
+            let base = "/v1/applications/\(shop.app)/campaigns/\(shop.campaign)/coupons"
+            _ = try await h.createCoupons(shop.app, shop.campaign, pattern: "BATCH-####", count: 4)
+            let expired = try await h.createCoupons(
+                shop.app, shop.campaign, pattern: "OLD-####", extra: ["expiryDate": "2020-01-01T00:00:00Z"])[0]
+            _ = try await h.createCoupons(
+                shop.app, shop.campaign, pattern: "SOON-####", extra: ["startDate": "2999-01-01T00:00:00Z"])
+            _ = try await h.createCoupons(
+                shop.app, shop.campaign, pattern: "MINE-####", extra: ["recipientIntegrationId": "alice"])
+            _ = try await h.session(
+                "s1", key: shop.key,
+                ["couponCodes": [.string(shop.code)], "cartItems": [cartItem("a", price: 10)], "state": "closed"])
+
+            func count(_ query: String) async throws -> Int64? {
+                try await h.call(.get, base + query)["totalResultSize"]?.numberValue?.intValue
+            }
+            #expect(try await count("") == 8)
+            #expect(try await count("?value=batch") == 4)
+            #expect(try await count("?value=\(shop.code)&exactMatch=true") == 1)
+            #expect(try await count("?value=batch&exactMatch=true") == 0)
+            #expect(try await count("?valid=expired") == 1)
+            #expect(try await count("?valid=validFuture") == 1)
+            #expect(try await count("?valid=validNow") == 6)
+            #expect(try await count("?usable=false") == 1)
+            #expect(try await count("?recipientIntegrationId=alice") == 1)
+            #expect(try await count("?expiresBefore=2021-01-01T00:00:00Z") == 1)
+            #expect(try await count("?createdAfter=2999-01-01T00:00:00Z") == 0)
+            let batch = try await h.call(.get, base + "?value=batch&pageSize=1")
+            let batchId = try #require(batch["data"]?[0]?["batchId"]?.stringValue)
+            #expect(try await count("?batchId=\(batchId)") == 4)
+            #expect(try await h.call(.get, base + "?valid=sometimes").status == .badRequest)
+            #expect(try await h.call(.get, base + "?usable=perhaps").status == .badRequest)
+
+            let old = try await h.call(.get, base + "?value=\(expired)&exactMatch=true")
+            let oldId = try #require(old["data"]?[0]?["id"]?.numberValue?.intValue)
+            let updated = try await h.call(
+                .put, base + "/\(oldId)",
+                ["expiryDate": .null, "usageLimit": 3, "attributes": ["Description": "renewed"]])
+            #expect(updated.status == .ok)
+            #expect(updated["expiryDate"] == nil)
+            #expect(updated["usageLimit"] == 3)
+            #expect(try await h.call(.get, base + "/\(oldId)")["attributes"] == ["Description": "renewed"])
+            let usable = try await h.session("s2", key: shop.key, ["couponCodes": [.string(expired)]])
+            #expect(usable.body.effects("acceptCoupon").count == 1)
+            #expect(try await h.call(.put, base + "/\(oldId)", ["usageLimit": -1]).status == .badRequest)
+            #expect(try await h.call(.get, base + "/999999").status == .notFound)
+
+            #expect(try await h.call(.delete, base + "/\(oldId)").status == .noContent)
+            #expect(try await h.call(.get, base + "/\(oldId)").status == .notFound)
+            #expect(try await h.call(.delete, base + "?batchId=\(batchId)").status == .noContent)
+            #expect(try await count("") == 3)
+        }
+    }
+
+    @Test func aDeletedCampaignTakesItsCouponsWithIt() async throws {
+        try await Harness.run { h in
+            let shop = try await SessionV2Tests.couponShop(h)
+            let path = "/v1/applications/\(shop.app)/campaigns/\(shop.campaign)"
+            #expect(try await h.call(.delete, path).status == .noContent)
+            #expect(try await h.call(.get, path).status == .notFound)
+            #expect(try await h.call(.delete, path).status == .notFound)
+            let r = try await h.session("s1", key: shop.key, ["couponCodes": [.string(shop.code)]])
+            #expect(r.body.effects("rejectCoupon").first?["rejectionReason"] == "CouponNotFound")
+        }
+    }
+}
