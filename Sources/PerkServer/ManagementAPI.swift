@@ -47,6 +47,7 @@ struct ManagementAPI: Sendable {
         registerAttributes(on: router)
         registerCampaignSet(on: router)
         registerCouponManagement(on: router)
+        registerRulesetAndReferralManagement(on: router)
     }
 
     // MARK: Authentication

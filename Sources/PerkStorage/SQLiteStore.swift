@@ -513,6 +513,23 @@ struct SQLiteTransaction: StoreTransaction {
         return out
     }
 
+    func updateRuleset(_ ruleset: Ruleset) throws {
+        try exec(
+            "UPDATE rulesets SET rules = ?, bindings = ?, rb_version = ?, activate = ?, activated_at = ? WHERE id = ?",
+            arguments: [
+                Self.text(.array(ruleset.rules.map(\.json))), Self.text(.array(ruleset.bindings.map(\.json))),
+                ruleset.rbVersion, ruleset.activate, ruleset.activatedAt?.microseconds, ruleset.id,
+            ])
+    }
+
+    func deleteRuleset(campaignId: Int64, id: Int64) throws -> Bool {
+        try exec(
+            "UPDATE campaigns SET active_ruleset_id = NULL WHERE id = ? AND active_ruleset_id = ?",
+            arguments: [campaignId, id])
+        try exec("DELETE FROM rulesets WHERE campaign_id = ? AND id = ?", arguments: [campaignId, id])
+        return db.changesCount > 0
+    }
+
     func ruleset(campaignId: Int64, id: Int64) throws -> Ruleset? {
         try one("SELECT * FROM rulesets WHERE campaign_id = ? AND id = ?", arguments: [campaignId, id])
             .map(Self.ruleset)
@@ -785,6 +802,47 @@ struct SQLiteTransaction: StoreTransaction {
             "SELECT * FROM referrals WHERE application_id = ? AND lookup = ?", arguments: [applicationId, lookupKey]
         )
         .map(Self.referral)
+    }
+
+    func referrals(campaignId: Int64, filter f: ReferralFilter, now: Timestamp, skip: Int, limit: Int) throws
+        -> Page<Referral>
+    {
+        var c = ""
+        var a: [(any DatabaseValueConvertible)?] = [campaignId]
+        func add(_ sql: String, _ values: (any DatabaseValueConvertible)?...) {
+            c += " AND " + sql
+            a += values
+        }
+        if let v = f.code { add("instr(lower(code), lower(?)) > 0", v) }
+        if let t = f.createdBefore { add("created < ?", t.microseconds) }
+        if let t = f.createdAfter { add("created > ?", t.microseconds) }
+        let n = now.microseconds
+        switch f.valid {
+        case .expired?: add("expiry_date IS NOT NULL AND expiry_date <= ?", n)
+        case .validNow?:
+            add("(start_date IS NULL OR start_date <= ?) AND (expiry_date IS NULL OR expiry_date > ?)", n, n)
+        case .validFuture?: add("start_date IS NOT NULL AND start_date > ?", n)
+        case nil: break
+        }
+        switch f.usable {
+        case true?: add("(usage_limit = 0 OR usage_counter < usage_limit)")
+        case false?: add("usage_limit > 0 AND usage_counter >= usage_limit")
+        case nil: break
+        }
+        if let v = f.advocate { add("advocate = ?", v) }
+        let rows = try Row.fetchAll(
+            db, sql: "SELECT * FROM referrals WHERE campaign_id = ?\(c) ORDER BY id LIMIT ? OFFSET ?",
+            arguments: StatementArguments(a + [limit, skip]))
+        let total =
+            try Int.fetchOne(
+                db, sql: "SELECT count(*) FROM referrals WHERE campaign_id = ?\(c)", arguments: StatementArguments(a))
+            ?? 0
+        return Page(items: rows.map(Self.referral), total: total)
+    }
+
+    func deleteReferral(campaignId: Int64, id: Int64) throws -> Bool {
+        try exec("DELETE FROM referrals WHERE campaign_id = ? AND id = ?", arguments: [campaignId, id])
+        return db.changesCount > 0
     }
 
     func createdReferral(applicationId: Int64, origin: String) throws -> Referral? {

@@ -111,6 +111,17 @@ public struct CouponFilter: Sendable {
     public init() {}
 }
 
+/// The reference's referral filters (`getReferrals`).
+public struct ReferralFilter: Sendable {
+    public var code: String?
+    public var createdBefore: Timestamp?
+    public var createdAfter: Timestamp?
+    public var valid: CouponFilter.Validity?
+    public var usable: Bool?
+    public var advocate: String?
+    public init() {}
+}
+
 public struct SessionFilter: Sendable {
     public var profile: String?
     public var state: SessionState?
@@ -153,6 +164,10 @@ public protocol StoreTransaction {
     func insertRuleset(_ ruleset: Ruleset) throws -> Ruleset
     func ruleset(campaignId: Int64, id: Int64) throws -> Ruleset?
     func rulesets(campaignId: Int64) throws -> [Ruleset]
+    /// Saves a ruleset's rules, bindings, version and activation.
+    func updateRuleset(_ ruleset: Ruleset) throws
+    /// Deletes a ruleset; a campaign it was active in is left without one.
+    func deleteRuleset(campaignId: Int64, id: Int64) throws -> Bool
     /// The active rulesets of the application's campaigns, by campaign id.
     func activeRulesets(applicationId: Int64) throws -> [Int64: Ruleset]
     /// Adds `delta` to the campaign's counters (negative amounts give back).
@@ -196,6 +211,9 @@ public protocol StoreTransaction {
     func insertReferral(_ referral: Referral, applicationId: Int64, lookupKey: String, origin: String?) throws
         -> Referral?
     func referral(applicationId: Int64, lookupKey: String) throws -> Referral?
+    func referrals(campaignId: Int64, filter: ReferralFilter, now: Timestamp, skip: Int, limit: Int) throws
+        -> Page<Referral>
+    func deleteReferral(campaignId: Int64, id: Int64) throws -> Bool
     /// Counts one use by `profileId` in session `sessionId` if the referral is under its usage
     /// limit, decided by one atomic statement.
     func redeemReferral(id: Int64, profileId: String, sessionId: String) throws -> Bool
