@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-atomics", from: "1.3.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
@@ -29,7 +30,9 @@ let package = Package(
         // of every layer above, and the source form of rules.
         .target(name: "PerkJSON", swiftSettings: swiftSettings),
         // The rule language: values, decimals, compiler and evaluator. No I/O, no promotions.
-        .target(name: "Talang", dependencies: ["PerkJSON"], swiftSettings: swiftSettings),
+        .target(
+            name: "Talang", dependencies: ["PerkJSON", .product(name: "Atomics", package: "swift-atomics")],
+            swiftSettings: swiftSettings),
         // The promotion engine: domain model and session evaluation as pure functions over values.
         .target(name: "PerkEngine", dependencies: ["Talang", "PerkJSON"], swiftSettings: swiftSettings),
         // Storage: one protocol, SQLite (GRDB) implementation.

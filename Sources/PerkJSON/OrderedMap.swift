@@ -50,6 +50,14 @@ public struct OrderedMap<Element: Sendable>: Sendable, Sequence, ExpressibleByDi
         return nil
     }
 
+    /// The position of `key`, trying `hint` first (maps built alike keep keys in place).
+    @inlinable public func position(of key: String, hint: Int) -> Int? {
+        if hint < storage.count && storage[hint].key == key { return hint }
+        return position(of: key)
+    }
+
+    @inlinable public func value(at position: Int) -> Element { storage[position].value }
+
     @inlinable public func contains(_ key: String) -> Bool { position(of: key) != nil }
 
     /// Calls `body` with the value of `key` read in place; nil when the key is absent.

@@ -1,3 +1,4 @@
+import Atomics
 import PerkJSON
 
 /// The language's own functions, grouped as talang groups them (see talang.md §9).
@@ -135,8 +136,9 @@ enum Builtins {
             let keys = literalKeys
             if keys.count == 2 {
                 let (name, key) = (keys[0], keys[1])
+                let hint = PathHint()
                 return Node(kinds: .value) { env throws(EvalError) in
-                    if let v = env.value(name, key) { return v }
+                    if let v = env.value(name, key, hint: hint.position) { return v }
                     guard case .missing(let i) = env.resolve(keys) else { throw missing(keys, upTo: 1) }
                     throw missing(keys, upTo: i)
                 }
@@ -591,4 +593,11 @@ enum Builtins {
                 }
             })
     }
+}
+
+/// Where a two-segment path last found its key, shared by every evaluation of the node (so
+/// atomic, relaxed: it is only a guess, checked before use; a stale one costs a scan).
+final class PathHint: Sendable {
+    let position = UnsafeAtomic<Int>.create(0)
+    deinit { position.destroy() }
 }

@@ -1,3 +1,4 @@
+import Atomics
 import PerkJSON
 
 /// Something outside the language that host functions (registered by the embedding program) reach
@@ -67,16 +68,40 @@ public struct Environment {
 
     /// `name.key`, the most common path shape (`Item.Price`, `Session.Total`), or nil where
     /// `resolve([name, key])` finds nothing: the same walk without the key array and result enum.
-    func value(_ name: String, _ key: String) -> Value? {
+    /// `hint` remembers where `key` was found: the items of a cart are maps built alike, so the
+    /// next item has it at the same position. It is read before and written after the map is
+    /// looked at, so the map is read in place, not copied.
+    func value(_ name: String, _ key: String, hint: UnsafeAtomic<Int>) -> Value? {
+        let guess = hint.load(ordering: .relaxed)
+        var found = guess
         var i = locals.count - 1
         while i >= 0 {
             if locals[i].name == name { break }
             i -= 1
         }
-        guard i >= 0 else { return root.withValue(forKey: name) { Self.member($0, key) } ?? nil }
-        return locals.withUnsafeBufferPointer { buffer in
-            if let item = buffer[i].item { return Self.member(item.pointee, key) }
-            return Self.member(buffer[i].value, key)
+        let v: Value?
+        if i < 0 {
+            v = root.withValue(forKey: name) { Self.member($0, key) } ?? nil
+        } else {
+            v = locals.withUnsafeBufferPointer { buffer in
+                if let item = buffer[i].item { return Self.member(item.pointee, key, guess: guess, found: &found) }
+                return Self.member(buffer[i].value, key, guess: guess, found: &found)
+            }
+        }
+        if found != guess { hint.store(found, ordering: .relaxed) }
+        return v
+    }
+
+    @inline(__always) static func member(_ current: Value, _ key: String, guess: Int, found: inout Int) -> Value? {
+        switch current {
+        case .null: return nil
+        case .map(let m):
+            guard let p = m.position(of: key, hint: guess) else { return nil }
+            found = p
+            let v = m.value(at: p)
+            if case .null = v { return nil }
+            return v
+        default: return current
         }
     }
 
