@@ -372,6 +372,18 @@ struct SQLiteTransaction: StoreTransaction {
         return out
     }
 
+    func updateApplication(_ app: Application) throws {
+        try exec(
+            """
+            UPDATE applications SET modified = ?, name = ?, description = ?, timezone = ?, currency = ?,
+                attributes = ?, limits = ? WHERE id = ?
+            """,
+            arguments: [
+                app.modified.microseconds, app.name, app.description, app.timezone, app.currency,
+                Self.text(.object(app.attributes)), Self.text(.array(app.limits.map(\.json))), app.id,
+            ])
+    }
+
     func application(id: Int64) throws -> Application? {
         try one("SELECT * FROM applications WHERE id = ?", arguments: [id]).map(Self.application)
     }

@@ -152,6 +152,8 @@ public protocol StoreTransaction {
     func insertApplication(_ app: Application) throws -> Application
     func application(id: Int64) throws -> Application?
     func applications(skip: Int, limit: Int) throws -> Page<Application>
+    /// Saves an application's name, description, timezone, currency, attributes and limits.
+    func updateApplication(_ app: Application) throws
     func insertAPIKey(_ key: APIKeyRecord, hash: String) throws -> APIKeyRecord
     /// The key with this hash, if it has not expired.
     func apiKey(hash: String, now: Timestamp) throws -> APIKeyRecord?
