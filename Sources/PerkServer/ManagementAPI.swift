@@ -230,14 +230,7 @@ struct ManagementAPI: Sendable {
         let campaign = try await campaign(ctx, applicationId: app.id)
         let body = try await req.json(context: ctx)
         let now = clock()
-        var ruleset = try decode {
-            try ManagementRequests.newRuleset(body, campaignId: campaign.id, userId: userId, now: now)
-        }
-        do {
-            _ = try CompiledRuleset(ruleset)
-        } catch {
-            throw APIError.invalid(FieldError(title: "Invalid rule", details: error.message, pointer: error.pointer))
-        }
+        var ruleset = try Self.compiledRuleset(body, campaignId: campaign.id, userId: userId, now: now)
         if ruleset.activate { ruleset.activatedAt = now }
         let toInsert = ruleset
         let saved = try await store.write { tx in
@@ -252,6 +245,19 @@ struct ManagementAPI: Sendable {
         }
         try await catalog.reload(app.id)
         return jsonResponse(.created, Wire.ruleset(saved))
+    }
+
+    /// A `NewRuleset` body, refused with a pointer to the bad node unless every rule compiles.
+    static func compiledRuleset(_ body: JSON, campaignId: Int64, userId: Int64, now: Timestamp) throws -> Ruleset {
+        let ruleset = try decode {
+            try ManagementRequests.newRuleset(body, campaignId: campaignId, userId: userId, now: now)
+        }
+        do {
+            _ = try CompiledRuleset(ruleset)
+        } catch {
+            throw APIError.invalid(FieldError(title: "Invalid rule", details: error.message, pointer: error.pointer))
+        }
+        return ruleset
     }
 
     func listRulesets(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {

@@ -26,14 +26,7 @@ extension ManagementAPI {
         }
         let body = try await req.json(context: ctx)
         let now = clock()
-        var ruleset = try decode {
-            try ManagementRequests.newRuleset(body, campaignId: campaign.id, userId: userId, now: now)
-        }
-        do {
-            _ = try CompiledRuleset(ruleset)
-        } catch {
-            throw APIError.invalid(FieldError(title: "Invalid rule", details: error.message, pointer: error.pointer))
-        }
+        var ruleset = try Self.compiledRuleset(body, campaignId: campaign.id, userId: userId, now: now)
         ruleset.id = stored.id
         ruleset.created = stored.created
         ruleset.userId = stored.userId

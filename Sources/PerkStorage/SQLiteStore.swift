@@ -602,70 +602,35 @@ struct SQLiteTransaction: StoreTransaction {
         return out
     }
 
-    func coupons(campaignId: Int64, skip: Int, limit: Int) throws -> Page<Coupon> {
-        let rows = try all(
-            "SELECT * FROM coupons WHERE campaign_id = ? ORDER BY id LIMIT ? OFFSET ?",
-            arguments: [campaignId, limit, skip])
-        let total =
-            try Int.fetchOne(
-                db.cachedStatement(sql: "SELECT count(*) FROM coupons WHERE campaign_id = ?"), arguments: [campaignId])
-            ?? 0
-        return Page(items: rows.map(Self.coupon), total: total)
-    }
-
-    static func conditions(_ f: CouponFilter, now: Timestamp) -> (String, [(any DatabaseValueConvertible)?]) {
-        var c: [String] = []
-        var a: [(any DatabaseValueConvertible)?] = []
-        func add(_ sql: String, _ values: (any DatabaseValueConvertible)?...) {
-            c.append(sql)
-            a += values
-        }
+    static func conditions(_ f: CouponFilter, campaignId: Int64, now: Timestamp) -> Conditions {
+        var c = Conditions("campaign_id = ?", campaignId)
         if let v = f.value {
-            if f.exactMatch { add("value = ?", v) } else { add("instr(lower(value), lower(?)) > 0", v) }
+            if f.exactMatch { c.add("value = ?", v) } else { c.add("instr(lower(value), lower(?)) > 0", v) }
         }
-        if let t = f.createdBefore { add("created < ?", t.microseconds) }
-        if let t = f.createdAfter { add("created > ?", t.microseconds) }
-        if let t = f.startsBefore { add("start_date < ?", t.microseconds) }
-        if let t = f.startsAfter { add("start_date > ?", t.microseconds) }
-        if let t = f.expiresBefore { add("expiry_date < ?", t.microseconds) }
-        if let t = f.expiresAfter { add("expiry_date > ?", t.microseconds) }
-        let n = now.microseconds
-        switch f.valid {
-        case .expired?: add("expiry_date IS NOT NULL AND expiry_date <= ?", n)
-        case .validNow?:
-            add("(start_date IS NULL OR start_date <= ?) AND (expiry_date IS NULL OR expiry_date > ?)", n, n)
-        case .validFuture?: add("start_date IS NOT NULL AND start_date > ?", n)
-        case nil: break
-        }
-        switch f.usable {
-        case true?: add("(usage_limit = 0 OR usage_counter < usage_limit)")
-        case false?: add("usage_limit > 0 AND usage_counter >= usage_limit")
-        case nil: break
-        }
-        if let b = f.batchId { add("batch_id = ?", b) }
-        if let r = f.referralId { add("referral_id = ?", r) }
-        if let r = f.recipientIntegrationId { add("recipient_integration_id = ?", r) }
-        return (c.map { " AND " + $0 }.joined(), a)
+        if let t = f.createdBefore { c.add("created < ?", t.microseconds) }
+        if let t = f.createdAfter { c.add("created > ?", t.microseconds) }
+        if let t = f.startsBefore { c.add("start_date < ?", t.microseconds) }
+        if let t = f.startsAfter { c.add("start_date > ?", t.microseconds) }
+        if let t = f.expiresBefore { c.add("expiry_date < ?", t.microseconds) }
+        if let t = f.expiresAfter { c.add("expiry_date > ?", t.microseconds) }
+        c.add(validity: f.valid, now: now)
+        c.add(usable: f.usable)
+        if let b = f.batchId { c.add("batch_id = ?", b) }
+        if let r = f.referralId { c.add("referral_id = ?", r) }
+        if let r = f.recipientIntegrationId { c.add("recipient_integration_id = ?", r) }
+        return c
     }
 
     func coupons(campaignId: Int64, filter: CouponFilter, now: Timestamp, skip: Int, limit: Int) throws -> Page<Coupon>
     {
-        let (extra, args) = Self.conditions(filter, now: now)
-        let rows = try Row.fetchAll(
-            db, sql: "SELECT * FROM coupons WHERE campaign_id = ?\(extra) ORDER BY id LIMIT ? OFFSET ?",
-            arguments: StatementArguments([campaignId] + args + [limit, skip]))
-        let total =
-            try Int.fetchOne(
-                db, sql: "SELECT count(*) FROM coupons WHERE campaign_id = ?\(extra)",
-                arguments: StatementArguments([campaignId] + args)) ?? 0
-        return Page(items: rows.map(Self.coupon), total: total)
+        try page(
+            "coupons", Self.conditions(filter, campaignId: campaignId, now: now), skip: skip, limit: limit, Self.coupon)
     }
 
     func deleteCoupons(campaignId: Int64, filter: CouponFilter, now: Timestamp) throws -> Int {
-        let (extra, args) = Self.conditions(filter, now: now)
+        let c = Self.conditions(filter, campaignId: campaignId, now: now)
         let ids = try Int64.fetchAll(
-            db, sql: "SELECT id FROM coupons WHERE campaign_id = ?\(extra)",
-            arguments: StatementArguments([campaignId] + args))
+            db, sql: "SELECT id FROM coupons WHERE \(c.clause)", arguments: StatementArguments(c.arguments))
         for id in ids {
             try exec("DELETE FROM coupon_reservations WHERE coupon_id = ?", arguments: [id])
             try exec("DELETE FROM coupons WHERE id = ?", arguments: [id])
@@ -819,37 +784,14 @@ struct SQLiteTransaction: StoreTransaction {
     func referrals(campaignId: Int64, filter f: ReferralFilter, now: Timestamp, skip: Int, limit: Int) throws
         -> Page<Referral>
     {
-        var c = ""
-        var a: [(any DatabaseValueConvertible)?] = [campaignId]
-        func add(_ sql: String, _ values: (any DatabaseValueConvertible)?...) {
-            c += " AND " + sql
-            a += values
-        }
-        if let v = f.code { add("instr(lower(code), lower(?)) > 0", v) }
-        if let t = f.createdBefore { add("created < ?", t.microseconds) }
-        if let t = f.createdAfter { add("created > ?", t.microseconds) }
-        let n = now.microseconds
-        switch f.valid {
-        case .expired?: add("expiry_date IS NOT NULL AND expiry_date <= ?", n)
-        case .validNow?:
-            add("(start_date IS NULL OR start_date <= ?) AND (expiry_date IS NULL OR expiry_date > ?)", n, n)
-        case .validFuture?: add("start_date IS NOT NULL AND start_date > ?", n)
-        case nil: break
-        }
-        switch f.usable {
-        case true?: add("(usage_limit = 0 OR usage_counter < usage_limit)")
-        case false?: add("usage_limit > 0 AND usage_counter >= usage_limit")
-        case nil: break
-        }
-        if let v = f.advocate { add("advocate = ?", v) }
-        let rows = try Row.fetchAll(
-            db, sql: "SELECT * FROM referrals WHERE campaign_id = ?\(c) ORDER BY id LIMIT ? OFFSET ?",
-            arguments: StatementArguments(a + [limit, skip]))
-        let total =
-            try Int.fetchOne(
-                db, sql: "SELECT count(*) FROM referrals WHERE campaign_id = ?\(c)", arguments: StatementArguments(a))
-            ?? 0
-        return Page(items: rows.map(Self.referral), total: total)
+        var c = Conditions("campaign_id = ?", campaignId)
+        if let v = f.code { c.add("instr(lower(code), lower(?)) > 0", v) }
+        if let t = f.createdBefore { c.add("created < ?", t.microseconds) }
+        if let t = f.createdAfter { c.add("created > ?", t.microseconds) }
+        c.add(validity: f.valid, now: now)
+        c.add(usable: f.usable)
+        if let v = f.advocate { c.add("advocate = ?", v) }
+        return try page("referrals", c, skip: skip, limit: limit, Self.referral)
     }
 
     func deleteReferral(campaignId: Int64, id: Int64) throws -> Bool {
@@ -1044,38 +986,17 @@ struct SQLiteTransaction: StoreTransaction {
     func sessions(applicationId: Int64, filter: SessionFilter, ascending: Bool, skip: Int, limit: Int) throws
         -> Page<CustomerSession>
     {
-        var conditions = ["application_id = ?"]
-        var arguments: [(any DatabaseValueConvertible)?] = [applicationId]
-        if let p = filter.profile {
-            conditions.append("profile_id = ?")
-            arguments.append(p)
+        var c = Conditions("application_id = ?", applicationId)
+        if let p = filter.profile { c.add("profile_id = ?", p) }
+        if let st = filter.state { c.add("state = ?", st.rawValue) }
+        if let id = filter.integrationId { c.add("integration_id = ?", id) }
+        if let code = filter.coupon {
+            c.add("EXISTS (SELECT 1 FROM json_each(content, '$.couponCodes') WHERE value = ?)", code)
         }
-        if let st = filter.state {
-            conditions.append("state = ?")
-            arguments.append(st.rawValue)
+        if let r = filter.referral { c.add("json_extract(content, '$.referralCode') = ?", r) }
+        return try page("sessions", c, order: ascending ? "id ASC" : "id DESC", skip: skip, limit: limit) {
+            Self.session($0, withEffects: true)
         }
-        if let id = filter.integrationId {
-            conditions.append("integration_id = ?")
-            arguments.append(id)
-        }
-        if let c = filter.coupon {
-            conditions.append("EXISTS (SELECT 1 FROM json_each(content, '$.couponCodes') WHERE value = ?)")
-            arguments.append(c)
-        }
-        if let r = filter.referral {
-            conditions.append("json_extract(content, '$.referralCode') = ?")
-            arguments.append(r)
-        }
-        let whereClause = conditions.joined(separator: " AND ")
-        let order = ascending ? "ASC" : "DESC"
-        let rows = try Row.fetchAll(
-            db, sql: "SELECT * FROM sessions WHERE \(whereClause) ORDER BY id \(order) LIMIT ? OFFSET ?",
-            arguments: StatementArguments(arguments + [limit, skip]))
-        let total =
-            try Int.fetchOne(
-                db, sql: "SELECT count(*) FROM sessions WHERE \(whereClause)", arguments: StatementArguments(arguments))
-            ?? 0
-        return Page(items: rows.map { Self.session($0, withEffects: true) }, total: total)
     }
 
     func session(applicationId: Int64, id: Int64) throws -> CustomerSession? {
@@ -1086,29 +1007,14 @@ struct SQLiteTransaction: StoreTransaction {
     func events(applicationId: Int64, filter: EventFilter, ascending: Bool, skip: Int, limit: Int) throws
         -> Page<StoredEvent>
     {
-        var conditions = ["e.application_id = ?"]
-        var arguments: [(any DatabaseValueConvertible)?] = [applicationId]
-        if let t = filter.type {
-            conditions.append("e.type = ?")
-            arguments.append(t)
-        }
-        if let t = filter.createdBefore {
-            conditions.append("e.created < ?")
-            arguments.append(t.microseconds)
-        }
-        if let t = filter.createdAfter {
-            conditions.append("e.created > ?")
-            arguments.append(t.microseconds)
-        }
-        if let s = filter.session {
-            conditions.append("e.session_id = ?")
-            arguments.append(s)
-        }
-        if let p = filter.profile {
-            conditions.append("e.profile_id = ?")
-            arguments.append(p)
-        }
-        let whereClause = conditions.joined(separator: " AND ")
+        var c = Conditions("e.application_id = ?", applicationId)
+        if let t = filter.type { c.add("e.type = ?", t) }
+        if let t = filter.createdBefore { c.add("e.created < ?", t.microseconds) }
+        if let t = filter.createdAfter { c.add("e.created > ?", t.microseconds) }
+        if let v = filter.session { c.add("e.session_id = ?", v) }
+        if let p = filter.profile { c.add("e.profile_id = ?", p) }
+        let whereClause = c.clause
+        let arguments = c.arguments
         let order = ascending ? "ASC" : "DESC"
         let rows = try Row.fetchAll(
             db,
@@ -1327,5 +1233,59 @@ struct SQLiteTransaction: StoreTransaction {
             Self.text(.array(effects.map(\.storedJSON))), created.microseconds,
         ])
         return db.lastInsertedRowID
+    }
+}
+
+/// A WHERE clause built from the optional filters of a management listing.
+struct Conditions {
+    private(set) var terms: [String] = []
+    private(set) var arguments: [(any DatabaseValueConvertible)?] = []
+
+    init(_ sql: String, _ values: (any DatabaseValueConvertible)?...) { add(sql, values) }
+
+    mutating func add(_ sql: String, _ values: (any DatabaseValueConvertible)?...) { add(sql, values) }
+
+    private mutating func add(_ sql: String, _ values: [(any DatabaseValueConvertible)?]) {
+        terms.append(sql)
+        arguments += values
+    }
+
+    var clause: String { terms.joined(separator: " AND ") }
+
+    /// Codes (coupons, referrals) valid at `now`, expired, or not valid yet.
+    mutating func add(validity: CouponFilter.Validity?, now: Timestamp) {
+        let n = now.microseconds
+        switch validity {
+        case .expired?: add("expiry_date IS NOT NULL AND expiry_date <= ?", n)
+        case .validNow?:
+            add("(start_date IS NULL OR start_date <= ?) AND (expiry_date IS NULL OR expiry_date > ?)", n, n)
+        case .validFuture?: add("start_date IS NOT NULL AND start_date > ?", n)
+        case nil: break
+        }
+    }
+
+    /// Codes under (true) or at (false) their usage limit.
+    mutating func add(usable: Bool?) {
+        switch usable {
+        case true?: add("(usage_limit = 0 OR usage_counter < usage_limit)")
+        case false?: add("usage_limit > 0 AND usage_counter >= usage_limit")
+        case nil: break
+        }
+    }
+}
+
+extension SQLiteTransaction {
+    /// One page of `SELECT * FROM table WHERE conditions ORDER BY order`, and the count of all matches.
+    func page<T>(
+        _ table: String, _ c: Conditions, order: String = "id", skip: Int, limit: Int, _ map: (Row) -> T
+    ) throws -> Page<T> {
+        let rows = try Row.fetchAll(
+            db, sql: "SELECT * FROM \(table) WHERE \(c.clause) ORDER BY \(order) LIMIT ? OFFSET ?",
+            arguments: StatementArguments(c.arguments + [limit, skip]))
+        let total =
+            try Int.fetchOne(
+                db, sql: "SELECT count(*) FROM \(table) WHERE \(c.clause)", arguments: StatementArguments(c.arguments))
+            ?? 0
+        return Page(items: rows.map(map), total: total)
     }
 }

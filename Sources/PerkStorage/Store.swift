@@ -178,7 +178,6 @@ public protocol StoreTransaction {
     // MARK: Coupons
     /// Inserts coupons; a code already used in the application fails with `duplicate`.
     func insertCoupons(_ coupons: [Coupon], applicationId: Int64, lookupKeys: [String]) throws -> [Coupon]
-    func coupons(campaignId: Int64, skip: Int, limit: Int) throws -> Page<Coupon>
     func coupons(campaignId: Int64, filter: CouponFilter, now: Timestamp, skip: Int, limit: Int) throws -> Page<Coupon>
     /// Deletes the matching coupons (and their reservations); how many there were.
     func deleteCoupons(campaignId: Int64, filter: CouponFilter, now: Timestamp) throws -> Int
