@@ -10,6 +10,7 @@ extension ManagementAPI {
     func registerCouponManagement(on router: Router<BasicRequestContext>) {
         let coupons = "/v1/applications/:applicationId/campaigns/:campaignId/coupons"
         router.delete(RouterPath(coupons)) { req, ctx in try await deleteCoupons(req, ctx) }
+        router.put(RouterPath(coupons)) { req, ctx in try await updateCouponBatch(req, ctx) }
         router.get(RouterPath(coupons + "/:couponId")) { req, ctx in try await getCoupon(req, ctx) }
         router.put(RouterPath(coupons + "/:couponId")) { req, ctx in try await updateCoupon(req, ctx) }
         router.delete(RouterPath(coupons + "/:couponId")) { req, ctx in try await deleteCoupon(req, ctx) }
@@ -56,6 +57,36 @@ extension ManagementAPI {
         let filter = try Self.couponFilter(req)
         let now = clock()
         _ = try await store.write { tx in try tx.deleteCoupons(campaignId: campaign.id, filter: filter, now: now) }
+        return emptyResponse(.noContent)
+    }
+
+    /// `UpdateCouponBatch {batchID, usageLimit?, startDate?, expiryDate?, attributes?}` (204): the
+    /// same update applied to every coupon of the batch.
+    func updateCouponBatch(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+        _ = try await user(req)
+        let app = try await application(ctx)
+        let campaign = try await campaign(ctx, applicationId: app.id)
+        let body = try await req.json(context: ctx)
+        let batchId: String
+        do {
+            batchId = try ObjectReader(body, at: "").string("batchID", required: true, minLength: 1)!
+            _ = try Self.applyUpdate(body, to: Coupon(id: 0, created: clock(), campaignId: 0, value: "", usageLimit: 0))
+        } catch {
+            throw APIError.invalid(error)
+        }
+        var filter = CouponFilter()
+        filter.batchId = batchId
+        let batch = filter
+        let now = clock()
+        try await store.write { tx in
+            var skip = 0
+            while true {
+                let page = try tx.coupons(campaignId: campaign.id, filter: batch, now: now, skip: skip, limit: 1000)
+                for coupon in page.items { try tx.updateCoupon(try Self.applyUpdate(body, to: coupon)) }
+                skip += page.items.count
+                if page.items.isEmpty || skip >= page.total { break }
+            }
+        }
         return emptyResponse(.noContent)
     }
 

@@ -52,6 +52,19 @@ import Testing
             #expect(try await h.call(.put, base + "/\(oldId)", ["usageLimit": -1]).status == .badRequest)
             #expect(try await h.call(.get, base + "/999999").status == .notFound)
 
+            let batchUpdate = try await h.call(
+                .put, base, ["batchID": .string(batchId), "usageLimit": 7, "attributes": ["Description": "batch"]])
+            #expect(batchUpdate.status == .noContent)
+            let batchNow = try await h.call(.get, base + "?batchId=\(batchId)")
+            #expect(
+                batchNow["data"]?.arrayValue?.allSatisfy {
+                    $0["usageLimit"] == 7 && $0["attributes"] == ["Description": "batch"]
+                } == true)
+            #expect(try await count("?usable=false") == 1)
+            #expect(try await h.call(.put, base, ["usageLimit": 7]).status == .badRequest)
+            #expect(
+                try await h.call(.put, base, ["batchID": .string(batchId), "usageLimit": "x"]).status == .badRequest)
+
             #expect(try await h.call(.delete, base + "/\(oldId)").status == .noContent)
             #expect(try await h.call(.get, base + "/\(oldId)").status == .notFound)
             #expect(try await h.call(.delete, base + "?batchId=\(batchId)").status == .noContent)
