@@ -30,8 +30,6 @@ public struct LimitCharge: Sendable, Equatable {
     }
 }
 
-extension LimitKey: Equatable {}
-
 /// The entity values one use of a limited action concerns.
 public struct LimitSubject: Sendable {
     public var couponId: Int64?

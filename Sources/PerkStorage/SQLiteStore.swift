@@ -684,27 +684,11 @@ struct SQLiteTransaction: StoreTransaction {
     }
 
     func redeemCoupon(id: Int64, profileId: String, sessionId: String) throws -> Bool {
-        // The decision is the result of this one statement, never of an earlier read.
-        let counted =
-            try Int64.fetchOne(
-                db.cachedStatement(
-                    sql: """
-                        UPDATE coupons SET usage_counter = usage_counter + 1
-                        WHERE id = ? AND (usage_limit = 0 OR usage_counter < usage_limit) RETURNING usage_counter
-                        """), arguments: [id]) != nil
-        if counted {
-            try exec(
-                "INSERT INTO coupon_redemptions (coupon_id, profile_id, session_id) VALUES (?, ?, ?)",
-                arguments: [id, profileId, sessionId])
-        }
-        return counted
+        try redeem(.coupon, id: id, profileId: profileId, sessionId: sessionId)
     }
 
     func releaseCoupon(id: Int64, sessionId: String) throws {
-        try exec("DELETE FROM coupon_redemptions WHERE coupon_id = ? AND session_id = ?", arguments: [id, sessionId])
-        if db.changesCount > 0 {
-            try exec("UPDATE coupons SET usage_counter = max(usage_counter - 1, 0) WHERE id = ?", arguments: [id])
-        }
+        try release(.coupon, id: id, sessionId: sessionId)
     }
 
     func redemptionCounts(couponIds: [Int64], profileId: String) throws -> [Int64: Int64] {
@@ -805,27 +789,11 @@ struct SQLiteTransaction: StoreTransaction {
     }
 
     func redeemReferral(id: Int64, profileId: String, sessionId: String) throws -> Bool {
-        let counted =
-            try Int64.fetchOne(
-                db.cachedStatement(
-                    sql: """
-                        UPDATE referrals SET usage_counter = usage_counter + 1
-                        WHERE id = ? AND (usage_limit = 0 OR usage_counter < usage_limit) RETURNING usage_counter
-                        """), arguments: [id]) != nil
-        if counted {
-            try exec(
-                "INSERT INTO referral_redemptions (referral_id, profile_id, session_id) VALUES (?, ?, ?)",
-                arguments: [id, profileId, sessionId])
-        }
-        return counted
+        try redeem(.referral, id: id, profileId: profileId, sessionId: sessionId)
     }
 
     func releaseReferral(id: Int64, sessionId: String) throws {
-        try exec(
-            "DELETE FROM referral_redemptions WHERE referral_id = ? AND session_id = ?", arguments: [id, sessionId])
-        if db.changesCount > 0 {
-            try exec("UPDATE referrals SET usage_counter = max(usage_counter - 1, 0) WHERE id = ?", arguments: [id])
-        }
+        try release(.referral, id: id, sessionId: sessionId)
     }
 
     func referredCustomers(referralId: Int64) throws -> [String] {
@@ -1287,5 +1255,46 @@ extension SQLiteTransaction {
                 db, sql: "SELECT count(*) FROM \(table) WHERE \(c.clause)", arguments: StatementArguments(c.arguments))
             ?? 0
         return Page(items: rows.map(map), total: total)
+    }
+}
+
+/// Coupons and referral codes are used the same way: a usage counter under a limit, and a row per
+/// (code, session) saying which session used it and for which profile.
+enum CodeTable {
+    case coupon, referral
+
+    var table: String { self == .coupon ? "coupons" : "referrals" }
+    var usageTable: String { self == .coupon ? "coupon_redemptions" : "referral_redemptions" }
+    var usageColumn: String { self == .coupon ? "coupon_id" : "referral_id" }
+}
+
+extension SQLiteTransaction {
+    /// Counts one use if the code is under its limit. The decision is the result of this one
+    /// statement, never of an earlier read.
+    func redeem(_ code: CodeTable, id: Int64, profileId: String, sessionId: String) throws -> Bool {
+        let counted =
+            try Int64.fetchOne(
+                db.cachedStatement(
+                    sql: """
+                        UPDATE \(code.table) SET usage_counter = usage_counter + 1
+                        WHERE id = ? AND (usage_limit = 0 OR usage_counter < usage_limit) RETURNING usage_counter
+                        """), arguments: [id]) != nil
+        if counted {
+            try exec(
+                "INSERT INTO \(code.usageTable) (\(code.usageColumn), profile_id, session_id) VALUES (?, ?, ?)",
+                arguments: [id, profileId, sessionId])
+        }
+        return counted
+    }
+
+    /// Gives back the use that session `sessionId` counted, if it counted one.
+    func release(_ code: CodeTable, id: Int64, sessionId: String) throws {
+        try exec(
+            "DELETE FROM \(code.usageTable) WHERE \(code.usageColumn) = ? AND session_id = ?",
+            arguments: [id, sessionId])
+        if db.changesCount > 0 {
+            try exec(
+                "UPDATE \(code.table) SET usage_counter = max(usage_counter - 1, 0) WHERE id = ?", arguments: [id])
+        }
     }
 }
