@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-atomics", from: "1.3.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // JSON values that keep number text exact, with a parser and a writer: the wire format
@@ -35,12 +36,17 @@ let package = Package(
             swiftSettings: swiftSettings),
         // The promotion engine: domain model and session evaluation as pure functions over values.
         .target(name: "PerkEngine", dependencies: ["Talang", "PerkJSON"], swiftSettings: swiftSettings),
-        // Storage: one protocol, SQLite (GRDB) implementation.
+        // Storage: one protocol and one set of SQL statements, run on SQLite (GRDB) or
+        // PostgreSQL (postgres-nio).
         .target(
             name: "PerkStorage",
             dependencies: [
                 "PerkEngine", "PerkJSON", "Talang",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -75,6 +81,8 @@ let package = Package(
         .executableTarget(
             name: "RuleBenchmark", dependencies: ["Talang", "PerkJSON"], path: "bench/RuleBenchmark",
             swiftSettings: swiftSettings),
+        // What several test targets share: a throwaway PostgreSQL server.
+        .target(name: "PerkTestSupport", path: "Tests/PerkTestSupport", swiftSettings: swiftSettings),
         .testTarget(name: "PerkJSONTests", dependencies: ["PerkJSON"], swiftSettings: swiftSettings),
         .testTarget(
             name: "TalangTests", dependencies: ["Talang", "PerkJSON"],
@@ -82,12 +90,13 @@ let package = Package(
         .testTarget(
             name: "PerkEngineTests", dependencies: ["PerkEngine", "Talang", "PerkJSON"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "PerkStorageTests", dependencies: ["PerkStorage", "PerkEngine", "PerkJSON", "Talang"],
+            name: "PerkStorageTests",
+            dependencies: ["PerkStorage", "PerkEngine", "PerkJSON", "Talang", "PerkTestSupport"],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "PerkServerTests",
             dependencies: [
-                "PerkServer", "PerkStorage", "PerkEngine", "PerkJSON", "Talang",
+                "PerkServer", "PerkStorage", "PerkEngine", "PerkJSON", "Talang", "PerkTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -25,7 +25,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Port to listen on (env PERK_PORT).")
     var port: Int = Int(ProcessInfo.processInfo.environment["PERK_PORT"] ?? "") ?? 8080
 
-    @Option(help: "sqlite:PATH (env PERK_DATABASE).")
+    @Option(help: "sqlite:PATH or postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE (env PERK_DATABASE).")
     var database: String = ProcessInfo.processInfo.environment["PERK_DATABASE"] ?? "sqlite:perk.db"
 
     @Flag(help: "Create a demo application (once) and print a key and a ready curl.")
@@ -49,7 +49,7 @@ struct Serve: AsyncParsableCommand {
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         var logger = Logger(label: "perk")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
-        let store = try PerkServer.openStore(url: database)
+        let store = try await PerkServer.openStore(url: database, logger: logger)
         let env = ProcessInfo.processInfo.environment
         if let email = env["PERK_ADMIN_EMAIL"], let password = env["PERK_ADMIN_PASSWORD"], !email.isEmpty {
             try await PerkServer.bootstrapAdmin(store: store, email: email, password: password, logger: logger)

@@ -12,12 +12,15 @@ public enum PerkServer {
     public struct UnsupportedDatabase: Error, CustomStringConvertible {
         public let url: String
         public var description: String {
-            "unsupported database URL \"\(url)\": use sqlite:PATH (PostgreSQL support is not built yet)"
+            "unsupported database URL \"\(url)\": use sqlite:PATH or postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE"
         }
     }
 
     /// Opens the store a `--database` URL names, migrating its schema.
-    public static func openStore(url: String) throws -> any Store {
+    public static func openStore(url: String, logger: Logger = Logger(label: "perk")) async throws -> any Store {
+        if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
+            return try await PostgresStore.open(url: url, logger: logger)
+        }
         if url.hasPrefix("sqlite:") {
             var path = String(url.dropFirst("sqlite:".count))
             if path.hasPrefix("//") { path = String(path.dropFirst(2)) }

@@ -4,7 +4,8 @@ import Talang
 
 /// Where Perk keeps its state. Work happens in transactions: a closure receives a transaction
 /// object and runs synchronously against it, so that one request's reads, engine decision and
-/// writes commit together or not at all. Implementations: SQLite (embedded, default).
+/// writes commit together or not at all. Implementations: SQLite (embedded, default)
+/// and PostgreSQL (shared by several Perk processes), with the same SQL (`SQLTransaction`).
 public protocol Store: Sendable {
     /// A read-only transaction over a consistent snapshot.
     func read<T: Sendable>(_ body: @Sendable (any StoreTransaction) throws -> T) async throws -> T
@@ -287,6 +288,11 @@ public protocol StoreTransaction {
     func customers(applicationId: Int64, skip: Int, limit: Int) throws -> Page<CustomerProfile>
     func profile(id: Int64) throws -> CustomerProfile?
     func profileId(integrationId: String) throws -> Int64?
+
+    // MARK: Catalog
+    /// A number that changes whenever applications, campaigns, rulesets, campaign sets or attributes
+    /// change: what a node keeps compiled in memory is stale once it moves.
+    func catalogVersion() throws -> Int64
 
     // MARK: Events
     /// Records an Integration API event with the effects it produced; returns its id.

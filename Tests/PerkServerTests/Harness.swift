@@ -7,6 +7,7 @@ import NIOCore
 import PerkJSON
 import PerkServer
 import PerkStorage
+import PerkTestSupport
 
 /// A Perk with a fresh SQLite database, driven in-process through its router.
 struct Harness {
@@ -23,9 +24,21 @@ struct Harness {
         FileManager.default.temporaryDirectory.appendingPathComponent("perk-test-\(UUID().uuidString).db").path
     }
 
+    /// A new, empty store: SQLite, or PostgreSQL when `PERK_TEST_STORE=postgres` (to run every
+    /// suite against it).
+    static func freshStore() async throws -> any Store {
+        if ProcessInfo.processInfo.environment["PERK_TEST_STORE"] == "postgres" {
+            guard let url = try TestPostgres.freshDatabase() else {
+                throw TestPostgres.Unavailable(description: "no PostgreSQL")
+            }
+            return try await PostgresStore.open(url: url, connections: 4)
+        }
+        return try SQLiteStore(path: temporaryDatabase())
+    }
+
     /// Runs `body` against a new server with an administrator signed in.
     static func run(_ body: @escaping @Sendable (inout Harness) async throws -> Void) async throws {
-        let store = try SQLiteStore(path: temporaryDatabase())
+        let store = try await freshStore()
         try await PerkServer.bootstrapAdmin(
             store: store, email: "admin@example.com", password: "secret", logger: Logger(label: "test"))
         let app = Hummingbird.Application(router: PerkServer.router(store: store))

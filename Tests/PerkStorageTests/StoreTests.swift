@@ -1,20 +1,35 @@
 import Foundation
 import PerkEngine
 import PerkJSON
+import PerkTestSupport
 import Testing
 
 @testable import PerkStorage
 @testable import Talang
 
-/// The storage contract, run against SQLite.
-@Suite struct SQLiteStoreTests {
-    static let now = Timestamp(rfc3339: "2026-06-01T12:00:00Z")!
+/// Which implementation a test runs against.
+enum Backend: String, CaseIterable, CustomTestStringConvertible {
+    case sqlite, postgres
+    var testDescription: String { rawValue }
 
-    static func store() throws -> SQLiteStore {
-        try SQLiteStore(
-            path: FileManager.default.temporaryDirectory.appendingPathComponent("perk-store-\(UUID().uuidString).db")
-                .path)
+    /// A new, empty store; nil (after a loud message) only for PostgreSQL on a machine without it.
+    func store() async throws -> (any Store)? {
+        switch self {
+        case .sqlite:
+            return try SQLiteStore(
+                path: FileManager.default.temporaryDirectory.appendingPathComponent(
+                    "perk-store-\(UUID().uuidString).db"
+                ).path)
+        case .postgres:
+            guard let url = try TestPostgres.freshDatabase() else { return nil }
+            return try await PostgresStore.open(url: url, connections: 8)
+        }
     }
+}
+
+/// The storage contract: every test runs against SQLite and against PostgreSQL.
+@Suite struct StoreTests {
+    static let now = Timestamp(rfc3339: "2026-06-01T12:00:00Z")!
 
     static func seed(_ store: any Store, usageLimit: Int64) async throws -> (app: Int64, coupon: Int64) {
         try await store.write { tx in
@@ -31,8 +46,8 @@ import Testing
         }
     }
 
-    @Test func redemptionsStopAtTheLimitUnderConcurrency() async throws {
-        let store = try Self.store()
+    @Test(arguments: Backend.allCases) func redemptionsStopAtTheLimitUnderConcurrency(_ backend: Backend) async throws {
+        guard let store = try await backend.store() else { return }
         let (_, coupon) = try await Self.seed(store, usageLimit: 50)
         let redeemed = try await withThrowingTaskGroup(of: Bool.self) { group in
             for i in 0..<200 {
@@ -53,8 +68,8 @@ import Testing
         #expect((perProfile[coupon] ?? 0) > 0)
     }
 
-    @Test func releaseGivesBackOnlyWhatASessionCounted() async throws {
-        let store = try Self.store()
+    @Test(arguments: Backend.allCases) func releaseGivesBackOnlyWhatASessionCounted(_ backend: Backend) async throws {
+        guard let store = try await backend.store() else { return }
         let (_, coupon) = try await Self.seed(store, usageLimit: 0)
         try await store.write { tx in
             #expect(try tx.redeemCoupon(id: coupon, profileId: "p", sessionId: "s1"))
@@ -68,8 +83,10 @@ import Testing
         #expect(counter == 0)
     }
 
-    @Test func duplicateCodesAreRefusedAndNothingIsHalfWritten() async throws {
-        let store = try Self.store()
+    @Test(arguments: Backend.allCases) func duplicateCodesAreRefusedAndNothingIsHalfWritten(_ backend: Backend)
+        async throws
+    {
+        guard let store = try await backend.store() else { return }
         let (app, _) = try await Self.seed(store, usageLimit: 0)
         await #expect(throws: StoreError.duplicate("CODE1")) {
             try await store.write { tx in
@@ -85,8 +102,8 @@ import Testing
         #expect(!exists)
     }
 
-    @Test func sessionsAndProfilesRoundTrip() async throws {
-        let store = try Self.store()
+    @Test(arguments: Backend.allCases) func sessionsAndProfilesRoundTrip(_ backend: Backend) async throws {
+        guard let store = try await backend.store() else { return }
         let (app, _) = try await Self.seed(store, usageLimit: 0)
         var session = CustomerSession(
             id: 0, integrationId: "s", applicationId: app, created: Self.now, profileId: "p", couponCodes: ["A", "B"])
@@ -125,8 +142,8 @@ import Testing
         #expect(try await store.read { tx in try tx.profileHasSessions(integrationId: "p") })
     }
 
-    @Test func sessionUpdatesAreComparedAndSwapped() async throws {
-        let store = try Self.store()
+    @Test(arguments: Backend.allCases) func sessionUpdatesAreComparedAndSwapped(_ backend: Backend) async throws {
+        guard let store = try await backend.store() else { return }
         let (app, _) = try await Self.seed(store, usageLimit: 0)
         let session = CustomerSession(id: 0, integrationId: "s", applicationId: app, created: Self.now)
         let inserted = try await store.write { tx in try tx.insertSession(session) }
@@ -137,8 +154,8 @@ import Testing
         #expect(try await store.read { tx in try tx.sessionVersion(applicationId: app, integrationId: "s") } == 1)
     }
 
-    @Test func expiredKeysAreNotFound() async throws {
-        let store = try Self.store()
+    @Test(arguments: Backend.allCases) func expiredKeysAreNotFound(_ backend: Backend) async throws {
+        guard let store = try await backend.store() else { return }
         let (app, _) = try await Self.seed(store, usageLimit: 0)
         try await store.write { tx in
             _ = try tx.insertAPIKey(

@@ -1,0 +1,155 @@
+/// The small SQL surface both databases share. Perk's statements are written once, with `?`
+/// placeholders, in the SQL that SQLite and PostgreSQL both understand; the few places where the
+/// two differ go through `SQLDialect`. A driver (GRDB for SQLite, postgres-nio for PostgreSQL)
+/// runs statements and hands rows back as `SQLRow`.
+
+/// A statement parameter or a column value.
+public enum SQLValue: Sendable, Equatable {
+    case null
+    case integer(Int64)
+    case real(Double)
+    case text(String)
+}
+
+/// A Swift value that can be bound to a `?`.
+public protocol SQLBindable {
+    var sqlValue: SQLValue { get }
+}
+
+extension Int64: SQLBindable { public var sqlValue: SQLValue { .integer(self) } }
+extension Int: SQLBindable { public var sqlValue: SQLValue { .integer(Int64(self)) } }
+// Booleans are stored as integers 0/1 in both databases, so that one schema and one set of
+// statements serve both.
+extension Bool: SQLBindable { public var sqlValue: SQLValue { .integer(self ? 1 : 0) } }
+extension String: SQLBindable { public var sqlValue: SQLValue { .text(self) } }
+extension Optional: SQLBindable where Wrapped: SQLBindable {
+    public var sqlValue: SQLValue { self?.sqlValue ?? .null }
+}
+
+/// The values bound to a statement's `?`, in order.
+public struct SQLArguments: ExpressibleByArrayLiteral, Sendable {
+    public var values: [SQLValue]
+    public init(arrayLiteral elements: (any SQLBindable)...) { values = elements.map(\.sqlValue) }
+    public init(_ elements: [any SQLBindable]) { values = elements.map(\.sqlValue) }
+    public init(values: [SQLValue]) { self.values = values }
+    public static func + (a: SQLArguments, b: SQLArguments) -> SQLArguments {
+        SQLArguments(values: a.values + b.values)
+    }
+}
+
+/// A type a column can be read as. Reading never fails: a NULL or mistyped value reads as the
+/// type's zero, as the rows are Perk's own.
+public protocol SQLDecodable {
+    static func decode(_ value: SQLValue) -> Self
+}
+
+extension Int64: SQLDecodable {
+    public static func decode(_ value: SQLValue) -> Int64 {
+        switch value {
+        case .integer(let i): i
+        case .real(let d): Int64(d)
+        case .text(let s): Int64(s) ?? 0
+        case .null: 0
+        }
+    }
+}
+
+extension Int: SQLDecodable {
+    public static func decode(_ value: SQLValue) -> Int { Int(Int64.decode(value)) }
+}
+
+extension Bool: SQLDecodable {
+    public static func decode(_ value: SQLValue) -> Bool { Int64.decode(value) != 0 }
+}
+
+extension String: SQLDecodable {
+    public static func decode(_ value: SQLValue) -> String {
+        switch value {
+        case .text(let s): s
+        case .integer(let i): String(i)
+        case .real(let d): String(d)
+        case .null: ""
+        }
+    }
+}
+
+extension Optional: SQLDecodable where Wrapped: SQLDecodable {
+    public static func decode(_ value: SQLValue) -> Wrapped? {
+        value == .null ? nil : Wrapped.decode(value)
+    }
+}
+
+/// The column names of a result, shared by its rows.
+public final class SQLColumns: Sendable {
+    let names: [String]
+    public init(_ names: [String]) { self.names = names }
+
+    func index(of name: String) -> Int? { names.firstIndex(of: name) }
+}
+
+/// One result row, read by column name.
+public struct SQLRow: Sendable {
+    let columns: SQLColumns
+    let values: [SQLValue]
+
+    public init(columns: SQLColumns, values: [SQLValue]) {
+        self.columns = columns
+        self.values = values
+    }
+
+    public subscript<T: SQLDecodable>(_ name: String) -> T {
+        guard let i = columns.index(of: name) else { return T.decode(.null) }
+        return T.decode(values[i])
+    }
+
+    /// The first column's value.
+    func first<T: SQLDecodable>() -> T { T.decode(values.first ?? .null) }
+}
+
+/// Errors a driver reports in the same way for both databases.
+public enum SQLError: Error, Sendable {
+    /// A UNIQUE (or other) constraint refused the statement.
+    case constraint(String)
+    /// The database gave up the transaction to keep it serializable; running it again will do.
+    case retryTransaction(String)
+}
+
+/// Where the two databases' SQL differs.
+public struct SQLDialect: Sendable {
+    /// A condition: `column` contains the bound text, ignoring ASCII case.
+    public var contains: @Sendable (_ column: String) -> String
+    /// A condition: the JSON array at `key` of the JSON text in `column` holds the bound string.
+    public var jsonArrayHolds: @Sendable (_ column: String, _ key: String) -> String
+    /// The string at `key` of the JSON text in `column`.
+    public var jsonString: @Sendable (_ column: String, _ key: String) -> String
+
+    public static let sqlite = SQLDialect(
+        contains: { "instr(lower(\($0)), lower(?)) > 0" },
+        jsonArrayHolds: { "EXISTS (SELECT 1 FROM json_each(\($0), '$.\($1)') WHERE value = ?)" },
+        jsonString: { "json_extract(\($0), '$.\($1)')" })
+
+    public static let postgres = SQLDialect(
+        contains: { "strpos(lower(\($0)), lower(?)) > 0" },
+        jsonArrayHolds: { "(\($0)::jsonb -> '\($1)') @> jsonb_build_array(?::text)" },
+        jsonString: { "(\($0)::jsonb ->> '\($1)')" })
+}
+
+/// A connection inside a transaction: runs one statement at a time, synchronously.
+public protocol SQLConnection: SendableMetatype {
+    var dialect: SQLDialect { get }
+    /// Runs a query and returns its rows.
+    func rows(_ sql: String, _ arguments: SQLArguments) throws -> [SQLRow]
+    /// Runs a statement and returns how many rows it changed.
+    @discardableResult
+    func execute(_ sql: String, _ arguments: SQLArguments) throws -> Int
+}
+
+/// Schema pieces both databases create with the same SQL.
+enum SQLSchema {
+    /// One counter that every change to what nodes keep in memory (applications, campaigns,
+    /// rulesets, campaign sets, attributes) moves on, in the same transaction as the change.
+    static let catalogVersion = """
+        CREATE TABLE catalog_version (id BIGINT PRIMARY KEY, version BIGINT NOT NULL);
+        INSERT INTO catalog_version (id, version) VALUES (1, 0)
+        """
+}
