@@ -9,48 +9,86 @@ struct ApplicationSnapshot: Sendable {
     let application: Application
     let campaigns: [CompiledCampaign]
     var campaignSet: CampaignSetNode? = nil
+    /// The store's catalog version this was read at.
+    var catalogVersion: Int64 = 0
 }
 
+/// Several Perk processes may share one database: each keeps its own catalog, and a change made
+/// through another one is noticed by the store's catalog version, which every change moves in its
+/// own transaction. The version is read at most every `checkInterval`, by the first request
+/// after it; a snapshot read at an older version than the latest seen is loaded again.
 final class Catalog: Sendable {
     private let snapshots = Mutex<[Int64: ApplicationSnapshot]>([:])
     private let keys = Mutex<[String: (applicationId: Int64, expires: Timestamp)]>([:])
-    private let attributes = Mutex<AttributeSchema?>(nil)
+    private let attributes = Mutex<(schema: AttributeSchema, version: Int64)?>(nil)
+    /// The newest catalog version seen, and when the store was last asked.
+    private let latest = Mutex<(version: Int64, checked: ContinuousClock.Instant?)>((0, nil))
     let store: any Store
+    let checkInterval: Duration
 
-    init(store: any Store) { self.store = store }
+    init(store: any Store, checkInterval: Duration = .milliseconds(250)) {
+        self.store = store
+        self.checkInterval = checkInterval
+    }
 
-    /// The application's snapshot, loading it on first use.
+    /// The newest catalog version, asking the store when the last answer is older than the interval.
+    func latestVersion() async throws -> Int64 {
+        let now = ContinuousClock.now
+        let (known, due) = latest.withLock { l -> (Int64, Bool) in
+            if let checked = l.checked, now - checked < checkInterval { return (l.version, false) }
+            l.checked = now
+            return (l.version, true)
+        }
+        guard due else { return known }
+        let version = try await store.read { tx in try tx.catalogVersion() }
+        return latest.withLock { l in
+            l.version = max(l.version, version)
+            return l.version
+        }
+    }
+
+    /// The application's snapshot, loading it on first use and again once the catalog moved on.
     func snapshot(_ applicationId: Int64) async throws -> ApplicationSnapshot? {
-        if let s = snapshots.withLock({ $0[applicationId] }) { return s }
+        let version = try await latestVersion()
+        if let s = snapshots.withLock({ $0[applicationId] }), s.catalogVersion >= version { return s }
         return try await reload(applicationId)
     }
 
     /// Reads the application and its campaigns again and compiles their active rulesets.
     @discardableResult
     func reload(_ applicationId: Int64) async throws -> ApplicationSnapshot? {
-        let loaded = try await store.read { tx -> (Application, [Campaign], [Int64: Ruleset], CampaignSet?)? in
+        let loaded = try await store.read { tx -> (Application, [Campaign], [Int64: Ruleset], CampaignSet?, Int64)? in
             guard let app = try tx.application(id: applicationId) else { return nil }
             return (
                 app, try tx.campaigns(applicationId: applicationId),
                 try tx.activeRulesets(applicationId: applicationId),
-                try tx.campaignSet(applicationId: applicationId)
+                try tx.campaignSet(applicationId: applicationId), try tx.catalogVersion()
             )
         }
-        guard let (app, campaigns, rulesets, set) = loaded else { return nil }
+        guard let (app, campaigns, rulesets, set, version) = loaded else { return nil }
         let compiled = campaigns.map { c in
             // Rulesets are compiled when saved, so this only fails for data written by hand.
             CompiledCampaign(campaign: c, ruleset: rulesets[c.id].flatMap { try? CompiledRuleset($0) })
         }
-        let snapshot = ApplicationSnapshot(application: app, campaigns: compiled, campaignSet: set?.root)
-        snapshots.withLock { $0[applicationId] = snapshot }
+        let snapshot = ApplicationSnapshot(
+            application: app, campaigns: compiled, campaignSet: set?.root, catalogVersion: version)
+        snapshots.withLock { s in
+            // A slower reload that read an older version must not replace a newer one.
+            if let current = s[applicationId], current.catalogVersion > version { return }
+            s[applicationId] = snapshot
+        }
+        latest.withLock { $0.version = max($0.version, version) }
         return snapshot
     }
 
     /// The declared attributes, loaded on first use and again after a change.
     func attributeSchema() async throws -> AttributeSchema {
-        if let s = attributes.withLock({ $0 }) { return s }
-        let schema = AttributeSchema(try await store.read { tx in try tx.attributes() })
-        attributes.withLock { $0 = schema }
+        let latest = try await latestVersion()
+        if let s = attributes.withLock({ $0 }), s.version >= latest { return s.schema }
+        let (definitions, version) = try await store.read { tx in (try tx.attributes(), try tx.catalogVersion()) }
+        let schema = AttributeSchema(definitions)
+        attributes.withLock { $0 = (schema, version) }
+        self.latest.withLock { $0.version = max($0.version, version) }
         return schema
     }
 

@@ -90,7 +90,11 @@ public enum PerkServer {
             return
         }
         let hash = Credentials.hashPassword(password)
-        _ = try await store.write { tx in try tx.insertUser(email: email, passwordHash: hash, created: now) }
-        logger.info("created administrator \(email)")
+        do {
+            _ = try await store.write { tx in try tx.insertUser(email: email, passwordHash: hash, created: now) }
+            logger.info("created administrator \(email)")
+        } catch StoreError.duplicate {
+            // Another node sharing the database created it meanwhile.
+        }
     }
 }
