@@ -1,5 +1,7 @@
 -- PUT /v2/customer_sessions/{id} with a 10-item cart and a coupon. Each connection cycles over
--- its own 200 sessions, so requests mix session creations with updates of open sessions.
+-- its own 200 sessions, so requests mix session creations with updates of open sessions. Each
+-- session belongs to its own customer, as in a shop (concurrent updates of one customer's profile
+-- are rare there). PERK_BENCH_PREFIX keeps the sessions of several wrk processes apart.
 dofile("bench/report.lua")
 
 local counter = 0
@@ -22,15 +24,16 @@ function init(args)
       i, i, (i % 3) + 1, 10 + i * 7, category)
   end
   body = string.format(
-    '{"customerSession":{"profileId":"bench-customer","couponCodes":["%s"],"cartItems":[%s],"attributes":{"channel":"web"}},"responseContent":["customerSession"]}',
+    '{"customerSession":{"profileId":"%%s","couponCodes":["%s"],"cartItems":[%s],"attributes":{"channel":"web"}},"responseContent":["customerSession"]}',
     coupon, table.concat(items, ","))
+  prefix = os.getenv("PERK_BENCH_PREFIX") or "bench"
   headers = { ["Content-Type"] = "application/json", ["Authorization"] = "ApiKey-v1 " .. key }
 end
 
 function request()
   counter = counter + 1
-  local path = string.format("/v2/customer_sessions/bench-%d-%d", thread_id, counter % 200)
-  return wrk.format("PUT", path, headers, body)
+  local id = string.format("%s-%d-%d", prefix, thread_id, counter % 200)
+  return wrk.format("PUT", "/v2/customer_sessions/" .. id, headers, string.format(body, "customer-" .. id))
 end
 
 function done(summary, latency, requests)

@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import PerkJSON
+import PerkStorage
 
 /// An error answered with the reference's `ErrorResponse` body:
 /// `{"message", "errors": [{"title", "details", "source": {"pointer"|"parameter"}}]}`.
@@ -79,6 +80,10 @@ struct ErrorBodyMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let e as HTTPError {
             let message = e.status == .notFound ? "Not found" : (e.body ?? e.status.reasonPhrase)
             return jsonResponse(e.status, APIError(status: e.status, message: message).body)
+        } catch StoreError.conflict {
+            // Other requests kept changing the same session: the client may send it again.
+            return jsonResponse(
+                .conflict, APIError(status: .conflict, message: "The session was changed concurrently; retry").body)
         } catch {
             context.logger.error("request failed", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
             return jsonResponse(

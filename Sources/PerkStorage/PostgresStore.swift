@@ -12,13 +12,16 @@ import Talang
 ///
 /// Transactions run the same synchronous SQL as SQLite (`SQLTransaction`), each on a connection of
 /// its own that lives on a dedicated dispatch queue, so that waiting for PostgreSQL blocks that
-/// queue and never Swift's cooperative threads. Writes run at SERIALIZABLE isolation: whatever
-/// SQLite's single writer guarantees (a budget read and its update, a profile's counters read and
-/// written back) holds here across processes too, and a transaction PostgreSQL gives up to keep
-/// that promise is run again. Reads are REPEATABLE READ: one consistent snapshot, as in SQLite.
+/// queue and never Swift's cooperative threads. Writes run at READ COMMITTED and lock the rows
+/// they read to write back (`SQLTransaction.writing`): what SQLite's single writer guarantees (a
+/// budget read and its update, a profile's counters read and written back) holds here across
+/// processes too, with writers of the same row queueing rather than failing. Redemptions are
+/// single conditional UPDATEs, sessions are compare-and-swapped on their version. A transaction
+/// PostgreSQL gives up to break a deadlock is run again. Reads are REPEATABLE READ: one
+/// consistent snapshot, as in SQLite.
 public final class PostgresStore: Store {
-    /// How often a write is run again after PostgreSQL refused to serialize it.
-    static let serializationAttempts = 60
+    /// How often a write is run again after PostgreSQL broke a deadlock by giving it up.
+    static let deadlockAttempts = 20
 
     private let pool: ConnectionPool
 
@@ -77,10 +80,8 @@ public final class PostgresStore: Store {
         // Every commit is durable here (synchronous_commit stays on): `durable` asks for no more.
         let worker = await pool.acquire()
         defer { pool.release(worker) }
-        return try await worker.transaction(
-            begin: "BEGIN ISOLATION LEVEL SERIALIZABLE", attempts: Self.serializationAttempts
-        ) { connection in
-            try body(SQLTransaction(db: connection))
+        return try await worker.transaction(begin: "BEGIN", attempts: Self.deadlockAttempts) { connection in
+            try body(SQLTransaction(db: connection, writing: true))
         }
     }
 }

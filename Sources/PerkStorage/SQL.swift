@@ -122,16 +122,18 @@ public struct SQLDialect: Sendable {
     public var jsonArrayHolds: @Sendable (_ column: String, _ key: String) -> String
     /// The string at `key` of the JSON text in `column`.
     public var jsonString: @Sendable (_ column: String, _ key: String) -> String
+    /// What ends a SELECT whose rows the transaction will write back.
+    public var lockRows: String
 
     public static let sqlite = SQLDialect(
         contains: { "instr(lower(\($0)), lower(?)) > 0" },
         jsonArrayHolds: { "EXISTS (SELECT 1 FROM json_each(\($0), '$.\($1)') WHERE value = ?)" },
-        jsonString: { "json_extract(\($0), '$.\($1)')" })
+        jsonString: { "json_extract(\($0), '$.\($1)')" }, lockRows: "")
 
     public static let postgres = SQLDialect(
         contains: { "strpos(lower(\($0)), lower(?)) > 0" },
         jsonArrayHolds: { "(\($0)::jsonb -> '\($1)') @> jsonb_build_array(?::text)" },
-        jsonString: { "(\($0)::jsonb ->> '\($1)')" })
+        jsonString: { "(\($0)::jsonb ->> '\($1)')" }, lockRows: " FOR UPDATE")
 }
 
 /// A connection inside a transaction: runs one statement at a time, synchronously.

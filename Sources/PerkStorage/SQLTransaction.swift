@@ -3,8 +3,18 @@ import PerkJSON
 import Talang
 
 /// The storage protocol in SQL, once for both databases: one transaction of a connection.
+///
+/// Rows that a write reads and then writes back (a profile's counters, a campaign's discount sum,
+/// budget counters) are read with the dialect's row lock in a write transaction, so that on
+/// PostgreSQL, where writers run side by side, the second writer waits for the first one's commit
+/// and reads its result. SQLite has a single writer and needs no lock.
 struct SQLTransaction<Connection: SQLConnection>: StoreTransaction {
     let db: Connection
+    /// A write transaction: reads of rows it will write back take the row lock.
+    var writing = false
+
+    /// `FOR UPDATE` where it is needed and understood, to end a SELECT with.
+    var lock: String { writing ? db.dialect.lockRows : "" }
 
     // MARK: Statements
 
@@ -240,7 +250,7 @@ struct SQLTransaction<Connection: SQLConnection>: StoreTransaction {
 
     func addToCounters(campaignId: Int64, _ d: CampaignCounters) throws {
         let current: String? = try scalar(
-            "SELECT discount_count FROM campaigns WHERE id = ?", arguments: [campaignId])
+            "SELECT discount_count FROM campaigns WHERE id = ?" + lock, arguments: [campaignId])
         let discount = Self.decimal(current) + d.discountCount
         try exec(
             """
@@ -607,17 +617,30 @@ struct SQLTransaction<Connection: SQLConnection>: StoreTransaction {
 
     func limitUsage(_ keys: [LimitKey]) throws -> [LimitKey: DecimalNumber] {
         var out: [LimitKey: DecimalNumber] = [:]
-        for key in keys {
+        // In a write, every counter is locked, so a counter must exist to be locked; in one order,
+        // so that two writes locking the same counters do not wait for each other.
+        let ordered =
+            writing ? keys.sorted { ($0.campaignId, $0.action, $0.scope) < ($1.campaignId, $1.action, $1.scope) } : keys
+        for key in ordered {
+            if writing {
+                try exec(
+                    """
+                    INSERT INTO limit_counters (campaign_id, action, scope, used) VALUES (?, ?, ?, '0')
+                    ON CONFLICT DO NOTHING
+                    """, arguments: [key.campaignId, key.action, key.scope])
+            }
             let used: String? = try scalar(
-                "SELECT used FROM limit_counters WHERE campaign_id = ? AND action = ? AND scope = ?",
+                "SELECT used FROM limit_counters WHERE campaign_id = ? AND action = ? AND scope = ?" + lock,
                 arguments: [key.campaignId, key.action, key.scope])
-            if let used { out[key] = Self.decimal(used) }
+            // Unused counters are left out, whether their row exists or not.
+            if let used, case let amount = Self.decimal(used), !amount.isZero { out[key] = amount }
         }
         return out
     }
 
     func addLimitUsage(_ charges: [LimitCharge], sign: Int) throws {
-        // Decimal sums are exact in Swift; the transaction (one writer) keeps read and write together.
+        // Decimal sums are exact in Swift; the counter was read locked (`limitUsage` in a write), so
+        // read and write stay together.
         for c in charges {
             let current = try limitUsage([c.key])[c.key] ?? .zero
             var next = current + DecimalNumber(sign) * c.amount
@@ -822,19 +845,25 @@ struct SQLTransaction<Connection: SQLConnection>: StoreTransaction {
     }
 
     func profile(integrationId: String) throws -> CustomerProfile? {
-        try one("SELECT * FROM profiles WHERE integration_id = ?", arguments: [integrationId]).map(Self.profile)
+        try one("SELECT * FROM profiles WHERE integration_id = ?" + lock, arguments: [integrationId]).map(
+            Self.profile)
     }
 
+    /// Inserts a profile; when a concurrent write created it first, answers that one.
     func insertProfile(_ p: CustomerProfile) throws -> CustomerProfile {
-        let newId = try insert(
+        let newId: Int64? = try scalar(
             """
             INSERT INTO profiles (integration_id, created, attributes, closed_sessions, total_sales, last_activity)
-            VALUES (?, ?, ?, ?, ?, ?)
+            VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id
             """,
             arguments: [
                 p.integrationId, p.created.microseconds, Self.text(.object(p.attributes)), p.closedSessions,
                 p.totalSales.description, p.lastActivity.microseconds,
             ])
+        guard let newId else {
+            guard let existing = try profile(integrationId: p.integrationId) else { throw StoreError.conflict }
+            return existing
+        }
         var out = p
         out.id = newId
         return out
@@ -899,7 +928,7 @@ struct SQLTransaction<Connection: SQLConnection>: StoreTransaction {
 
     func session(applicationId: Int64, integrationId: String) throws -> CustomerSession? {
         try one(
-            "SELECT * FROM sessions WHERE application_id = ? AND integration_id = ?",
+            "SELECT * FROM sessions WHERE application_id = ? AND integration_id = ?" + lock,
             arguments: [applicationId, integrationId]
         ).map { Self.session($0) }
     }

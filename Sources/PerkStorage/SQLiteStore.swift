@@ -29,14 +29,14 @@ public final class SQLiteStore: Store {
         -> T
     {
         if !durable {
-            return try await pool.write { db in try body(SQLTransaction(db: GRDBConnection(db: db))) }
+            return try await pool.write { db in try body(SQLTransaction(db: GRDBConnection(db: db), writing: true)) }
         }
         return try await pool.writeWithoutTransaction { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
             defer { try? db.execute(sql: "PRAGMA synchronous = NORMAL") }
             var result: T?
             try db.inTransaction {
-                result = try body(SQLTransaction(db: GRDBConnection(db: db)))
+                result = try body(SQLTransaction(db: GRDBConnection(db: db), writing: true))
                 return .commit
             }
             return result!
