@@ -177,19 +177,48 @@ struct ManagementAPI: Sendable {
         let now = clock()
         var campaigns = try await store.read { tx in try tx.campaigns(applicationId: app.id) }
         if let state = req.query("campaignState") {
-            let allowed = ["enabled", "disabled", "archived", "scheduled", "running", "expired"]
+            let allowed = ["enabled", "disabled", "archived", "draft", "scheduled", "running", "expired"]
             guard allowed.contains(state) else {
                 throw APIError.invalidParameter("campaignState", "unknown campaign state")
             }
             campaigns = campaigns.filter { $0.state.rawValue == state || $0.frontendState(at: now) == state }
         }
-        if let name = req.query("name") { campaigns = campaigns.filter { $0.name.localizedStandardContains(name) } }
-        if let tags = req.query("tags") {
-            let wanted = Set(tags.split(separator: ",").map(String.init))
-            campaigns = campaigns.filter { !wanted.isDisjoint(with: $0.tags) }
+        // `name` and `tags` match case-insensitively; given both, a campaign matching either is listed.
+        let name = req.query("name")?.lowercased()
+        let tags = req.query("tags")?.lowercased()
+        if name != nil || tags != nil {
+            campaigns = campaigns.filter { c in
+                (name.map { c.name.lowercased().contains($0) } ?? false)
+                    || (tags.map { t in c.tags.contains { $0.lowercased().contains(t) } } ?? false)
+            }
         }
+        if let t = try Self.timeQuery(req, "createdBefore") { campaigns = campaigns.filter { $0.created < t } }
+        if let t = try Self.timeQuery(req, "createdAfter") { campaigns = campaigns.filter { $0.created > t } }
+        if let sort = req.query("sort") { campaigns = try Self.sorted(campaigns, by: sort) }
         let page = campaigns.dropFirst(skip).prefix(limit)
         return jsonResponse(.ok, listJSON(page.map { Wire.campaign($0, now: now) }, total: campaigns.count))
+    }
+
+    /// Campaigns in the order `sort` names (`name`, `-created`...); `id` breaks ties.
+    static func sorted(_ campaigns: [Campaign], by sort: String) throws -> [Campaign] {
+        let descending = sort.hasPrefix("-")
+        let field = descending ? String(sort.dropFirst()) : sort
+        let before: (Campaign, Campaign) -> Bool
+        switch field {
+        case "id": before = { $0.id < $1.id }
+        case "name": before = { ($0.name.lowercased(), $0.id) < ($1.name.lowercased(), $1.id) }
+        case "created": before = { ($0.created, $0.id) < ($1.created, $1.id) }
+        case "startTime":
+            before = { ($0.startTime?.microseconds ?? .min, $0.id) < ($1.startTime?.microseconds ?? .min, $1.id) }
+        case "endTime":
+            before = { ($0.endTime?.microseconds ?? .max, $0.id) < ($1.endTime?.microseconds ?? .max, $1.id) }
+        case "state": before = { ($0.state.rawValue, $0.id) < ($1.state.rawValue, $1.id) }
+        default:
+            throw APIError.invalidParameter(
+                "sort",
+                "sort must be one of id, name, created, startTime, endTime, state, with - in front for descending")
+        }
+        return descending ? campaigns.sorted { before($1, $0) } : campaigns.sorted(by: before)
     }
 
     func getCampaign(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {

@@ -393,8 +393,21 @@ struct SQLTransaction<Connection: SQLConnection>: StoreTransaction {
 
     func coupons(campaignId: Int64, filter: CouponFilter, now: Timestamp, skip: Int, limit: Int) throws -> Page<Coupon>
     {
-        try page(
-            "coupons", conditions(filter, campaignId: campaignId, now: now), skip: skip, limit: limit, Self.coupon)
+        let column =
+            switch filter.order.field {
+            case .id: "id"
+            case .value: "value"
+            case .created: "created"
+            case .startDate: "start_date"
+            case .expiryDate: "expiry_date"
+            case .usageCounter: "usage_counter"
+            case .usageLimit: "usage_limit"
+            }
+        let direction = filter.order.descending ? "DESC" : "ASC"
+        return try page(
+            "coupons", conditions(filter, campaignId: campaignId, now: now),
+            order: "\(column) \(direction), id \(direction)",
+            skip: skip, limit: limit, Self.coupon)
     }
 
     func deleteCoupons(campaignId: Int64, filter: CouponFilter, now: Timestamp) throws -> Int {

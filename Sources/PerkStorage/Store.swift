@@ -109,7 +109,30 @@ public struct CouponFilter: Sendable {
     public var batchId: String?
     public var referralId: Int64?
     public var recipientIntegrationId: String?
+    /// The listing's order (oldest first by default); `id` breaks ties.
+    public var order = CouponOrder()
     public init() {}
+}
+
+/// The `sort` of a coupon listing: a field of the coupon, `-` in front for descending.
+public struct CouponOrder: Sendable, Equatable {
+    public enum Field: String, Sendable, CaseIterable {
+        case id, value, created, startDate, expiryDate, usageCounter, usageLimit
+    }
+
+    public var field: Field = .id
+    public var descending = false
+    public init(field: Field = .id, descending: Bool = false) {
+        self.field = field
+        self.descending = descending
+    }
+
+    /// Parses `created`, `-created` and the like; nil for an unknown field.
+    public init?(sort: String) {
+        let desc = sort.hasPrefix("-")
+        guard let field = Field(rawValue: desc ? String(sort.dropFirst()) : sort) else { return nil }
+        self.init(field: field, descending: desc)
+    }
 }
 
 /// The reference's referral filters (`getReferrals`).

@@ -3,6 +3,59 @@ import PerkJSON
 import Testing
 
 @Suite struct CouponManagementTests {
+    @Test func couponListsAreSortedByTheFieldSortNames() async throws {
+        try await Harness.run { h in
+            let shop = try await SessionV2Tests.couponShop(h, usageLimit: 1)
+            let base = "/v1/applications/\(shop.app)/campaigns/\(shop.campaign)/coupons"
+            _ = try await h.createCoupons(shop.app, shop.campaign, pattern: "ZZ-####", usageLimit: 5)
+            _ = try await h.createCoupons(shop.app, shop.campaign, pattern: "AA-####", usageLimit: 3)
+            func values(_ sort: String) async throws -> [String] {
+                try await h.call(.get, base + "?sort=\(sort)")["data"]?.arrayValue?.compactMap {
+                    $0["value"]?.stringValue
+                } ?? []
+            }
+            let byValue = try await values("value")
+            #expect(byValue == byValue.sorted() && byValue.count == 3)
+            #expect(try await values("-value") == byValue.reversed())
+            let byLimit = try await h.call(.get, base + "?sort=-usageLimit")["data"]?.arrayValue?.compactMap {
+                $0["usageLimit"]?.numberValue?.intValue
+            }
+            #expect(byLimit == [5, 3, 1])
+            let newestFirst = try await values("-created")
+            #expect(newestFirst.first?.hasPrefix("AA-") == true && newestFirst.last == shop.code)
+            let refused = try await h.call(.get, base + "?sort=colour")
+            #expect(refused.status == .badRequest)
+            #expect(refused["errors"]?[0]?["source"]?["parameter"] == "sort")
+        }
+    }
+
+    @Test func campaignListsFilterByNameTagsCreationAndSort() async throws {
+        try await Harness.run { h in
+            let app = try await h.createApplication()
+            let summer = try await h.createCampaign(
+                app, name: "Summer sale", rules: [Harness.couponRule], extra: ["tags": ["seasonal"]])
+            let winter = try await h.createCampaign(
+                app, name: "Winter sale", rules: [Harness.couponRule], extra: ["tags": ["Seasonal", "cold"]])
+            let loyalty = try await h.createCampaign(app, name: "Loyalty", rules: [Harness.couponRule])
+            let base = "/v1/applications/\(app)/campaigns"
+            func ids(_ query: String) async throws -> [Int64] {
+                try await h.call(.get, base + query)["data"]?.arrayValue?.compactMap { $0["id"]?.numberValue?.intValue }
+                    ?? []
+            }
+            #expect(try await ids("?name=SALE") == [summer, winter])
+            #expect(try await ids("?tags=seasonal") == [summer, winter])
+            // Name or tags: either one matching lists the campaign.
+            #expect(try await ids("?name=loyal&tags=cold") == [winter, loyalty])
+            #expect(try await ids("?sort=name") == [loyalty, summer, winter])
+            #expect(try await ids("?sort=-id") == [loyalty, winter, summer])
+            #expect(try await ids("?createdAfter=2999-01-01T00:00:00Z").isEmpty)
+            #expect(try await ids("?createdBefore=2999-01-01T00:00:00Z&sort=id") == [summer, winter, loyalty])
+            #expect(try await ids("?campaignState=draft").isEmpty)
+            #expect(try await h.call(.get, base + "?sort=colour").status == .badRequest)
+            #expect(try await h.call(.get, base + "?createdAfter=yesterday").status == .badRequest)
+        }
+    }
+
     @Test func couponsAreFilteredUpdatedAndDeleted() async throws {
         try await Harness.run { h in
             let shop = try await SessionV2Tests.couponShop(h, usageLimit: 1)
