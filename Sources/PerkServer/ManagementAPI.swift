@@ -47,6 +47,7 @@ struct ManagementAPI: Sendable {
         registerAttributes(on: router)
         registerCampaignSet(on: router)
         registerCouponManagement(on: router)
+        registerCouponSearch(on: router)
         registerRulesetAndReferralManagement(on: router)
         registerApplicationUpdateAndCopy(on: router)
     }
@@ -177,11 +178,7 @@ struct ManagementAPI: Sendable {
         let now = clock()
         var campaigns = try await store.read { tx in try tx.campaigns(applicationId: app.id) }
         if let state = req.query("campaignState") {
-            let allowed = ["enabled", "disabled", "archived", "draft", "scheduled", "running", "expired"]
-            guard allowed.contains(state) else {
-                throw APIError.invalidParameter("campaignState", "unknown campaign state")
-            }
-            campaigns = campaigns.filter { $0.state.rawValue == state || $0.frontendState(at: now) == state }
+            campaigns = try Self.campaigns(campaigns, inState: state, now: now)
         }
         // `name` and `tags` match case-insensitively; given both, a campaign matching either is listed.
         let name = req.query("name")?.lowercased()
@@ -197,6 +194,15 @@ struct ManagementAPI: Sendable {
         if let sort = req.query("sort") { campaigns = try Self.sorted(campaigns, by: sort) }
         let page = campaigns.dropFirst(skip).prefix(limit)
         return jsonResponse(.ok, listJSON(page.map { Wire.campaign($0, now: now) }, total: campaigns.count))
+    }
+
+    /// The reference's `campaignState` filter: the stored state or the one shown (scheduled, running, expired).
+    static func campaigns(_ campaigns: [Campaign], inState state: String, now: Timestamp) throws -> [Campaign] {
+        let allowed = ["enabled", "disabled", "archived", "draft", "scheduled", "running", "expired"]
+        guard allowed.contains(state) else {
+            throw APIError.invalidParameter("campaignState", "unknown campaign state")
+        }
+        return campaigns.filter { $0.state.rawValue == state || $0.frontendState(at: now) == state }
     }
 
     /// Campaigns in the order `sort` names (`name`, `-created`...); `id` breaks ties.

@@ -122,18 +122,28 @@ public struct SQLDialect: Sendable {
     public var jsonArrayHolds: @Sendable (_ column: String, _ key: String) -> String
     /// The string at `key` of the JSON text in `column`.
     public var jsonString: @Sendable (_ column: String, _ key: String) -> String
+    /// A condition: the JSON object text in `column` has every member of the bound JSON object,
+    /// with the same value.
+    public var jsonHasMembers: @Sendable (_ column: String) -> String
     /// What ends a SELECT whose rows the transaction will write back.
     public var lockRows: String
 
     public static let sqlite = SQLDialect(
         contains: { "instr(lower(\($0)), lower(?)) > 0" },
         jsonArrayHolds: { "EXISTS (SELECT 1 FROM json_each(\($0), '$.\($1)') WHERE value = ?)" },
-        jsonString: { "json_extract(\($0), '$.\($1)')" }, lockRows: "")
+        jsonString: { "json_extract(\($0), '$.\($1)')" },
+        jsonHasMembers: {
+            """
+            NOT EXISTS (SELECT 1 FROM json_each(?) AS wanted
+                WHERE json_extract(\($0), '$."' || wanted.key || '"') IS NOT wanted.value)
+            """
+        }, lockRows: "")
 
     public static let postgres = SQLDialect(
         contains: { "strpos(lower(\($0)), lower(?)) > 0" },
         jsonArrayHolds: { "(\($0)::jsonb -> '\($1)') @> jsonb_build_array(?::text)" },
-        jsonString: { "(\($0)::jsonb ->> '\($1)')" }, lockRows: " FOR UPDATE")
+        jsonString: { "(\($0)::jsonb ->> '\($1)')" },
+        jsonHasMembers: { "\($0)::jsonb @> ?::jsonb" }, lockRows: " FOR UPDATE")
 }
 
 /// A connection inside a transaction: runs one statement at a time, synchronously.

@@ -373,7 +373,12 @@ struct SQLTransaction<Connection: SQLConnection>: StoreTransaction {
     }
 
     func conditions(_ f: CouponFilter, campaignId: Int64, now: Timestamp) -> Conditions {
-        var c = Conditions("campaign_id = ?", campaignId)
+        conditions(f, scope: Conditions("campaign_id = ?", campaignId), now: now)
+    }
+
+    func conditions(_ f: CouponFilter, scope: Conditions, now: Timestamp) -> Conditions {
+        var c = scope
+        if let a = f.attributes, !a.isEmpty { c.add(db.dialect.jsonHasMembers("attributes"), Self.text(.object(a))) }
         if let v = f.value {
             if f.exactMatch { c.add("value = ?", v) } else { c.add(db.dialect.contains("value"), v) }
         }
@@ -393,8 +398,28 @@ struct SQLTransaction<Connection: SQLConnection>: StoreTransaction {
 
     func coupons(campaignId: Int64, filter: CouponFilter, now: Timestamp, skip: Int, limit: Int) throws -> Page<Coupon>
     {
+        try page(
+            "coupons", conditions(filter, campaignId: campaignId, now: now), order: Self.order(filter.order),
+            skip: skip, limit: limit, Self.coupon)
+    }
+
+    func coupons(
+        applicationId: Int64, campaignIds: [Int64], filter: CouponFilter, now: Timestamp, skip: Int, limit: Int,
+        counting: Bool
+    ) throws -> Page<Coupon> {
+        guard !campaignIds.isEmpty else { return Page(items: [], total: 0) }
+        var scope = Conditions("application_id = ?", applicationId)
+        scope.add(
+            "campaign_id IN (\(Array(repeating: "?", count: campaignIds.count).joined(separator: ",")))",
+            campaignIds.map { $0 as any SQLBindable })
+        return try page(
+            "coupons", conditions(filter, scope: scope, now: now), order: Self.order(filter.order), skip: skip,
+            limit: limit, counting: counting, Self.coupon)
+    }
+
+    static func order(_ order: CouponOrder) -> String {
         let column =
-            switch filter.order.field {
+            switch order.field {
             case .id: "id"
             case .value: "value"
             case .created: "created"
@@ -403,11 +428,8 @@ struct SQLTransaction<Connection: SQLConnection>: StoreTransaction {
             case .usageCounter: "usage_counter"
             case .usageLimit: "usage_limit"
             }
-        let direction = filter.order.descending ? "DESC" : "ASC"
-        return try page(
-            "coupons", conditions(filter, campaignId: campaignId, now: now),
-            order: "\(column) \(direction), id \(direction)",
-            skip: skip, limit: limit, Self.coupon)
+        let direction = order.descending ? "DESC" : "ASC"
+        return "\(column) \(direction), id \(direction)"
     }
 
     func deleteCoupons(campaignId: Int64, filter: CouponFilter, now: Timestamp) throws -> Int {
@@ -1023,7 +1045,7 @@ struct Conditions {
 
     mutating func add(_ sql: String, _ values: any SQLBindable...) { add(sql, values) }
 
-    private mutating func add(_ sql: String, _ values: [any SQLBindable]) {
+    mutating func add(_ sql: String, _ values: [any SQLBindable]) {
         terms.append(sql)
         arguments += values
     }
@@ -1055,11 +1077,13 @@ struct Conditions {
 extension SQLTransaction {
     /// One page of `SELECT * FROM table WHERE conditions ORDER BY order`, and the count of all matches.
     func page<T>(
-        _ table: String, _ c: Conditions, order: String = "id", skip: Int, limit: Int, _ map: (SQLRow) -> T
+        _ table: String, _ c: Conditions, order: String = "id", skip: Int, limit: Int, counting: Bool = true,
+        _ map: (SQLRow) -> T
     ) throws -> Page<T> {
         let rows = try all(
             "SELECT * FROM \(table) WHERE \(c.clause) ORDER BY \(order) LIMIT ? OFFSET ?",
             arguments: SQLArguments(c.arguments + [limit, skip]))
+        guard counting else { return Page(items: rows.map(map), total: -1) }
         let total =
             try scalar("SELECT count(*) FROM \(table) WHERE \(c.clause)", arguments: SQLArguments(c.arguments))
             ?? 0

@@ -109,6 +109,8 @@ public struct CouponFilter: Sendable {
     public var batchId: String?
     public var referralId: Int64?
     public var recipientIntegrationId: String?
+    /// Attributes every listed coupon has, with these exact values (`searchCouponsAdvanced`).
+    public var attributes: JSONObject?
     /// The listing's order (oldest first by default); `id` breaks ties.
     public var order = CouponOrder()
     public init() {}
@@ -203,6 +205,12 @@ public protocol StoreTransaction {
     /// Inserts coupons; a code already used in the application fails with `duplicate`.
     func insertCoupons(_ coupons: [Coupon], applicationId: Int64, lookupKeys: [String]) throws -> [Coupon]
     func coupons(campaignId: Int64, filter: CouponFilter, now: Timestamp, skip: Int, limit: Int) throws -> Page<Coupon>
+    /// The matching coupons of several campaigns of an application; `counting: false` leaves the
+    /// page's `total` at -1 (no count of all matches is made).
+    func coupons(
+        applicationId: Int64, campaignIds: [Int64], filter: CouponFilter, now: Timestamp, skip: Int, limit: Int,
+        counting: Bool
+    ) throws -> Page<Coupon>
     /// Deletes the matching coupons (and their reservations); how many there were.
     func deleteCoupons(campaignId: Int64, filter: CouponFilter, now: Timestamp) throws -> Int
     func coupon(campaignId: Int64, id: Int64) throws -> Coupon?
