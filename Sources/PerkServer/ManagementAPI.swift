@@ -48,6 +48,7 @@ struct ManagementAPI: Sendable {
         registerCampaignSet(on: router)
         registerCouponManagement(on: router)
         registerCouponSearch(on: router)
+        registerCampaignAnalytics(on: router)
         registerRulesetAndReferralManagement(on: router)
         registerApplicationUpdateAndCopy(on: router)
     }

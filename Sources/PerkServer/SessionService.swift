@@ -253,13 +253,13 @@ struct SessionService: Sendable {
         var couponRejections: [CouponRejection] = []
         var referralRejection: ReferralRejection?
         if change.transition == .revoked {
-            effects = try giveBack(tx, session.ledger, sessionId: session.integrationId, profile: &profile)
+            effects = try giveBack(tx, session.ledger, sessionId: session.integrationId, profile: &profile, now: now)
             for c in session.ledger?.coupons ?? [] { counted[c.couponId, default: 0] -= 1 }
             if session.ledger?.referral != nil { referral?.usageCounter -= 1 }
             session.ledger = nil
         } else if var result = decision.evaluation {
             if change.closes {
-                result = try confirm(tx, result, session: &session, profile: &profile)
+                result = try confirm(tx, result, session: &session, profile: &profile, now: now)
                 for c in session.ledger?.coupons ?? [] { counted[c.couponId, default: 0] += 1 }
                 if session.ledger?.referral != nil { referral?.usageCounter += 1 }
             }
@@ -397,7 +397,7 @@ struct SessionService: Sendable {
     /// coupon that reached its limit since the last update is refused and its effects withdrawn.
     static func confirm(
         _ tx: any StoreTransaction, _ evaluated: EvaluationResult, session: inout CustomerSession,
-        profile: inout CustomerProfile?
+        profile: inout CustomerProfile?, now: Timestamp
     ) throws -> EvaluationResult {
         var refused: Set<Int64> = []
         for coupon in evaluated.acceptedCoupons
@@ -412,6 +412,7 @@ struct SessionService: Sendable {
         }
         let ledger = RedemptionLedger(confirming: result, sales: session.total)
         for (campaignId, delta) in ledger.counterDeltas() { try tx.addToCounters(campaignId: campaignId, delta) }
+        try tx.recordActivity(ledger.activity(at: now, closing: true, effects: result.effects))
         try tx.addLimitUsage(ledger.charges, sign: 1)
         if var p = profile {
             p.closedSessions += 1
@@ -424,7 +425,8 @@ struct SessionService: Sendable {
 
     /// Gives back what a close counted, as rollback effects.
     static func giveBack(
-        _ tx: any StoreTransaction, _ ledger: RedemptionLedger?, sessionId: String, profile: inout CustomerProfile?
+        _ tx: any StoreTransaction, _ ledger: RedemptionLedger?, sessionId: String, profile: inout CustomerProfile?,
+        now: Timestamp
     ) throws -> [Effect] {
         guard let ledger else { return [] }
         var effects: [Effect] = []
@@ -443,6 +445,7 @@ struct SessionService: Sendable {
         for (campaignId, delta) in ledger.counterDeltas(sign: -1) {
             try tx.addToCounters(campaignId: campaignId, delta)
         }
+        try tx.recordActivity(ledger.activity(at: now, closing: false))
         try tx.addLimitUsage(ledger.charges, sign: -1)
         if var p = profile {
             p.closedSessions = max(p.closedSessions - 1, 0)

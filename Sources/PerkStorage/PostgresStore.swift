@@ -477,6 +477,7 @@ enum PostgresSchema {
             """
         ),
         ("v7: catalog version", SQLSchema.catalogVersion),
+        ("v8: campaign activity", SQLSchema.campaignActivity),
     ]
 
     static func migrate(_ connection: BlockingPostgresConnection) throws {

@@ -158,6 +158,22 @@ public protocol SQLConnection: SendableMetatype {
 
 /// Schema pieces both databases create with the same SQL.
 enum SQLSchema {
+    /// One row per close (or cancel of a close) and campaign: what campaign analytics adds up.
+    static let campaignActivity = """
+        CREATE TABLE campaign_activity (
+            campaign_id BIGINT NOT NULL,
+            at BIGINT NOT NULL,
+            coupon_redemptions BIGINT NOT NULL,
+            coupon_rollbacks BIGINT NOT NULL,
+            referral_redemptions BIGINT NOT NULL,
+            free_items BIGINT NOT NULL,
+            revenue TEXT NOT NULL,
+            refund TEXT NOT NULL,
+            discount_costs TEXT NOT NULL,
+            refunded_discounts TEXT NOT NULL);
+        CREATE INDEX campaign_activity_by_campaign ON campaign_activity(campaign_id, at)
+        """
+
     /// One counter that every change to what nodes keep in memory (applications, campaigns,
     /// rulesets, campaign sets, attributes) moves on, in the same transaction as the change.
     static let catalogVersion = """

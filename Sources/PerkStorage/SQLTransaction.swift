@@ -469,6 +469,7 @@ struct SQLTransaction<Connection: SQLConnection>: StoreTransaction {
         try exec("UPDATE campaigns SET active_ruleset_id = NULL WHERE id = ?", arguments: [id])
         try exec("DELETE FROM rulesets WHERE campaign_id = ?", arguments: [id])
         try exec("DELETE FROM limit_counters WHERE campaign_id = ?", arguments: [id])
+        try exec("DELETE FROM campaign_activity WHERE campaign_id = ?", arguments: [id])
         try exec("DELETE FROM campaigns WHERE id = ?", arguments: [id])
         return true
     }
@@ -1005,6 +1006,53 @@ struct SQLTransaction<Connection: SQLConnection>: StoreTransaction {
         try scalar(
             "SELECT version FROM sessions WHERE application_id = ? AND integration_id = ?",
             arguments: [applicationId, integrationId])
+    }
+
+    // MARK: Campaign analytics
+
+    func recordActivity(_ activity: [CampaignActivity]) throws {
+        for a in activity {
+            try exec(
+                """
+                INSERT INTO campaign_activity (campaign_id, at, coupon_redemptions, coupon_rollbacks,
+                    referral_redemptions, free_items, revenue, refund, discount_costs, refunded_discounts)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+                arguments: [
+                    a.campaignId, a.at.microseconds, a.couponRedemptions, a.couponRollbacks, a.referralRedemptions,
+                    a.freeItems, a.revenue.description, a.refund.description, a.discountCosts.description,
+                    a.refundedDiscounts.description,
+                ])
+        }
+    }
+
+    func campaignActivity(campaignId: Int64, before: Timestamp) throws -> [CampaignActivity] {
+        try all(
+            "SELECT * FROM campaign_activity WHERE campaign_id = ? AND at < ? ORDER BY at",
+            arguments: [campaignId, before.microseconds]
+        ).map { r in
+            var a = CampaignActivity(campaignId: campaignId, at: Timestamp(microseconds: r["at"]))
+            a.couponRedemptions = r["coupon_redemptions"]
+            a.couponRollbacks = r["coupon_rollbacks"]
+            a.referralRedemptions = r["referral_redemptions"]
+            a.freeItems = r["free_items"]
+            a.revenue = Self.decimal(r["revenue"])
+            a.refund = Self.decimal(r["refund"])
+            a.discountCosts = Self.decimal(r["discount_costs"])
+            a.refundedDiscounts = Self.decimal(r["refunded_discounts"])
+            return a
+        }
+    }
+
+    func createdCodeTimes(campaignId: Int64, before: Timestamp) throws -> (coupons: [Timestamp], referrals: [Timestamp])
+    {
+        let coupons: [Int64] = try column(
+            "SELECT created FROM coupons WHERE campaign_id = ? AND origin IS NOT NULL AND created < ?",
+            arguments: [campaignId, before.microseconds])
+        let referrals: [Int64] = try column(
+            "SELECT created FROM referrals WHERE campaign_id = ? AND origin IS NOT NULL AND created < ?",
+            arguments: [campaignId, before.microseconds])
+        return (coupons.map(Timestamp.init(microseconds:)), referrals.map(Timestamp.init(microseconds:)))
     }
 
     // MARK: Catalog

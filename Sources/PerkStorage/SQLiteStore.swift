@@ -261,6 +261,7 @@ enum SQLiteSchema {
                     """)
         }
         m.registerMigration("v7: catalog version") { db in try db.execute(sql: SQLSchema.catalogVersion) }
+        m.registerMigration("v8: campaign activity") { db in try db.execute(sql: SQLSchema.campaignActivity) }
         return m
     }
 }

@@ -320,6 +320,14 @@ public protocol StoreTransaction {
     func profile(id: Int64) throws -> CustomerProfile?
     func profileId(integrationId: String) throws -> Int64?
 
+    // MARK: Campaign analytics
+    /// Records what closes and cancels did for campaigns.
+    func recordActivity(_ activity: [CampaignActivity]) throws
+    /// The campaign's recorded activity before `before`, oldest first.
+    func campaignActivity(campaignId: Int64, before: Timestamp) throws -> [CampaignActivity]
+    /// When the coupons and referral codes rules made in the campaign were made, before `before`.
+    func createdCodeTimes(campaignId: Int64, before: Timestamp) throws -> (coupons: [Timestamp], referrals: [Timestamp])
+
     // MARK: Catalog
     /// A number that changes whenever applications, campaigns, rulesets, campaign sets or attributes
     /// change: what a node keeps compiled in memory is stale once it moves.

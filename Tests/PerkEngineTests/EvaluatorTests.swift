@@ -221,3 +221,35 @@ import Testing
         #expect(try CodeGenerator(pattern: "FIXED", validCharacters: []).capacity == 1)
     }
 }
+
+@Suite struct AnalyticsGranularityTests {
+    static func t(_ s: String) -> Timestamp { Timestamp(rfc3339: s)! }
+
+    @Test func periodsStartWhereTheCalendarSays() {
+        let at = Self.t("2026-03-18T15:42:10Z")  // a Wednesday
+        #expect(AnalyticsGranularity.hour.start(of: at) == Self.t("2026-03-18T15:00:00Z"))
+        #expect(AnalyticsGranularity.day.start(of: at) == Self.t("2026-03-18T00:00:00Z"))
+        #expect(AnalyticsGranularity.week.start(of: at) == Self.t("2026-03-16T00:00:00Z"))
+        #expect(AnalyticsGranularity.month.start(of: at) == Self.t("2026-03-01T00:00:00Z"))
+        #expect(AnalyticsGranularity.year.start(of: at) == Self.t("2026-01-01T00:00:00Z"))
+        #expect(
+            AnalyticsGranularity.month.next(after: Self.t("2026-12-01T00:00:00Z")) == Self.t("2027-01-01T00:00:00Z"))
+        #expect(AnalyticsGranularity.week.next(after: Self.t("2026-03-16T00:00:00Z")) == Self.t("2026-03-23T00:00:00Z"))
+    }
+
+    @Test func aSeriesAddsUpItsPeriodsAndRunningTotals() {
+        var a = CampaignActivity(campaignId: 1, at: Self.t("2026-03-01T10:00:00Z"))
+        a.couponRedemptions = 2
+        var b = CampaignActivity(campaignId: 1, at: Self.t("2026-03-03T10:00:00Z"))
+        b.couponRollbacks = 1
+        let series = CampaignAnalytics.series(
+            campaignId: 1, activity: [a, b], couponsCreated: [Self.t("2026-03-02T01:00:00Z")], referralsCreated: [],
+            rangeStart: Self.t("2026-03-02T05:00:00Z"), rangeEnd: Self.t("2026-03-04T00:00:00Z"), granularity: .day)
+        #expect(series.map(\.date) == [Self.t("2026-03-02T00:00:00Z"), Self.t("2026-03-03T00:00:00Z")])
+        #expect(series.map(\.period.couponRedemptions) == [0, 0])
+        #expect(series.map(\.total.couponRedemptions) == [2, 2])
+        #expect(series.map(\.period.couponRollbacks) == [0, 1])
+        #expect(series.map(\.couponsCreated) == [1, 0])
+        #expect(series.map(\.totalCouponsCreated) == [1, 1])
+    }
+}

@@ -13,7 +13,8 @@ import Testing
             _ = try await h.createCoupons(
                 shop.app, shop.campaign, pattern: "SHOP-####", extra: ["attributes": ["channel": "shop"]])
             let other = try await h.createCampaign(shop.app, name: "Other", rules: [Harness.couponRule])
-            _ = try await h.createCoupons(shop.app, other, pattern: "ELSE-####", extra: ["attributes": ["channel": "web"]])
+            _ = try await h.createCoupons(
+                shop.app, other, pattern: "ELSE-####", extra: ["attributes": ["channel": "web"]])
 
             let inCampaign = "/v1/applications/\(shop.app)/campaigns/\(shop.campaign)/coupons_search_advanced"
             func total(_ path: String, _ body: JSON) async throws -> Int64? {
