@@ -12,6 +12,7 @@ let package = Package(
     products: [
         .executable(name: "perk", targets: ["PerkCommand"]),
         .library(name: "Talang", targets: ["Talang"]),
+        .library(name: "PerkClient", targets: ["PerkClient"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
@@ -63,6 +64,17 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // A Swift client of a running Perk: the Integration API's eleven operations. No server code.
+        .target(
+            name: "PerkClient",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "PerkCommand",
             dependencies: [
@@ -96,7 +108,7 @@ let package = Package(
         .testTarget(
             name: "PerkServerTests",
             dependencies: [
-                "PerkServer", "PerkStorage", "PerkEngine", "PerkJSON", "Talang", "PerkTestSupport",
+                "PerkServer", "PerkStorage", "PerkEngine", "PerkJSON", "Talang", "PerkTestSupport", "PerkClient",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

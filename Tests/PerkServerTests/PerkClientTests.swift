@@ -1,0 +1,115 @@
+import Foundation
+import NIOHTTP1
+import PerkClient
+import PerkJSON
+import Testing
+
+/// The Swift client (`PerkClient`) against a real `perk serve --demo`: every Integration API
+/// operation, both ways of authenticating, and typed errors.
+@Suite struct PerkClientTests {
+    @Test func everyIntegrationOperationWorksThroughTheClient() async throws {
+        try #require(
+            FileManager.default.isExecutableFile(atPath: ServeProcessTests.perkBinary.path),
+            "build perk first: swift build")
+        let database = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "perk-client-\(UUID().uuidString).db"
+        ).path
+        let server = try ServeProcessTests.Server(database: database)
+        let key = try #require(server.apiKey, "no key in: \(server.output)")
+        let base = "http://127.0.0.1:\(server.port)"
+        try await ServeProcessTests.waitUntilUp(base)
+        let api = IntegrationAPI(baseURL: base, credentials: .apiKey(key))
+
+        // The demo: SUMMER10 takes 10% off, shoes get 15% per item, 100 or more adds free socks.
+        let shoes = CartItem(name: "Running shoes", sku: "shoe-01", quantity: 1, price: 120, category: "shoes")
+        let state = try await api.updateCustomerSessionV2(
+            customerSessionId: "client-1",
+            body: IntegrationRequest(
+                customerSession: NewCustomerSessionV2(
+                    profileId: "alice", couponCodes: ["SUMMER10"], cartItems: [shoes]),
+                responseContent: [.customerSession, .customerProfile, .coupons, .triggeredCampaigns]))
+        #expect(state.effects.contains { $0.props == .acceptCoupon(value: "SUMMER10") })
+        #expect(
+            state.effects.contains {
+                if case .setDiscount(_, let value) = $0.props { return value == 12 }
+                return false
+            })
+        #expect(state.effects.contains { if case .addFreeItem = $0.props { return true } else { return false } })
+        #expect(state.customerSession?.state == .open && state.customerSession?.total == 120)
+        #expect(state.customerProfile?.integrationId == "alice")
+        #expect(state.coupons?.first?.value == "SUMMER10")
+
+        let closed = try await api.updateCustomerSessionV2(
+            customerSessionId: "client-1",
+            body: IntegrationRequest(customerSession: NewCustomerSessionV2(state: .closed), responseContent: [.coupons])
+        )
+        #expect(closed.coupons?.first?.usageCounter == 1)
+
+        let v1 = try await api.updateCustomerSession(
+            customerSessionId: "client-v1", body: NewCustomerSession(profileId: "bob", coupon: "SUMMER10", total: 50))
+        #expect(v1.session.coupon == "SUMMER10" && v1.session.total == 50 && v1.profile.integrationId == "bob")
+        #expect(v1.coupon?.value == "SUMMER10")
+
+        let profile = try await api.updateCustomerProfile(
+            integrationId: "alice", body: NewCustomerProfile(attributes: [:]))
+        #expect(profile.profile.integrationId == "alice" && profile.profile.closedSessions == 1)
+        let event = try await api.trackEvent(
+            body: NewEvent(profileId: "alice", type: "viewed_page", sessionId: "client-2"))
+        #expect(event.event.type == "viewed_page")
+
+        // Reservations.
+        let reserved = try await api.createCouponReservation(
+            couponValue: "SUMMER10", body: CouponReservations(integrationIDs: ["alice", "carol"]))
+        #expect(reserved.value == "SUMMER10")
+        let holders = try await api.getReservedCustomers(couponValue: "SUMMER10")
+        #expect(Set(holders.data.map(\.integrationId)) == ["alice", "carol"])
+        #expect(try await api.getReservedCoupons(integrationId: "alice").data.map(\.value) == ["SUMMER10"])
+        try await api.deleteCouponReservation(
+            couponValue: "SUMMER10", body: CouponReservations(integrationIDs: ["carol"]))
+        #expect(try await api.getReservedCustomers(couponValue: "SUMMER10").data.map(\.integrationId) == ["alice"])
+
+        // A referral code of the demo's "Refer a friend" campaign, and the advocate's inventory.
+        let (_, login) = try await ServeProcessTests.send(
+            .POST, base + "/v1/sessions", ["email": "ops@example.com", "password": "hunter2"], headers: [])
+        let bearer = [("Authorization", "Bearer \(login["token"]?.stringValue ?? "")")]
+        let (_, apps) = try await ServeProcessTests.send(.GET, base + "/v1/applications", nil, headers: bearer)
+        let app = try #require(apps["data"]?[0])
+        let appId = try #require(app["id"]?.numberValue?.intValue)
+        let (_, campaigns) = try await ServeProcessTests.send(
+            .GET, base + "/v1/applications/\(appId)/campaigns?name=friend", nil, headers: bearer)
+        let referralCampaign = try #require(campaigns["data"]?[0]?["id"]?.numberValue?.intValue)
+        let referral = try await api.createReferral(
+            body: NewReferral(campaignId: Int(referralCampaign), advocateProfileIntegrationId: "alice"))
+        #expect(referral.advocateProfileIntegrationId == "alice" && referral.usageLimit == 1)
+        let inventory = try await api.getCustomerInventory(integrationId: "alice", profile: true, referrals: true)
+        #expect(inventory.profile?.integrationId == "alice")
+        #expect(inventory.referrals?.map(\.code) == [referral.code])
+
+        // Content-Signature with the application's key.
+        let signed = IntegrationAPI(
+            baseURL: base,
+            credentials: .contentSignature(applicationId: Int(appId), key: try #require(app["key"]?.stringValue)))
+        let viaSignature = try await signed.updateCustomerProfile(
+            integrationId: "dave", body: NewCustomerProfile(attributes: [:]))
+        #expect(viaSignature.profile.integrationId == "dave")
+
+        try await api.deleteCustomerData(integrationId: "alice")
+
+        // Errors come back typed, with the reference's error body.
+        let stranger = IntegrationAPI(baseURL: base, credentials: .apiKey("not-a-key"))
+        do {
+            _ = try await stranger.getReservedCoupons(integrationId: "alice")
+            Issue.record("an unknown key was accepted")
+        } catch PerkClientError.response(let status, let body) {
+            #expect(status == 401 && !body.message.isEmpty)
+        }
+        do {
+            _ = try await api.updateCustomerSessionV2(
+                customerSessionId: "client-1",
+                body: IntegrationRequest(customerSession: NewCustomerSessionV2(couponCodes: ["LATE"])))
+            Issue.record("a closed session was changed")
+        } catch PerkClientError.response(let status, let body) {
+            #expect(status == 400 && body.message.contains("closed"))
+        }
+    }
+}
