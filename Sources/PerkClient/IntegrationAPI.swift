@@ -27,21 +27,20 @@ public enum PerkClientError: Error, Sendable {
 
 /// The eleven operations of Talon.One's Integration API, as Perk serves them.
 public struct IntegrationAPI: Sendable {
-    public let baseURL: String
     public let credentials: Credentials
-    let http: HTTPClient
+    let transport: Transport
+    public var baseURL: String { transport.baseURL }
 
-    /// `baseURL` like `http://127.0.0.1:8080` (no trailing slash).
+    /// `baseURL` like `http://127.0.0.1:8080`.
     public init(baseURL: String, credentials: Credentials, httpClient: HTTPClient = .shared) {
-        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.credentials = credentials
-        self.http = httpClient
+        self.transport = Transport(baseURL: baseURL, http: httpClient)
     }
 
     // MARK: Operations
 
     public func createCouponReservation(couponValue: String, body: CouponReservations) async throws -> Coupon {
-        try await send(.POST, "/v1/coupon_reservations/\(Self.segment(couponValue))", body)
+        try await send(.POST, "/v1/coupon_reservations/\(Transport.segment(couponValue))", body)
     }
 
     public func createReferral(body: NewReferral) async throws -> Referral {
@@ -49,11 +48,12 @@ public struct IntegrationAPI: Sendable {
     }
 
     public func deleteCouponReservation(couponValue: String, body: CouponReservations) async throws {
-        try await sendWithoutResult(.DELETE, "/v1/coupon_reservations/\(Self.segment(couponValue))", body)
+        try await sendWithoutResult(.DELETE, "/v1/coupon_reservations/\(Transport.segment(couponValue))", body)
     }
 
     public func deleteCustomerData(integrationId: String) async throws {
-        try await sendWithoutResult(.DELETE, "/v1/customer_data/\(Self.segment(integrationId))", Optional<Int>.none)
+        try await sendWithoutResult(
+            .DELETE, "/v1/customer_data/\(Transport.segment(integrationId))", Optional<Int>.none)
     }
 
     public func getCustomerInventory(integrationId: String, profile: Bool? = nil, referrals: Bool? = nil)
@@ -64,16 +64,16 @@ public struct IntegrationAPI: Sendable {
         if let referrals { query.append("referrals=\(referrals)") }
         let q = query.isEmpty ? "" : "?" + query.joined(separator: "&")
         return try await send(
-            .GET, "/v1/customer_profiles/\(Self.segment(integrationId))/inventory\(q)", Optional<Int>.none)
+            .GET, "/v1/customer_profiles/\(Transport.segment(integrationId))/inventory\(q)", Optional<Int>.none)
     }
 
     public func getReservedCoupons(integrationId: String) async throws -> InlineResponse2001 {
-        try await send(.GET, "/v1/coupon_reservations/coupons/\(Self.segment(integrationId))", Optional<Int>.none)
+        try await send(.GET, "/v1/coupon_reservations/coupons/\(Transport.segment(integrationId))", Optional<Int>.none)
     }
 
     public func getReservedCustomers(couponValue: String) async throws -> InlineResponse200 {
         try await send(
-            .GET, "/v1/coupon_reservations/customerprofiles/\(Self.segment(couponValue))", Optional<Int>.none)
+            .GET, "/v1/coupon_reservations/customerprofiles/\(Transport.segment(couponValue))", Optional<Int>.none)
     }
 
     public func trackEvent(body: NewEvent) async throws -> IntegrationState {
@@ -83,22 +83,53 @@ public struct IntegrationAPI: Sendable {
     public func updateCustomerProfile(integrationId: String, body: NewCustomerProfile) async throws
         -> IntegrationState
     {
-        try await send(.PUT, "/v1/customer_profiles/\(Self.segment(integrationId))", body)
+        try await send(.PUT, "/v1/customer_profiles/\(Transport.segment(integrationId))", body)
     }
 
     public func updateCustomerSession(customerSessionId: String, body: NewCustomerSession) async throws
         -> IntegrationState
     {
-        try await send(.PUT, "/v1/customer_sessions/\(Self.segment(customerSessionId))", body)
+        try await send(.PUT, "/v1/customer_sessions/\(Transport.segment(customerSessionId))", body)
     }
 
     public func updateCustomerSessionV2(customerSessionId: String, body: IntegrationRequest) async throws
         -> IntegrationStateV2
     {
-        try await send(.PUT, "/v2/customer_sessions/\(Self.segment(customerSessionId))", body)
+        try await send(.PUT, "/v2/customer_sessions/\(Transport.segment(customerSessionId))", body)
     }
 
-    // MARK: Transport
+    func send<Body: Encodable, Result: Decodable>(_ method: HTTPMethod, _ path: String, _ body: Body?) async throws
+        -> Result
+    {
+        try await transport.send(method, path, body, authenticate: authenticate)
+    }
+
+    func sendWithoutResult<Body: Encodable>(_ method: HTTPMethod, _ path: String, _ body: Body?) async throws {
+        _ = try await transport.exchange(method, path, body, authenticate: authenticate)
+    }
+
+    func authenticate(_ payload: [UInt8]) throws -> (name: String, value: String) {
+        switch credentials {
+        case .apiKey(let key):
+            return ("Authorization", "ApiKey-v1 \(key)")
+        case .contentSignature(let applicationId, let key):
+            guard let secret = Transport.hexBytes(key) else { throw PerkClientError.invalidSigningKey }
+            let mac = HMAC<Insecure.MD5>.authenticationCode(for: payload, using: SymmetricKey(data: secret))
+            let hex = mac.map { String(format: "%02x", $0) }.joined()
+            return ("Content-Signature", "signer=\(applicationId); signature=\(hex)")
+        }
+    }
+}
+
+/// HTTP and JSON, shared by both APIs.
+struct Transport: Sendable {
+    let baseURL: String
+    let http: HTTPClient
+
+    init(baseURL: String, http: HTTPClient) {
+        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        self.http = http
+    }
 
     /// A path segment, percent-encoded (codes may hold `/`, `%` or spaces).
     static func segment(_ s: String) -> String {
@@ -129,10 +160,11 @@ public struct IntegrationAPI: Sendable {
         return e
     }()
 
-    func send<Body: Encodable, Result: Decodable>(_ method: HTTPMethod, _ path: String, _ body: Body?) async throws
-        -> Result
-    {
-        let bytes = try await exchange(method, path, body)
+    func send<Body: Encodable, Result: Decodable>(
+        _ method: HTTPMethod, _ path: String, _ body: Body?,
+        authenticate: ([UInt8]) throws -> (name: String, value: String)
+    ) async throws -> Result {
+        let bytes = try await exchange(method, path, body, authenticate: authenticate)
         do {
             return try Self.decoder.decode(Result.self, from: Data(bytes))
         } catch {
@@ -140,11 +172,10 @@ public struct IntegrationAPI: Sendable {
         }
     }
 
-    func sendWithoutResult<Body: Encodable>(_ method: HTTPMethod, _ path: String, _ body: Body?) async throws {
-        _ = try await exchange(method, path, body)
-    }
-
-    func exchange<Body: Encodable>(_ method: HTTPMethod, _ path: String, _ body: Body?) async throws -> [UInt8] {
+    func exchange<Body: Encodable>(
+        _ method: HTTPMethod, _ path: String, _ body: Body?,
+        authenticate: ([UInt8]) throws -> (name: String, value: String)
+    ) async throws -> [UInt8] {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = method
         let payload = try body.map { [UInt8](try Self.encoder.encode($0)) } ?? []
@@ -152,15 +183,8 @@ public struct IntegrationAPI: Sendable {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(bytes: payload))
         }
-        switch credentials {
-        case .apiKey(let key):
-            request.headers.add(name: "Authorization", value: "ApiKey-v1 \(key)")
-        case .contentSignature(let applicationId, let key):
-            guard let secret = Self.hexBytes(key) else { throw PerkClientError.invalidSigningKey }
-            let mac = HMAC<Insecure.MD5>.authenticationCode(for: payload, using: SymmetricKey(data: secret))
-            let hex = mac.map { String(format: "%02x", $0) }.joined()
-            request.headers.add(name: "Content-Signature", value: "signer=\(applicationId); signature=\(hex)")
-        }
+        let header = try authenticate(payload)
+        request.headers.add(name: header.name, value: header.value)
         let response = try await http.execute(request, timeout: .seconds(30))
         let received = try await response.body.collect(upTo: 16 << 20)
         let bytes = Array(received.readableBytesView)

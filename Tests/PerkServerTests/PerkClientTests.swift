@@ -112,4 +112,87 @@ import Testing
             #expect(status == 400 && body.message.contains("closed"))
         }
     }
+
+    @Test func managementOperationsWorkThroughTheClient() async throws {
+        try #require(
+            FileManager.default.isExecutableFile(atPath: ServeProcessTests.perkBinary.path),
+            "build perk first: swift build")
+        let database = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "perk-client-\(UUID().uuidString).db"
+        ).path
+        let server = try ServeProcessTests.Server(database: database)
+        let base = "http://127.0.0.1:\(server.port)"
+        try await ServeProcessTests.waitUntilUp(base)
+        let admin = try await ManagementAPI.signIn(baseURL: base, email: "ops@example.com", password: "hunter2")
+
+        let app = try await admin.createApplication(NewApplication(name: "Client shop", currency: "EUR"))
+        #expect(try await admin.getApplication(applicationId: app.id).name == "Client shop")
+        let key = try await admin.createAPIKey(
+            applicationId: app.id, NewAPIKey(title: "client", expires: Date().addingTimeInterval(86_400)))
+        let campaign = try await admin.createCampaign(
+            applicationId: app.id,
+            NewCampaign(
+                name: "Ten off", tags: ["client"], features: ["coupons"],
+                limits: [LimitConfig(action: "redeemCoupon", limit: 10)]))
+        let rule: JSONValue = [
+            "title": "Ten percent", "condition": ["and", ["couponValid"]],
+            "effects": [["setDiscount", "10% off", ["*", [".", "Session", "Total"], 0.1]]],
+        ]
+        let ruleset = try await admin.createRuleset(
+            applicationId: app.id, campaignId: campaign.id, NewRuleset(rules: [rule]))
+        #expect(ruleset.rules.count == 1)
+        let made = try await admin.createCoupons(
+            applicationId: app.id, campaignId: campaign.id,
+            NewCoupons(
+                numberOfCoupons: 3, couponPattern: "CL-####", validCharacters: ["A-Z"],
+                attributes: ["channel": "app"]))
+        #expect(made.data.count == 3)
+        let sorted = try await admin.getCoupons(
+            applicationId: app.id, campaignId: campaign.id, query: ["sort": "-value"])
+        #expect(sorted.data.map(\.value) == made.data.map(\.value).sorted().reversed())
+        let found = try await admin.searchCouponsAdvanced(
+            applicationId: app.id, campaignId: campaign.id, attributes: ["channel": "app"])
+        #expect(found.totalResultSize == 3)
+        #expect(
+            try await admin.searchCouponsAdvancedApplicationWide(applicationId: app.id, attributes: ["channel": "web"])
+                .data.isEmpty)
+
+        let shop = IntegrationAPI(baseURL: base, credentials: .apiKey(key.key))
+        let code = made.data[0].value
+        _ = try await shop.updateCustomerSessionV2(
+            customerSessionId: "m-1",
+            body: IntegrationRequest(
+                customerSession: NewCustomerSessionV2(
+                    profileId: "erin", couponCodes: [code], state: .closed,
+                    cartItems: [CartItem(name: "Bag", sku: "bag", quantity: 1, price: 50)])))
+        let counted = try await admin.getCampaign(applicationId: app.id, campaignId: campaign.id)
+        #expect(counted.couponRedemptionCount == 1 && counted.discountCount == 5)
+        let today = try await admin.getCampaignAnalytics(
+            applicationId: app.id, campaignId: campaign.id,
+            query: [
+                "rangeStart": PerkClientTests.rfc3339(Date().addingTimeInterval(-3600)),
+                "rangeEnd": PerkClientTests.rfc3339(Date().addingTimeInterval(1)), "granularity": "1 hour",
+            ])
+        #expect(today.data.map(\.couponRedemptions).reduce(0, +) == 1)
+        #expect(today.data.map(\.campaignDiscountCosts).reduce(0, +) == 5)
+        #expect(try await admin.getApplicationSessions(applicationId: app.id).totalResultSize == 1)
+        #expect((try await admin.getApplicationEvents(applicationId: app.id).totalResultSize ?? 0) >= 1)
+        #expect(try await admin.getCampaigns(applicationId: app.id, query: ["tags": "client"]).data.count == 1)
+
+        try await admin.deleteCoupon(applicationId: app.id, campaignId: campaign.id, couponId: made.data[2].id)
+        #expect(try await admin.getCoupons(applicationId: app.id, campaignId: campaign.id).totalResultSize == 2)
+        try await admin.deleteCampaign(applicationId: app.id, campaignId: campaign.id)
+        do {
+            _ = try await admin.getCampaign(applicationId: app.id, campaignId: campaign.id)
+            Issue.record("a deleted campaign was found")
+        } catch PerkClientError.response(let status, _) {
+            #expect(status == 404)
+        }
+    }
+
+    static func rfc3339(_ date: Date) -> String {
+        let f = ISO8601DateFormatter()
+        f.timeZone = TimeZone(identifier: "UTC")
+        return f.string(from: date)
+    }
 }
