@@ -78,7 +78,7 @@ let package = Package(
         .executableTarget(
             name: "PerkCommand",
             dependencies: [
-                "PerkServer", "Talang", "PerkJSON",
+                "PerkServer", "Talang", "PerkJSON", "PerkClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

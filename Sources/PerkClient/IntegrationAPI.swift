@@ -25,6 +25,21 @@ public enum PerkClientError: Error, Sendable {
     case invalidSigningKey
 }
 
+extension PerkClientError: CustomStringConvertible {
+    public var description: String {
+        switch self {
+        case .response(let status, let body):
+            let details = body.errors.map { e in
+                [e.source.pointer ?? e.source.parameter, e.details].compactMap { $0 }.joined(separator: " ")
+            }
+            return "\(status) \(body.message)" + (details.isEmpty ? "" : ": " + details.joined(separator: "; "))
+        case .unexpectedStatus(let status, let body): return "\(status): \(body)"
+        case .undecodable(let error, _): return "unexpected answer: \(error)"
+        case .invalidSigningKey: return "the signing key is not hexadecimal"
+        }
+    }
+}
+
 /// The eleven operations of Talon.One's Integration API, as Perk serves them.
 public struct IntegrationAPI: Sendable {
     public let credentials: Credentials

@@ -146,6 +146,16 @@ public struct NewRuleset: Codable, Sendable {
         self.bindings = bindings
         self.activate = activate
     }
+
+    enum CodingKeys: String, CodingKey { case rules, bindings, activate }
+
+    /// `bindings` may be left out of a document (none), `activate` too (activated).
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        rules = try c.decode([JSONValue].self, forKey: .rules)
+        bindings = try c.decodeIfPresent([JSONValue].self, forKey: .bindings) ?? []
+        activate = try c.decodeIfPresent(Bool.self, forKey: .activate) ?? true
+    }
 }
 
 public struct Ruleset: Codable, Sendable {
@@ -318,11 +328,13 @@ public struct ManagementAPI: Sendable {
 
     // MARK: Coupons and referrals
 
-    public func createCoupons(applicationId: Int, campaignId: Int, _ body: NewCoupons, silent: Bool = false)
-        async throws -> Page<Coupon>
-    {
-        try await send(
-            .POST, campaign(applicationId, campaignId) + "/coupons" + (silent ? "?silent=yes" : ""), body)
+    public func createCoupons(applicationId: Int, campaignId: Int, _ body: NewCoupons) async throws -> Page<Coupon> {
+        try await send(.POST, campaign(applicationId, campaignId) + "/coupons", body)
+    }
+
+    /// Creates coupons without answering them (`silent=yes`): for large batches.
+    public func createCouponsSilently(applicationId: Int, campaignId: Int, _ body: NewCoupons) async throws {
+        try await perform(.POST, campaign(applicationId, campaignId) + "/coupons", body, query: ["silent": "yes"])
     }
     public func getCoupons(applicationId: Int, campaignId: Int, query: [String: String] = [:]) async throws
         -> Page<Coupon>

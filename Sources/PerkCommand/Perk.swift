@@ -13,7 +13,9 @@ struct Perk: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "perk",
         abstract: "A self-hosted promotion engine that speaks the Talon.One Integration API.",
-        subcommands: [Serve.self, Eval.self])
+        subcommands: [
+            Serve.self, Eval.self, AppCommand.self, CampaignCommand.self, CouponsCommand.self, SessionCommand.self,
+        ])
 }
 
 struct Serve: AsyncParsableCommand {

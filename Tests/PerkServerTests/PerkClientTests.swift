@@ -195,4 +195,75 @@ import Testing
         f.timeZone = TimeZone(identifier: "UTC")
         return f.string(from: date)
     }
+
+    @Test func perkCommandsManageARunningServer() async throws {
+        try #require(
+            FileManager.default.isExecutableFile(atPath: ServeProcessTests.perkBinary.path),
+            "build perk first: swift build")
+        let database = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "perk-cli-\(UUID().uuidString).db"
+        ).path
+        let server = try ServeProcessTests.Server(database: database)
+        let key = try #require(server.apiKey)
+        let base = "http://127.0.0.1:\(server.port)"
+        try await ServeProcessTests.waitUntilUp(base)
+        let login = ["--server", base, "--email", "ops@example.com", "--password", "hunter2"]
+        func perk(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
+            try ServeProcessTests.perk(arguments + login)
+        }
+
+        let created = try perk(["app", "create", "--name", "CLI shop"])
+        #expect(created.status == 0, "\(created.err)")
+        // A table: header, rule, one row whose first cell is the application id.
+        let row = created.out.split(separator: "\n")[2].split(separator: " ", omittingEmptySubsequences: true)
+        let app = try #require(Int(row[0]))
+        #expect(row[1] == "CLI" && row[3].count == 64)
+
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("perk-cli-\(UUID().uuidString).json")
+        try Data(
+            """
+            {"campaign": {"name": "CLI ten", "state": "enabled", "tags": [], "features": ["coupons"], "limits": []},
+             "ruleset": {"rules": [{"title": "Ten", "condition": ["and", ["couponValid"]],
+                                    "effects": [["setDiscount", "10% off", ["*", [".", "Session", "Total"], 0.1]]]}]},
+             "coupons": {"numberOfCoupons": 12, "usageLimit": 1, "couponPattern": "CLI-#####",
+                         "attributes": {"channel": "web"}}}
+            """.utf8
+        ).write(to: file)
+        let imported = try perk(["campaign", "import", "--app", String(app), file.path])
+        #expect(imported.status == 0, "\(imported.err)")
+        #expect(imported.out.contains("\"CLI ten\" created") && imported.out.contains("12/12 coupons (100%)"))
+        let campaign = try #require(
+            imported.out.split(separator: " ").dropFirst().first.flatMap { Int($0) }, "\(imported.out)")
+
+        let listed = try perk([
+            "coupons", "list", "--app", String(app), "--campaign", String(campaign), "--sort=-value",
+        ])
+        #expect(listed.status == 0 && listed.out.contains("12 of 12"), "\(listed.err)")
+        let codes = listed.out.split(separator: "\n").dropFirst(2).compactMap { line in
+            line.split(separator: " ").dropFirst().first.map(String.init)
+        }.filter { $0.hasPrefix("CLI-") }
+        #expect(codes.count == 12 && codes == codes.sorted(by: >))
+        let searched = try perk(["coupons", "search", "--app", String(app), "--attribute", "channel=web"])
+        #expect(searched.status == 0 && searched.out.contains("of 12"))
+        let none = try perk(["coupons", "search", "--app", String(app), "--attribute", "channel=shop"])
+        #expect(none.out.contains("0 of 0"))
+
+        let shop = IntegrationAPI(baseURL: base, credentials: .apiKey(key))
+        _ = try await shop.updateCustomerSessionV2(
+            customerSessionId: "cli-1",
+            body: IntegrationRequest(
+                customerSession: NewCustomerSessionV2(
+                    profileId: "alice", couponCodes: ["SUMMER10"],
+                    cartItems: [CartItem(name: "Shoes", sku: "shoe-01", quantity: 1, price: 120, category: "shoes")])))
+        let shown = try perk(["session", "show", "--app", "1", "cli-1"])
+        #expect(shown.status == 0, "\(shown.err)")
+        #expect(shown.out.contains("alice") && shown.out.contains("acceptCoupon") && shown.out.contains("setDiscount"))
+
+        let refused = try perk([
+            "coupons", "list", "--app", String(app), "--campaign", String(campaign), "--sort=colour",
+        ])
+        #expect(refused.status != 0 && refused.err.contains("sort must be one of"))
+        let missing = try perk(["campaign", "import", "--app", String(app), "/no/such/file.json"])
+        #expect(missing.status != 0 && missing.err.contains("cannot read"))
+    }
 }

@@ -148,9 +148,14 @@ import Testing
     }
 
     static func eval(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
+        try perk(["eval"] + arguments)
+    }
+
+    /// Runs the `perk` command with `arguments` and collects what it printed.
+    static func perk(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
         let process = Process()
         process.executableURL = perkBinary
-        process.arguments = ["eval"] + arguments
+        process.arguments = arguments
         let out = Pipe()
         let err = Pipe()
         process.standardOutput = out
