@@ -22,26 +22,7 @@ struct EventService: Sendable {
     ) async throws -> SessionOutcome {
         guard let snapshot = try await catalog.snapshot(applicationId) else { throw Failure.unknownApplication }
         let now = clock()
-        // The session is read locked inside the write (or by SQLite's only writer): only a session
-        // created meanwhile by another request can conflict, and then once.
-        for attempt in 1...2 {
-            do {
-                return try await track(
-                    snapshot, sessionId: sessionId, profileId: profileId, type: type,
-                    attributes: attributes, now: now)
-            } catch StoreError.conflict where attempt == 1 {
-                continue
-            }
-        }
-        throw StoreError.conflict
-    }
-
-    private func track(
-        _ snapshot: ApplicationSnapshot, sessionId: String, profileId: String, type: String, attributes: JSONObject,
-        now: Timestamp
-    ) async throws -> SessionOutcome {
-        let applicationId = snapshot.application.id
-        return try await store.write { tx in
+        return try await store.writeDecidingInside { tx in
             var session: CustomerSession
             // With its effects, which the event keeps (an open session's are not loaded by default).
             let stored = try tx.session(applicationId: applicationId, integrationId: sessionId).flatMap {

@@ -99,20 +99,11 @@ struct SessionService: Sendable {
                 continue
             }
         }
-        // Decided inside the write: the session is read locked (PostgreSQL) or by the only writer
-        // (SQLite), so only a session created meanwhile by another update can still conflict, once.
-        for attempt in 1...2 {
-            do {
-                return Self.counted(
-                    try await store.write(durable: durable) { tx in
-                        let loaded = try Self.load(tx, snapshot, integrationId: integrationId, patch: patch, now: now)
-                        return try commit(tx, Self.decide(loaded, snapshot: snapshot, cascading: cascading, now: now))
-                    })
-            } catch StoreError.conflict where attempt == 1 {
-                continue
-            }
-        }
-        throw StoreError.conflict
+        return Self.counted(
+            try await store.writeDecidingInside(durable: durable) { tx in
+                let loaded = try Self.load(tx, snapshot, integrationId: integrationId, patch: patch, now: now)
+                return try commit(tx, Self.decide(loaded, snapshot: snapshot, cascading: cascading, now: now))
+            })
     }
 
     /// Counts a committed update's effects and, for a close or a revoke, its redemptions

@@ -734,12 +734,12 @@ struct SQLTransaction<Connection: SQLConnection>: StoreTransaction {
 
     func insertAttribute(_ a: AttributeDefinition) throws -> AttributeDefinition {
         try catalogChanged()
-        return try insertAttribute(a, seeding: true)
+        return try insertAttributeRow(a)
     }
 
     /// Inserts an attribute without moving the catalog version (the migrations that seed the
     /// built-ins run before that version exists).
-    func insertAttribute(_ a: AttributeDefinition, seeding: Bool) throws -> AttributeDefinition {
+    func insertAttributeRow(_ a: AttributeDefinition) throws -> AttributeDefinition {
         let id: Int64? = try scalar(
             """
             INSERT INTO attributes (created, entity, event_type, name, title, type, description, suggestions,

@@ -237,7 +237,7 @@ enum SQLiteSchema {
                     """)
             let now = Timestamp(microseconds: Int64(Date().timeIntervalSince1970 * 1_000_000))
             let tx = SQLTransaction(db: GRDBConnection(db: db))
-            for a in AttributeDefinition.builtIns(created: now) { _ = try tx.insertAttribute(a, seeding: true) }
+            for a in AttributeDefinition.builtIns(created: now) { _ = try tx.insertAttributeRow(a) }
         }
         m.registerMigration("v5: campaign sets") { db in
             try db.execute(

@@ -19,6 +19,19 @@ extension Store {
     public func write<T: Sendable>(_ body: @Sendable (any StoreTransaction) throws -> T) async throws -> T {
         try await write(durable: false, body)
     }
+
+    /// A write that reads the session it changes inside itself (locked on PostgreSQL, by the only
+    /// writer on SQLite): only a session another request created meanwhile can still make it end
+    /// in `StoreError.conflict`, and then running it once more finds that session.
+    public func writeDecidingInside<T: Sendable>(
+        durable: Bool = false, _ body: @Sendable (any StoreTransaction) throws -> T
+    ) async throws -> T {
+        do {
+            return try await write(durable: durable, body)
+        } catch StoreError.conflict {
+            return try await write(durable: durable, body)
+        }
+    }
 }
 
 /// A page of a listing and the number of all matching rows.

@@ -7,7 +7,8 @@ import Testing
 /// The Swift client (`PerkClient`) against a real `perk serve --demo`: every Integration API
 /// operation, both ways of authenticating, and typed errors.
 @Suite struct PerkClientTests {
-    @Test func everyIntegrationOperationWorksThroughTheClient() async throws {
+    /// A running `perk serve --demo` on a new database, and its base URL.
+    static func demoServer() async throws -> (ServeProcessTests.Server, String) {
         try #require(
             FileManager.default.isExecutableFile(atPath: ServeProcessTests.perkBinary.path),
             "build perk first: swift build")
@@ -15,9 +16,15 @@ import Testing
             "perk-client-\(UUID().uuidString).db"
         ).path
         let server = try ServeProcessTests.Server(database: database)
-        let key = try #require(server.apiKey, "no key in: \(server.output)")
         let base = "http://127.0.0.1:\(server.port)"
         try await ServeProcessTests.waitUntilUp(base)
+        return (server, base)
+    }
+
+    @Test func everyIntegrationOperationWorksThroughTheClient() async throws {
+        let (server, base) = try await Self.demoServer()
+        defer { withExtendedLifetime(server) {} }  // the server stops when it is released
+        let key = try #require(server.apiKey, "no key in: \(server.output)")
         let api = IntegrationAPI(baseURL: base, credentials: .apiKey(key))
 
         // The demo: SUMMER10 takes 10% off, shoes get 15% per item, 100 or more adds free socks.
@@ -114,15 +121,8 @@ import Testing
     }
 
     @Test func managementOperationsWorkThroughTheClient() async throws {
-        try #require(
-            FileManager.default.isExecutableFile(atPath: ServeProcessTests.perkBinary.path),
-            "build perk first: swift build")
-        let database = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "perk-client-\(UUID().uuidString).db"
-        ).path
-        let server = try ServeProcessTests.Server(database: database)
-        let base = "http://127.0.0.1:\(server.port)"
-        try await ServeProcessTests.waitUntilUp(base)
+        let (server, base) = try await Self.demoServer()
+        defer { withExtendedLifetime(server) {} }  // the server stops when it is released
         let admin = try await ManagementAPI.signIn(baseURL: base, email: "ops@example.com", password: "hunter2")
 
         let app = try await admin.createApplication(NewApplication(name: "Client shop", currency: "EUR"))
@@ -197,16 +197,9 @@ import Testing
     }
 
     @Test func perkCommandsManageARunningServer() async throws {
-        try #require(
-            FileManager.default.isExecutableFile(atPath: ServeProcessTests.perkBinary.path),
-            "build perk first: swift build")
-        let database = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "perk-cli-\(UUID().uuidString).db"
-        ).path
-        let server = try ServeProcessTests.Server(database: database)
+        let (server, base) = try await Self.demoServer()
+        defer { withExtendedLifetime(server) {} }  // the server stops when it is released
         let key = try #require(server.apiKey)
-        let base = "http://127.0.0.1:\(server.port)"
-        try await ServeProcessTests.waitUntilUp(base)
         let login = ["--server", base, "--email", "ops@example.com", "--password", "hunter2"]
         func perk(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
             try ServeProcessTests.perk(arguments + login)
