@@ -21,6 +21,20 @@ extension ObjectReader {
         }
         return d
     }
+
+    /// An amount a client sends (a price, a cost, a total, a limit): a number strictly between
+    /// -1e15 and 1e15. Amounts are summed and multiplied into totals that every client must
+    /// still read as a double; a quadrillion is beyond any real amount in any currency.
+    public func amount(_ key: String, required: Bool = false) throws(FieldError) -> DecimalNumber? {
+        guard let d = try decimal(key, required: required) else { return nil }
+        guard d < Self.amountBound, DecimalNumber.zero - Self.amountBound < d else {
+            throw FieldError(
+                title: "Invalid value", details: "\(key) must be between -1e15 and 1e15", pointer: path(key))
+        }
+        return d
+    }
+
+    static let amountBound = DecimalNumber(1_000_000_000_000_000)
 }
 
 extension Timestamp {
@@ -35,10 +49,10 @@ extension CartItem {
             name: try r.string("name", required: true, minLength: 1)!,
             sku: try r.string("sku", required: true, minLength: 1)!,
             quantity: try r.integer("quantity", required: true, minimum: 1)!,
-            price: try r.decimal("price", required: true)!,
+            price: try r.amount("price", required: true)!,
             category: try r.string("category"),
-            weight: try r.decimal("weight"), height: try r.decimal("height"), width: try r.decimal("width"),
-            length: try r.decimal("length"), attributes: try r.object("attributes"))
+            weight: try r.amount("weight"), height: try r.amount("height"), width: try r.amount("width"),
+            length: try r.amount("length"), attributes: try r.object("attributes"))
     }
 
     public func json(position: Int) -> JSON {
@@ -65,7 +79,7 @@ extension LimitConfig {
         guard Self.actions.contains(action) else {
             throw ObjectReader.enumError(r.path("action"), "action", Self.actions)
         }
-        let limit = try r.decimal("limit", required: true)!
+        let limit = try r.amount("limit", required: true)!
         guard !limit.isNegative else {
             throw FieldError(
                 title: "minimum", details: "limit must be greater than or equal to 0", pointer: r.path("limit"))

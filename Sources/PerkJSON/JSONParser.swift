@@ -189,13 +189,21 @@ struct JSONParser {
             guard i < bytes.count, isDigit(bytes[i]) else { throw fail("invalid number") }
             while i < bytes.count, isDigit(bytes[i]) { i += 1 }
         }
+        var exponent = false
         if i < bytes.count, bytes[i] == UInt8(ascii: "e") || bytes[i] == UInt8(ascii: "E") {
+            exponent = true
             i += 1
             if i < bytes.count, bytes[i] == UInt8(ascii: "+") || bytes[i] == UInt8(ascii: "-") { i += 1 }
             guard i < bytes.count, isDigit(bytes[i]) else { throw fail("invalid number") }
             while i < bytes.count, isDigit(bytes[i]) { i += 1 }
         }
         let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<i]), as: UTF8.self)
+        // Numbers are kept as text, but whatever Perk answers must be readable by clients that
+        // parse JSON numbers into doubles: a number past a double's range is refused here.
+        if exponent || i - start > 300, !(Double(text)?.isFinite ?? false) {
+            i = start
+            throw fail("number out of range")
+        }
         return JSONNumber(uncheckedText: text)
     }
 

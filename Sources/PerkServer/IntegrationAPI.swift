@@ -13,7 +13,7 @@ struct IntegrationAPI: Sendable {
     let events: EventService
     let clock: @Sendable () -> Timestamp
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Routes) {
         router.put("/v2/customer_sessions/:customerSessionId") { req, ctx in try await updateSessionV2(req, ctx) }
         router.put("/v1/customer_sessions/:customerSessionId") { req, ctx in try await updateSessionV1(req, ctx) }
         router.post("/v1/referrals") { req, ctx in try await createReferral(req, ctx) }
@@ -107,11 +107,7 @@ struct IntegrationAPI: Sendable {
     }
 
     static func sessionId(_ ctx: BasicRequestContext) throws -> String {
-        let integrationId = try ctx.parameters.text("customerSessionId")
-        guard !integrationId.isEmpty, integrationId.count <= 1000 else {
-            throw APIError.invalidParameter("customerSessionId", "customerSessionId must be 1 to 1000 characters long")
-        }
-        return integrationId
+        try ctx.parameters.integrationId("customerSessionId")
     }
 
     /// A session update with the service's failures mapped to HTTP errors.
@@ -166,10 +162,7 @@ extension IntegrationAPI {
     /// `PUT /v1/customer_profiles/{integrationId}`: attributes merged, rules evaluated.
     func updateProfile(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
         let (applicationId, raw) = try await authenticate(req, ctx)
-        let integrationId = try ctx.parameters.text("integrationId")
-        guard !integrationId.isEmpty, integrationId.count <= 1000 else {
-            throw APIError.invalidParameter("integrationId", "integrationId must be 1 to 1000 characters long")
-        }
+        let integrationId = try ctx.parameters.integrationId("integrationId")
         let body = try parseJSON(raw)
         let attributes = try decode { () throws(FieldError) in try ObjectReader(body, at: "").object("attributes") }
         if let attributes, !attributes.isEmpty {
@@ -298,7 +291,7 @@ enum IntegrationRequests {
             for (name, cost) in costs {
                 let c = try ObjectReader(
                     cost, at: JSONPointer.append(r.path("additionalCosts"), name), name: "additional cost")
-                out.append((name, try c.decimal("price", required: true)!))
+                out.append((name, try c.amount("price", required: true)!))
             }
             patch.additionalCosts = out
         }
@@ -319,7 +312,7 @@ enum IntegrationRequests {
         var patch = try commonSessionFields(r)
         if let coupon = try r.string("coupon") { patch.couponCodes = coupon.isEmpty ? [] : [coupon] }
         patch.referralCode = try r.string("referral")
-        patch.total = try r.decimal("total")
+        patch.total = try r.amount("total")
         return patch
     }
 

@@ -13,6 +13,11 @@ import Testing
             let malformed = try await h.raw(.put, "/v2/customer_sessions/s", #"{"customerSession": {"#, headers: auth)
             #expect(malformed.status == .badRequest)
             #expect(malformed["errors"]?[0]?["title"]?.stringValue == "Malformed JSON")
+            // A number no double can hold would come back unreadable to most clients.
+            let huge = try await h.raw(
+                .put, "/v2/customer_sessions/s", #"{"customerSession": {"attributes": {"n": 1e400}}}"#, headers: auth)
+            #expect(huge.status == .badRequest)
+            #expect(huge["errors"]?[0]?["details"]?.stringValue?.contains("number out of range") == true)
 
             let cases: [(JSON, String, String)] = [
                 ([:], "/customerSession", "required"),
@@ -46,6 +51,14 @@ import Testing
                     "/customerSession/additionalCosts/shipping/price", "required"
                 ),
                 (["customerSession": ["attributes": []]], "/customerSession/attributes", "Invalid type"),
+                (
+                    ["customerSession": ["cartItems": [["name": "a", "sku": "b", "quantity": 1, "price": 1e15]]]],
+                    "/customerSession/cartItems/0/price", "Invalid value"
+                ),
+                (
+                    ["customerSession": ["additionalCosts": ["shipping": ["price": -1e15]]]],
+                    "/customerSession/additionalCosts/shipping/price", "Invalid value"
+                ),
                 (
                     ["customerSession": ["couponCodes": .array((0...100).map { .string("C\($0)") })]],
                     "/customerSession/couponCodes", "maxItems"
@@ -113,6 +126,35 @@ import Testing
             let key = try await h.createKey(app)
             let r = try await h.session("order%2F42%20x", key: key, [:], content: ["customerSession"])
             #expect(r["customerSession"]?["integrationId"]?.stringValue == "order/42 x")
+        }
+    }
+
+    @Test func anotherMethodOnAKnownPathIs405WithAllow() async throws {
+        try await Harness.run { h in
+            let patch = try await h.raw(.patch, "/v1/applications/7", "{}")
+            #expect(patch.status == .methodNotAllowed)
+            #expect(patch.headers[.allow] == "GET, PUT")
+            #expect(patch["message"]?.stringValue == "PATCH is not allowed here; use GET, PUT")
+            let query = try await h.raw(HTTPRequest.Method("QUERY")!, "/v1/applications", nil)
+            #expect(query.status == .methodNotAllowed)
+            #expect(query.headers[.allow] == "POST, GET")
+            // An unknown path stays 404, whatever the method.
+            #expect(try await h.raw(.patch, "/v1/nothing/here", nil).status == .notFound)
+            #expect(try await h.raw(.get, "/v1/applications/7/nothing", nil).status == .notFound)
+        }
+    }
+
+    @Test func theOpenAPIDocumentIsServed() async throws {
+        try await Harness.run { h in
+            let r = try await h.raw(.get, "/openapi.yaml", nil)
+            #expect(r.status == .ok)
+            #expect(r.headers[.contentType] == "application/yaml")
+            guard case .string(let text) = r.body else {
+                Issue.record("expected YAML text")
+                return
+            }
+            #expect(text.hasPrefix("openapi: 3.0"))
+            #expect(text.contains("operationId: updateCustomerSessionV2"))
         }
     }
 }
