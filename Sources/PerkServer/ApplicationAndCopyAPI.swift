@@ -6,7 +6,7 @@ import Talang
 
 /// `PUT /v1/applications/{id}` and `POST .../campaigns/{id}/copy`.
 extension ManagementAPI {
-    func registerApplicationUpdateAndCopy(on router: Router<BasicRequestContext>) {
+    func registerApplicationUpdateAndCopy(on router: Routes) {
         router.put("/v1/applications/:applicationId") { req, ctx in try await updateApplication(req, ctx) }
         router.post("/v1/applications/:applicationId/campaigns/:campaignId/copy") { req, ctx in
             try await copyCampaign(req, ctx)

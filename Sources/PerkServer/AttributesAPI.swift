@@ -7,7 +7,7 @@ import Talang
 /// `GET/POST /v1/attributes`, `GET/PUT /v1/attributes/{attributeId}`: the declarations that
 /// integration requests' attributes are checked against.
 extension ManagementAPI {
-    func registerAttributes(on router: Router<BasicRequestContext>) {
+    func registerAttributes(on router: Routes) {
         router.get("/v1/attributes") { req, ctx in try await listAttributes(req, ctx) }
         router.post("/v1/attributes") { req, ctx in try await createAttribute(req, ctx) }
         router.get("/v1/attributes/:attributeId") { req, ctx in try await getAttribute(req, ctx) }

@@ -10,7 +10,7 @@ extension ManagementAPI {
     /// More periods than this in one answer is a 400: ask for a coarser granularity.
     static let maximumAnalyticsPeriods = 1000
 
-    func registerCampaignAnalytics(on router: Router<BasicRequestContext>) {
+    func registerCampaignAnalytics(on router: Routes) {
         router.get("/v1/applications/:applicationId/campaigns/:campaignId/analytics") { req, ctx in
             try await campaignAnalytics(req, ctx)
         }

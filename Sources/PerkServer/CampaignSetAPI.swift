@@ -6,7 +6,7 @@ import Talang
 
 /// `GET/PUT /v1/applications/{applicationId}/campaign_set`: the campaign priority tree.
 extension ManagementAPI {
-    func registerCampaignSet(on router: Router<BasicRequestContext>) {
+    func registerCampaignSet(on router: Routes) {
         router.get("/v1/applications/:applicationId/campaign_set") { req, ctx in try await getCampaignSet(req, ctx) }
         router.put("/v1/applications/:applicationId/campaign_set") { req, ctx in try await putCampaignSet(req, ctx) }
     }

@@ -7,7 +7,7 @@ import Talang
 /// Coupons of a campaign listed and deleted by the reference's filters, one coupon read, updated
 /// or deleted, and a campaign deleted.
 extension ManagementAPI {
-    func registerCouponManagement(on router: Router<BasicRequestContext>) {
+    func registerCouponManagement(on router: Routes) {
         let coupons = "/v1/applications/:applicationId/campaigns/:campaignId/coupons"
         router.delete(RouterPath(coupons)) { req, ctx in try await deleteCoupons(req, ctx) }
         router.put(RouterPath(coupons)) { req, ctx in try await updateCouponBatch(req, ctx) }

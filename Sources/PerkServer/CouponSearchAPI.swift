@@ -7,7 +7,7 @@ import Talang
 /// Coupons found by their attributes (`searchCouponsAdvanced*`), in one campaign or in every
 /// campaign of an application, with or without the count of all matches.
 extension ManagementAPI {
-    func registerCouponSearch(on router: Router<BasicRequestContext>) {
+    func registerCouponSearch(on router: Routes) {
         let inCampaign = "/v1/applications/:applicationId/campaigns/:campaignId/coupons_search_advanced"
         router.post(RouterPath(inCampaign)) { req, ctx in try await searchCoupons(req, ctx, wholeApplication: false) }
         router.post(RouterPath(inCampaign + "/no_total")) { req, ctx in

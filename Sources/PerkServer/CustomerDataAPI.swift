@@ -7,7 +7,7 @@ import Talang
 
 /// The Integration API operations on reservations and on a customer's data.
 extension IntegrationAPI {
-    func registerCustomerData(on router: Router<BasicRequestContext>) {
+    func registerCustomerData(on router: Routes) {
         router.post("/v1/coupon_reservations/:couponValue") { req, ctx in try await reserve(req, ctx) }
         router.delete("/v1/coupon_reservations/:couponValue") { req, ctx in try await unreserve(req, ctx) }
         router.get("/v1/coupon_reservations/customerprofiles/:couponValue") { req, ctx in
@@ -103,7 +103,7 @@ extension IntegrationAPI {
     func reservedCoupons(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
         let (applicationId, _) = try await authenticate(req, ctx)
         let snapshot = try await snapshot(applicationId)
-        let profileId = try ctx.parameters.text("integrationId")
+        let profileId = try ctx.parameters.integrationId("integrationId")
         let now = clock()
         let campaigns = Dictionary(
             snapshot.campaigns.map { ($0.campaign.id, $0.campaign) }, uniquingKeysWith: { a, _ in a })
@@ -124,7 +124,7 @@ extension IntegrationAPI {
     /// `GET /v1/customer_profiles/{integrationId}/inventory?profile=&referrals=`: what the flags ask for.
     func inventory(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
         let (applicationId, _) = try await authenticate(req, ctx)
-        let profileId = try ctx.parameters.text("integrationId")
+        let profileId = try ctx.parameters.integrationId("integrationId")
         let wantsProfile = try req.boolQuery("profile") ?? false
         let wantsReferrals = try req.boolQuery("referrals") ?? false
         let found = try await store.read { tx -> (CustomerProfile, [JSON])? in
@@ -147,7 +147,7 @@ extension IntegrationAPI {
     /// `DELETE /v1/customer_data/{integrationId}` (204): attributes erased, counters and history kept.
     func deleteCustomerData(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
         _ = try await authenticate(req, ctx)
-        let profileId = try ctx.parameters.text("integrationId")
+        let profileId = try ctx.parameters.integrationId("integrationId")
         let erased = try await store.write { tx -> Bool in
             guard try tx.profile(integrationId: profileId) != nil else { return false }
             try tx.eraseCustomerData(profileId: profileId)

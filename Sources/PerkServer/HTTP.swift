@@ -165,6 +165,15 @@ extension Parameters {
         return raw.removingPercentEncoding ?? raw
     }
 
+    /// A shop's own id in the path (a session's or a customer's integration id): 1 to 1000 characters.
+    func integrationId(_ name: String) throws -> String {
+        let value = try text(name)
+        guard !value.isEmpty, value.count <= 1000 else {
+            throw APIError.invalidParameter(name, "\(name) must be 1 to 1000 characters long")
+        }
+        return value
+    }
+
     func id(_ name: String) throws -> Int64 {
         guard let raw = get(name), let v = Int64(raw) else {
             throw APIError(

@@ -14,7 +14,7 @@ struct ManagementAPI: Sendable {
 
     static let tokenLifetimeSeconds: Int64 = 90 * 24 * 3600
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Routes) {
         router.post("/v1/sessions") { req, ctx in try await login(req, ctx) }
         router.post("/v1/applications") { req, ctx in try await createApplication(req, ctx) }
         router.get("/v1/applications") { req, ctx in try await listApplications(req, ctx) }

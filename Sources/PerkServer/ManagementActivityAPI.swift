@@ -8,7 +8,7 @@ import Talang
 /// customers, sessions and events (`getApplicationCustomers`, `getCustomerProfile`,
 /// `getApplicationSessions`, `getApplicationSession`, `getApplicationEvents`).
 extension ManagementAPI {
-    func registerActivity(on router: Router<BasicRequestContext>) {
+    func registerActivity(on router: Routes) {
         router.get("/v1/applications/:applicationId/customers") { req, ctx in try await listCustomers(req, ctx) }
         router.get("/v1/applications/:applicationId/customers/:customerId") { req, ctx in
             try await getApplicationCustomer(req, ctx)

@@ -43,11 +43,12 @@ public enum PerkServer {
         metrics: PrometheusCollectorRegistry? = nil
     ) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
+        let routes = Routes(router)
         // Each request is logged (at debug) with its `hb.request.id`, as are failures (at error).
         router.middlewares.add(LogRequestsMiddleware(.debug))
         if let metrics {
             router.middlewares.add(MetricsMiddleware())
-            router.get("/metrics") { _, _ in
+            routes.get("/metrics") { _, _ in
                 var headers = HTTPFields()
                 headers[.contentType] = "text/plain; version=0.0.4"
                 return Response(
@@ -57,15 +58,30 @@ public enum PerkServer {
         }
         router.middlewares.add(ErrorBodyMiddleware())
         let catalog = Catalog(store: store)
-        ManagementAPI(store: store, catalog: catalog, clock: clock).register(on: router)
+        ManagementAPI(store: store, catalog: catalog, clock: clock).register(on: routes)
         IntegrationAPI(
             catalog: catalog, sessions: SessionService(store: store, catalog: catalog, clock: clock),
             events: EventService(store: store, catalog: catalog, clock: clock), clock: clock
-        ).register(on: router)
-        router.get("/health") { _, _ in
-            _ = try await store.read { tx in try tx.application(id: 0) }
+        ).register(on: routes)
+        routes.get("/health") { _, context in
+            do {
+                _ = try await store.read { tx in try tx.application(id: 0) }
+            } catch {
+                context.logger.error("health check: the database does not answer", metadata: ["error": "\(error)"])
+                return jsonResponse(
+                    .serviceUnavailable,
+                    APIError(status: .serviceUnavailable, message: "The database does not answer").body)
+            }
             return jsonResponse(.ok, ["status": "ok"])
         }
+        routes.get("/openapi.yaml") { _, _ in
+            var headers = HTTPFields()
+            headers[.contentType] = "application/yaml"
+            return Response(
+                status: .ok, headers: headers,
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: PackageResources.openapi_yaml)))
+        }
+        routes.answerOtherMethodsNotAllowed()
         return router
     }
 

@@ -6,7 +6,7 @@ import Talang
 
 /// Rulesets updated and deleted; a campaign's referral codes listed and deleted.
 extension ManagementAPI {
-    func registerRulesetAndReferralManagement(on router: Router<BasicRequestContext>) {
+    func registerRulesetAndReferralManagement(on router: Routes) {
         let ruleset = "/v1/applications/:applicationId/campaigns/:campaignId/rulesets/:rulesetId"
         router.put(RouterPath(ruleset)) { req, ctx in try await updateRuleset(req, ctx) }
         router.delete(RouterPath(ruleset)) { req, ctx in try await deleteRuleset(req, ctx) }

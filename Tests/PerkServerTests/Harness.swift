@@ -17,6 +17,7 @@ struct Harness {
     struct Reply {
         let status: HTTPResponse.Status
         let body: JSON
+        var headers = HTTPFields()
         subscript(key: String) -> JSON? { body[key] }
     }
 
@@ -72,7 +73,8 @@ struct Harness {
             return Reply(
                 status: response.status,
                 body: bytes.isEmpty
-                    ? .null : (try? JSON.parse(bytes)) ?? .string(String(decoding: bytes, as: UTF8.self)))
+                    ? .null : (try? JSON.parse(bytes)) ?? .string(String(decoding: bytes, as: UTF8.self)),
+                headers: response.headers)
         }
     }
 

@@ -1,13 +1,7 @@
 """Drives a running `perk serve` with Talon.One's official Python SDK (PyPI talon-one-python-sdk
 6.1.1), client-side validation on: every response must deserialize into the SDK's models."""
 
-import os
-import re
-import socket
-import subprocess
-import tempfile
 import json
-import time
 import urllib.error
 import urllib.request
 
@@ -15,43 +9,9 @@ import pytest
 import talon_one
 from talon_one.rest import ApiException
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-PERK = os.environ.get("PERK_BINARY", os.path.join(ROOT, ".build", "debug", "perk"))
+from perkserver import management, sign_in
+
 ALL_CONTENT = ["customerSession", "customerProfile", "coupons", "triggeredCampaigns", "event", "loyalty"]
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def perk():
-    """A perk serve process with the demo, its base URL and demo API key."""
-    port = free_port()
-    database = os.path.join(tempfile.mkdtemp(), "perk.db")
-    env = dict(os.environ, PERK_ADMIN_EMAIL="admin@example.com", PERK_ADMIN_PASSWORD="secret")
-    proc = subprocess.Popen(
-        [PERK, "serve", "--port", str(port), "--database", "sqlite:" + database, "--demo"],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
-    key = None
-    deadline = time.time() + 30
-    while key is None and time.time() < deadline:
-        line = proc.stdout.readline()
-        match = re.search(r"API key \(shown once\): ([0-9a-f]+)", line)
-        if match:
-            key = match.group(1)
-    base = "http://127.0.0.1:%d" % port
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(base + "/health", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.1)
-    yield base, key
-    proc.terminate()
-    proc.wait(timeout=10)
 
 
 @pytest.fixture
@@ -64,17 +24,9 @@ def api(perk):
     return talon_one.IntegrationApi(talon_one.ApiClient(configuration))
 
 
-def management(base, method, path, body=None, token=None):
-    request = urllib.request.Request(
-        base + path, method=method, data=None if body is None else json.dumps(body).encode(),
-        headers={"Content-Type": "application/json", **({"Authorization": "Bearer " + token} if token else {})})
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.loads(response.read())
-
-
 def demo_campaign(perk, name):
     base, _ = perk
-    token = management(base, "POST", "/v1/sessions", {"email": "admin@example.com", "password": "secret"})["token"]
+    token = sign_in(base)
     apps = management(base, "GET", "/v1/applications", token=token)["data"]
     app = next(a for a in apps if a["name"] == "Perk demo shop")
     campaigns = management(base, "GET", "/v1/applications/%d/campaigns" % app["id"], token=token)["data"]
