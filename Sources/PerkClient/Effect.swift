@@ -88,7 +88,8 @@ public enum EffectProps: Sendable, Equatable {
         }
     }
 
-    var json: JSONValue {
+    /// The props as they travel.
+    public var json: JSONValue {
         switch self {
         case .setDiscount(let name, let value): ["name": .string(name), "value": .number(value)]
         case .setDiscountPerItem(let name, let value, let position):

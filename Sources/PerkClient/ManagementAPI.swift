@@ -226,6 +226,113 @@ public struct CampaignAnalytics: Codable, Sendable {
     public var totalReferralsCreated: Int
 }
 
+/// A session as the management API lists it (`ApplicationSession` of the reference): `id` and
+/// `profileId` are Perk's own ids, `integrationId` and `profileintegrationid` the shop's.
+public struct ApplicationSession: Codable, Sendable {
+    public var id: Int
+    public var created: Date
+    public var applicationId: Int
+    public var profileId: Int?
+    public var integrationId: String
+    public var profileintegrationid: String
+    public var coupon: String
+    public var referral: String
+    public var state: SessionState
+    public var cartItems: [CartItem]
+    /// Each discount's name and amount.
+    public var discounts: [String: Double]
+    public var total: Double
+    public var attributes: Attributes?
+}
+
+/// An event with the effects it had (`ApplicationEvent`); `profileId` and `sessionId` are Perk's ids.
+public struct ApplicationEvent: Codable, Sendable {
+    public var id: Int
+    public var created: Date
+    public var applicationId: Int
+    public var profileId: Int?
+    public var sessionId: Int?
+    public var type: String
+    public var attributes: Attributes
+    public var effects: [Effect]
+}
+
+/// `copyCampaignToApplications`' body: the target applications and what the copies change.
+public struct CampaignCopy: Codable, Sendable {
+    public var applicationIds: [Int]
+    public var name: String?
+    public var description: String?
+    public var startTime: Date?
+    public var endTime: Date?
+    public var tags: [String]?
+
+    public init(
+        applicationIds: [Int], name: String? = nil, description: String? = nil, startTime: Date? = nil,
+        endTime: Date? = nil, tags: [String]? = nil
+    ) {
+        self.applicationIds = applicationIds
+        self.name = name
+        self.description = description
+        self.startTime = startTime
+        self.endTime = endTime
+        self.tags = tags
+    }
+}
+
+/// `updateCoupon`'s body (and `updateCouponBatch`'s with `batchID`): the fields given are changed.
+public struct UpdateCoupon: Codable, Sendable {
+    public var batchID: String?
+    public var usageLimit: Int?
+    public var startDate: Date?
+    public var expiryDate: Date?
+    public var attributes: Attributes?
+    public var recipientIntegrationId: String?
+
+    public init(
+        batchID: String? = nil, usageLimit: Int? = nil, startDate: Date? = nil, expiryDate: Date? = nil,
+        attributes: Attributes? = nil, recipientIntegrationId: String? = nil
+    ) {
+        self.batchID = batchID
+        self.usageLimit = usageLimit
+        self.startDate = startDate
+        self.expiryDate = expiryDate
+        self.attributes = attributes
+        self.recipientIntegrationId = recipientIntegrationId
+    }
+}
+
+/// A custom attribute's declaration (`NewAttribute`; `Attribute` adds `id`, `created`, `accountId`).
+public struct Attribute: Codable, Sendable {
+    public var id: Int?
+    public var created: Date?
+    public var accountId: Int?
+    public var entity: String
+    public var eventType: String?
+    public var name: String
+    public var title: String
+    public var type: String
+    public var description: String
+    public var suggestions: [String]
+    public var editable: Bool
+    public var subscribedApplicationsIds: [Int]?
+
+    public init(
+        entity: String, eventType: String? = nil, name: String, title: String, type: String,
+        description: String = "", suggestions: [String] = [], editable: Bool = true,
+        subscribedApplicationsIds: [Int]? = nil
+    ) {
+        self.entity = entity
+        self.eventType = eventType
+        self.name = name
+        self.title = title
+        self.type = type
+        self.description = description
+        self.suggestions = suggestions
+        self.editable = editable
+        self.subscribedApplicationsIds = subscribedApplicationsIds
+    }
+}
+
 /// The management operations, signed in with a user's token (`ManagementAPI.signIn`). Listing
 /// filters are the reference's query parameters, given as `query`.
 public struct ManagementAPI: Sendable {
@@ -320,6 +427,23 @@ public struct ManagementAPI: Sendable {
     public func getRulesets(applicationId: Int, campaignId: Int) async throws -> Page<Ruleset> {
         try await get(campaign(applicationId, campaignId) + "/rulesets")
     }
+    public func getRuleset(applicationId: Int, campaignId: Int, rulesetId: Int) async throws -> Ruleset {
+        try await get(campaign(applicationId, campaignId) + "/rulesets/\(rulesetId)")
+    }
+    public func updateRuleset(applicationId: Int, campaignId: Int, rulesetId: Int, _ body: NewRuleset) async throws
+        -> Ruleset
+    {
+        try await send(.PUT, campaign(applicationId, campaignId) + "/rulesets/\(rulesetId)", body)
+    }
+    public func deleteRuleset(applicationId: Int, campaignId: Int, rulesetId: Int) async throws {
+        try await perform(.DELETE, campaign(applicationId, campaignId) + "/rulesets/\(rulesetId)", Self.none)
+    }
+    /// Copies the campaign with its active ruleset into each of `body.applicationIds`.
+    public func copyCampaignToApplications(applicationId: Int, campaignId: Int, _ body: CampaignCopy) async throws
+        -> Page<ManagedCampaign>
+    {
+        try await send(.POST, campaign(applicationId, campaignId) + "/copy", body)
+    }
     public func getCampaignAnalytics(applicationId: Int, campaignId: Int, query: [String: String]) async throws
         -> Page<CampaignAnalytics>
     {
@@ -353,6 +477,19 @@ public struct ManagementAPI: Sendable {
     ) async throws -> Page<Coupon> {
         try await send(.POST, app(applicationId) + "/coupons_search_advanced" + Self.queryString(query), attributes)
     }
+    public func updateCoupon(applicationId: Int, campaignId: Int, couponId: Int, _ body: UpdateCoupon) async throws
+        -> Coupon
+    {
+        try await send(.PUT, campaign(applicationId, campaignId) + "/coupons/\(couponId)", body)
+    }
+    /// Applies `body` to every coupon of the batch `batchID`.
+    public func updateCouponBatch(applicationId: Int, campaignId: Int, batchID: String, _ body: UpdateCoupon)
+        async throws
+    {
+        var update = body
+        update.batchID = batchID
+        try await perform(.PUT, campaign(applicationId, campaignId) + "/coupons", update)
+    }
     public func deleteCoupon(applicationId: Int, campaignId: Int, couponId: Int) async throws {
         try await perform(.DELETE, campaign(applicationId, campaignId) + "/coupons/\(couponId)", Self.none)
     }
@@ -364,24 +501,47 @@ public struct ManagementAPI: Sendable {
     {
         try await get(campaign(applicationId, campaignId) + "/referrals", query: query)
     }
+    public func deleteReferral(applicationId: Int, campaignId: Int, referralId: Int) async throws {
+        try await perform(.DELETE, campaign(applicationId, campaignId) + "/referrals/\(referralId)", Self.none)
+    }
+
+    // MARK: Attributes
+
+    public func getAttributes(query: [String: String] = [:]) async throws -> Page<Attribute> {
+        try await get("/v1/attributes", query: query)
+    }
+    public func createAttribute(_ body: Attribute) async throws -> Attribute {
+        try await send(.POST, "/v1/attributes", body)
+    }
+    public func updateAttribute(attributeId: Int, _ body: Attribute) async throws -> Attribute {
+        try await send(.PUT, "/v1/attributes/\(attributeId)", body)
+    }
 
     // MARK: What integrations did
 
     public func getApplicationSessions(applicationId: Int, query: [String: String] = [:]) async throws
-        -> Page<JSONValue>
+        -> Page<ApplicationSession>
     {
         try await get(app(applicationId) + "/sessions", query: query)
     }
-    public func getApplicationSession(applicationId: Int, sessionId: Int) async throws -> JSONValue {
+    public func getApplicationSession(applicationId: Int, sessionId: Int) async throws -> ApplicationSession {
         try await get(app(applicationId) + "/sessions/\(sessionId)")
     }
-    public func getApplicationEvents(applicationId: Int, query: [String: String] = [:]) async throws -> Page<JSONValue>
+    public func getApplicationEvents(applicationId: Int, query: [String: String] = [:]) async throws
+        -> Page<ApplicationEvent>
     {
         try await get(app(applicationId) + "/events", query: query)
     }
     public func getApplicationCustomers(applicationId: Int, query: [String: String] = [:]) async throws
-        -> Page<JSONValue>
+        -> Page<CustomerProfile>
     {
         try await get(app(applicationId) + "/customers", query: query)
+    }
+    public func getApplicationCustomer(applicationId: Int, customerId: Int) async throws -> CustomerProfile {
+        try await get(app(applicationId) + "/customers/\(customerId)")
+    }
+    /// A profile by Perk's own id, whichever application saw it.
+    public func getCustomerProfile(customerId: Int) async throws -> CustomerProfile {
+        try await get("/v1/customers/\(customerId)")
     }
 }

@@ -186,6 +186,8 @@ public struct Referral: Codable, Sendable, Equatable {
 }
 
 public struct CustomerProfile: Codable, Sendable, Equatable {
+    /// Perk's own id of the profile (what `getCustomerProfile` takes).
+    public var id: Int?
     public var integrationId: String
     public var created: Date
     public var attributes: Attributes

@@ -251,37 +251,29 @@ struct SessionCommand: AsyncParsableCommand {
             func text(_ v: JSONValue?) -> String {
                 switch v {
                 case .string(let s)?: s
-                case .number(let n)?: n == n.rounded() && abs(n) < 1e15 ? String(Int64(n)) : String(n)
+                case .number(let n)?: amount(n)
                 case .bool(let b)?: String(b)
                 case nil, .null?: ""
                 default: (try? String(decoding: JSONEncoder().encode(v!), as: UTF8.self)) ?? ""
                 }
             }
+            func amount(_ n: Double) -> String { n == n.rounded() && abs(n) < 1e15 ? String(Int64(n)) : String(n) }
             printTable(
-                ["session", "profile", "state", "total", "coupons", "created"],
+                ["session", "profile", "state", "total", "coupon", "created"],
                 [
                     [
-                        text(session["integrationId"]), text(session["profileintegrationid"] ?? session["profileId"]),
-                        text(session["state"]), text(session["total"]), text(session["coupon"]),
-                        text(session["created"]),
+                        session.integrationId, session.profileintegrationid, session.state.rawValue,
+                        amount(session.total), session.coupon, formatted(session.created),
                     ]
                 ])
             print("")
             // The session's effects are those of its latest event.
             let events = try await api.getApplicationEvents(
                 applicationId: app, query: ["session": id, "pageSize": "1"])
-            let effects: [JSONValue] = if case .array(let a)? = events.data.first?["effects"] { a } else { [] }
             printTable(
                 ["campaign", "rule", "effect", "props"],
-                effects.map { e in
-                    // Effects of the management view are arrays [campaignId, rulesetId, ruleIndex, [type, ...]].
-                    if case .array(let parts) = e, parts.count >= 4, case .array(let call) = parts[3] {
-                        return [
-                            text(parts[0]), text(parts[2]), text(call.first),
-                            call.dropFirst().map { text($0) }.joined(separator: " "),
-                        ]
-                    }
-                    return [text(e["campaignId"]), text(e["ruleName"]), text(e["effectType"]), text(e["props"])]
+                (events.data.first?.effects ?? []).map { e in
+                    [String(e.campaignId), e.ruleName, e.effectType, text(e.props.json)]
                 })
         }
     }

@@ -175,8 +175,47 @@ import Testing
             ])
         #expect(today.data.map(\.couponRedemptions).reduce(0, +) == 1)
         #expect(today.data.map(\.campaignDiscountCosts).reduce(0, +) == 5)
-        #expect(try await admin.getApplicationSessions(applicationId: app.id).totalResultSize == 1)
-        #expect((try await admin.getApplicationEvents(applicationId: app.id).totalResultSize ?? 0) >= 1)
+        let sessions = try await admin.getApplicationSessions(applicationId: app.id)
+        #expect(sessions.totalResultSize == 1)
+        let session = try #require(sessions.data.first)
+        #expect(session.integrationId == "m-1" && session.profileintegrationid == "erin" && session.state == .closed)
+        #expect(session.coupon == code && session.total == 50 && session.discounts == ["10% off": 5])
+        #expect(try await admin.getApplicationSession(applicationId: app.id, sessionId: session.id).total == 50)
+        let events = try await admin.getApplicationEvents(applicationId: app.id, query: ["session": "m-1"])
+        #expect(events.data.first?.effects.contains { $0.props == .setDiscount(name: "10% off", value: 5) } == true)
+        let customers = try await admin.getApplicationCustomers(applicationId: app.id)
+        let erin = try #require(customers.data.first { $0.integrationId == "erin" })
+        #expect(erin.closedSessions == 1 && erin.totalSales == 50)
+        let erinId = try #require(erin.id)
+        #expect(try await admin.getCustomerProfile(customerId: erinId).integrationId == "erin")
+        #expect(
+            try await admin.getApplicationCustomer(applicationId: app.id, customerId: erinId).integrationId == "erin")
+
+        let limited = try await admin.updateCoupon(
+            applicationId: app.id, campaignId: campaign.id, couponId: made.data[1].id, UpdateCoupon(usageLimit: 7))
+        #expect(limited.usageLimit == 7 && limited.value == made.data[1].value)
+        let batch = try #require(made.data[0].batchId)
+        try await admin.updateCouponBatch(
+            applicationId: app.id, campaignId: campaign.id, batchID: batch, UpdateCoupon(attributes: ["channel": "web"])
+        )
+        #expect(
+            try await admin.searchCouponsAdvancedApplicationWide(applicationId: app.id, attributes: ["channel": "web"])
+                .totalResultSize == 3)
+        let renamed = try await admin.updateRuleset(
+            applicationId: app.id, campaignId: campaign.id, rulesetId: ruleset.id, NewRuleset(rules: [rule, rule]))
+        #expect(renamed.rules.count == 2)
+        #expect(
+            try await admin.getRuleset(applicationId: app.id, campaignId: campaign.id, rulesetId: ruleset.id).rules
+                .count == 2)
+        let other = try await admin.createApplication(NewApplication(name: "Second shop", currency: "EUR"))
+        let copies = try await admin.copyCampaignToApplications(
+            applicationId: app.id, campaignId: campaign.id, CampaignCopy(applicationIds: [other.id], name: "Copied"))
+        #expect(copies.data.map(\.name) == ["Copied"] && copies.data.first?.applicationId == other.id)
+        let attribute = try await admin.createAttribute(
+            Attribute(entity: "CustomerSession", name: "channel", title: "Channel", type: "string"))
+        #expect(attribute.id != nil)
+        #expect(
+            try await admin.getAttributes().data.contains { $0.name == "channel" && $0.entity == "CustomerSession" })
         #expect(try await admin.getCampaigns(applicationId: app.id, query: ["tags": "client"]).data.count == 1)
 
         try await admin.deleteCoupon(applicationId: app.id, campaignId: campaign.id, couponId: made.data[2].id)
