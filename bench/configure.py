@@ -62,3 +62,5 @@ coupons = call("POST", "/v1/applications/%d/campaigns/%d/coupons" % (app, coupon
                {"couponPattern": "BENCH-####", "validCharacters": ["A-Z"], "numberOfCoupons": 1, "usageLimit": 0}, token)
 print("PERK_BENCH_KEY=%s" % key)
 print("PERK_BENCH_COUPON=%s" % coupons["data"][0]["value"])
+print("PERK_BENCH_APP=%d" % app)
+print("PERK_BENCH_CAMPAIGN=%d" % coupon_campaign)

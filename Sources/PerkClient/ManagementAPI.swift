@@ -465,6 +465,12 @@ public struct ManagementAPI: Sendable {
     {
         try await get(campaign(applicationId, campaignId) + "/coupons", query: query)
     }
+    /// As `getCoupons`, without counting every match: `hasMore` instead of `totalResultSize`.
+    public func getCouponsWithoutTotalCount(applicationId: Int, campaignId: Int, query: [String: String] = [:])
+        async throws -> Page<Coupon>
+    {
+        try await get(campaign(applicationId, campaignId) + "/coupons/no_total", query: query)
+    }
     public func searchCouponsAdvanced(
         applicationId: Int, campaignId: Int, attributes: Attributes, query: [String: String] = [:]
     ) async throws -> Page<Coupon> {
@@ -501,6 +507,11 @@ public struct ManagementAPI: Sendable {
     {
         try await get(campaign(applicationId, campaignId) + "/referrals", query: query)
     }
+    public func getReferralsWithoutTotalCount(applicationId: Int, campaignId: Int, query: [String: String] = [:])
+        async throws -> Page<Referral>
+    {
+        try await get(campaign(applicationId, campaignId) + "/referrals/no_total", query: query)
+    }
     public func deleteReferral(applicationId: Int, campaignId: Int, referralId: Int) async throws {
         try await perform(.DELETE, campaign(applicationId, campaignId) + "/referrals/\(referralId)", Self.none)
     }
@@ -531,6 +542,11 @@ public struct ManagementAPI: Sendable {
         -> Page<ApplicationEvent>
     {
         try await get(app(applicationId) + "/events", query: query)
+    }
+    public func getApplicationEventsWithoutTotalCount(applicationId: Int, query: [String: String] = [:])
+        async throws -> Page<ApplicationEvent>
+    {
+        try await get(app(applicationId) + "/events/no_total", query: query)
     }
     public func getApplicationCustomers(applicationId: Int, query: [String: String] = [:]) async throws
         -> Page<CustomerProfile>

@@ -4,18 +4,31 @@ import PerkJSON
 import PerkStorage
 import Talang
 
-/// Coupons found by their attributes (`searchCouponsAdvanced*`), in one campaign or in every
+/// Coupon listings: a campaign's (`getCoupons`, `getCouponsWithoutTotalCount`), and those found by
+/// their attributes (`getCouponsByAttributes*`, `searchCouponsAdvanced*`) in one campaign or in every
 /// campaign of an application, with or without the count of all matches.
 extension ManagementAPI {
     func registerCouponSearch(on router: Routes) {
-        let inCampaign = "/v1/applications/:applicationId/campaigns/:campaignId/coupons_search_advanced"
-        router.post(RouterPath(inCampaign)) { req, ctx in try await searchCoupons(req, ctx, wholeApplication: false) }
-        router.post(RouterPath(inCampaign + "/no_total")) { req, ctx in
+        let campaign = "/v1/applications/:applicationId/campaigns/:campaignId"
+        router.get(RouterPath(campaign + "/coupons")) { req, ctx in
+            try await searchCoupons(req, ctx, wholeApplication: false, byAttributes: false)
+        }
+        router.get(RouterPath(campaign + "/coupons/no_total")) { req, ctx in
+            try await searchCoupons(req, ctx, wholeApplication: false, byAttributes: false, counting: false)
+        }
+        // 2020 has both names for one search by exact attribute values.
+        for search in ["/coupons_search", "/coupons_search_advanced"] {
+            router.post(RouterPath(campaign + search)) { req, ctx in
+                try await searchCoupons(req, ctx, wholeApplication: false)
+            }
+            router.post(RouterPath("/v1/applications/:applicationId" + search)) { req, ctx in
+                try await searchCoupons(req, ctx, wholeApplication: true)
+            }
+        }
+        router.post(RouterPath(campaign + "/coupons_search_advanced/no_total")) { req, ctx in
             try await searchCoupons(req, ctx, wholeApplication: false, counting: false)
         }
-        let inApplication = "/v1/applications/:applicationId/coupons_search_advanced"
-        router.post(RouterPath(inApplication)) { req, ctx in try await searchCoupons(req, ctx, wholeApplication: true) }
-        router.post(RouterPath(inApplication + "/no_total")) { req, ctx in
+        router.post(RouterPath("/v1/applications/:applicationId/coupons_search_advanced/no_total")) { req, ctx in
             try await searchCoupons(req, ctx, wholeApplication: true, counting: false)
         }
     }
@@ -32,14 +45,16 @@ extension ManagementAPI {
         return object
     }
 
-    func searchCoupons(_ req: Request, _ ctx: BasicRequestContext, wholeApplication: Bool, counting: Bool = true)
-        async throws -> Response
-    {
+    /// `byAttributes`: the body holds the attribute values to match (a search); otherwise a listing.
+    func searchCoupons(
+        _ req: Request, _ ctx: BasicRequestContext, wholeApplication: Bool, byAttributes: Bool = true,
+        counting: Bool = true
+    ) async throws -> Response {
         _ = try await user(req)
         let app = try await application(ctx)
         let (skip, limit) = try req.paging()
         var query = try Self.couponFilter(req)
-        query.attributes = try Self.attributeQuery(try await req.json(context: ctx))
+        if byAttributes { query.attributes = try Self.attributeQuery(try await req.json(context: ctx)) }
         let filter = query
         let now = clock()
         let campaignIds: [Int64]
@@ -60,6 +75,6 @@ extension ManagementAPI {
         }
         let items = page.items.prefix(limit).map { Wire.coupon($0) }
         if counting { return jsonResponse(.ok, listJSON(Array(items), total: page.total)) }
-        return jsonResponse(.ok, ["hasMore": .bool(page.items.count > limit), "data": .array(Array(items))])
+        return jsonResponse(.ok, pageWithoutTotal(Array(items), hasMore: page.items.count > limit))
     }
 }

@@ -143,8 +143,9 @@ public enum Demo {
                             "couponPattern": "SUMMER10", "validCharacters": ["A-Z"], "numberOfCoupons": 1,
                             "usageLimit": 100,
                         ])
-                    _ = try CouponFactory.insertChunk(
+                    let (coupons, keys) = try CouponFactory.drawChunk(
                         tx, n: 1, spec: spec, application: app, campaignId: campaign.id, batchId: nil, now: now)
+                    _ = try tx.insertCoupons(coupons, applicationId: app.id, lookupKeys: keys)
                 }
             }
             return app

@@ -129,7 +129,22 @@ extension Request {
         return String(parts[1]).trimmingSpaces
     }
 
-    func query(_ name: String) -> String? { uri.queryParameters[Substring(name)].map(String.init) }
+    /// A query parameter, decoded as HTML forms encode them (`+` is a space, as the official SDKs
+    /// send `granularity=1+day`; `%2B` is a plus); the first when it is repeated.
+    func query(_ name: String) -> String? {
+        guard let query = uri.query else { return nil }
+        for pair in query.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard Self.formDecoded(parts[0]) == name else { continue }
+            return parts.count > 1 ? Self.formDecoded(parts[1]) : ""
+        }
+        return nil
+    }
+
+    static func formDecoded(_ text: Substring) -> String {
+        let spaced = text.replacingOccurrences(of: "+", with: " ")
+        return spaced.removingPercentEncoding ?? spaced
+    }
 
     func intQuery(_ name: String) throws -> Int? {
         guard let raw = query(name) else { return nil }
@@ -186,4 +201,9 @@ extension Parameters {
 
 func listJSON(_ items: [JSON], total: Int) -> JSON {
     ["totalResultSize": .number(total), "data": .array(items)]
+}
+
+/// The answer of the `…/no_total` listings: whether more items follow this page, and the page.
+func pageWithoutTotal(_ items: [JSON], hasMore: Bool) -> JSON {
+    ["hasMore": .bool(hasMore), "data": .array(items)]
 }

@@ -40,9 +40,6 @@ struct ManagementAPI: Sendable {
         router.post("/v1/applications/:applicationId/campaigns/:campaignId/coupons") { req, ctx in
             try await createCoupons(req, ctx)
         }
-        router.get("/v1/applications/:applicationId/campaigns/:campaignId/coupons") { req, ctx in
-            try await listCoupons(req, ctx)
-        }
         registerActivity(on: router)
         registerAttributes(on: router)
         registerCampaignSet(on: router)
@@ -334,19 +331,6 @@ struct ManagementAPI: Sendable {
         }
         if req.query("silent") == "yes" { return emptyResponse(.noContent) }
         return jsonResponse(.ok, listJSON(created.map { Wire.coupon($0) }, total: created.count))
-    }
-
-    func listCoupons(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
-        _ = try await user(req)
-        let app = try await application(ctx)
-        let campaign = try await campaign(ctx, applicationId: app.id)
-        let (skip, limit) = try req.paging()
-        let filter = try Self.couponFilter(req)
-        let now = clock()
-        let page = try await store.read { tx in
-            try tx.coupons(campaignId: campaign.id, filter: filter, now: now, skip: skip, limit: limit)
-        }
-        return jsonResponse(.ok, listJSON(page.items.map { Wire.coupon($0) }, total: page.total))
     }
 }
 

@@ -19,6 +19,9 @@ extension ManagementAPI {
             try await getSession(req, ctx)
         }
         router.get("/v1/applications/:applicationId/events") { req, ctx in try await listEvents(req, ctx) }
+        router.get("/v1/applications/:applicationId/events/no_total") { req, ctx in
+            try await listEvents(req, ctx, counting: false)
+        }
     }
 
     /// `sort`: `created`/`id` oldest first, `-created`/`-id` (the default) newest first.
@@ -100,7 +103,7 @@ extension ManagementAPI {
         return jsonResponse(.ok, Wire.applicationSession(session, profileId: ids[session.profileId]))
     }
 
-    func listEvents(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+    func listEvents(_ req: Request, _ ctx: BasicRequestContext, counting: Bool = true) async throws -> Response {
         _ = try await user(req)
         let app = try await application(ctx)
         let (skip, limit) = try req.paging()
@@ -115,7 +118,9 @@ extension ManagementAPI {
         let page = try await store.read { tx in
             try tx.events(applicationId: app.id, filter: eventFilter, ascending: ascending, skip: skip, limit: limit)
         }
-        return jsonResponse(.ok, listJSON(page.items.map(Wire.applicationEvent), total: page.total))
+        let items = page.items.map(Wire.applicationEvent)
+        if counting { return jsonResponse(.ok, listJSON(items, total: page.total)) }
+        return jsonResponse(.ok, pageWithoutTotal(items, hasMore: skip + items.count < page.total))
     }
 
     static func timeQuery(_ req: Request, _ name: String) throws -> Timestamp? {
@@ -149,6 +154,12 @@ extension Wire {
         for key in ["coupon", "referral", "state", "cartItems", "discounts", "total", "attributes"] {
             if let v = v1[key] { o.appendUnique(key, v) }
         }
+        // Later versions of the API (and of its SDKs) also want the discounts' sum.
+        var totalDiscounts = DecimalNumber.zero
+        for (_, value) in v1["discounts"]?.objectValue ?? [:] {
+            if let n = value.numberValue, let d = DecimalNumber(n.text) { totalDiscounts = totalDiscounts + d }
+        }
+        o.appendUnique("totalDiscounts", totalDiscounts.json)
         return .object(o)
     }
 

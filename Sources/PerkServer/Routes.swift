@@ -46,16 +46,22 @@ struct AllowedMethods: Sendable {
         }
     }
 
-    /// The methods of the first template matching `path`, where `{name}` or `:name` matches any
-    /// one segment; nil when no template matches.
+    /// The methods of the template matching `path`, where `{name}` or `:name` matches any one
+    /// segment and, as in the router, a literal segment wins over a parameter
+    /// (`/coupons/no_total` over `/coupons/{couponId}`); nil when no template matches.
     func methods(for path: String) -> [HTTPRequest.Method]? {
         let parts = Self.segments(path)
-        return templates.first { template in
-            template.segments.count == parts.count
-                && zip(template.segments, parts).allSatisfy { t, p in
-                    t == p || t.hasPrefix("{") || t.hasPrefix(":")
-                }
-        }?.methods
+        var best: (literals: Int, methods: [HTTPRequest.Method])?
+        for template in templates where template.segments.count == parts.count {
+            var literals = 0
+            let matches = zip(template.segments, parts).allSatisfy { t, p in
+                if t.hasPrefix("{") || t.hasPrefix(":") { return true }
+                literals += 1
+                return t == p
+            }
+            if matches, literals > best?.literals ?? -1 { best = (literals, template.methods) }
+        }
+        return best?.methods
     }
 
     private static func segments(_ path: String) -> [Substring] { path.split(separator: "/") }

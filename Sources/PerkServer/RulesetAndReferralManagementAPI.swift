@@ -12,6 +12,8 @@ extension ManagementAPI {
         router.delete(RouterPath(ruleset)) { req, ctx in try await deleteRuleset(req, ctx) }
         let referrals = "/v1/applications/:applicationId/campaigns/:campaignId/referrals"
         router.get(RouterPath(referrals)) { req, ctx in try await listReferrals(req, ctx) }
+        router.get(RouterPath(referrals + "/no_total")) { req, ctx in try await listReferrals(req, ctx, counting: false)
+        }
         router.delete(RouterPath(referrals + "/:referralId")) { req, ctx in try await deleteReferral(req, ctx) }
     }
 
@@ -58,7 +60,7 @@ extension ManagementAPI {
     }
 
     /// `code` (part of it), `createdBefore/After`, `valid`, `usable`, `advocate`.
-    func listReferrals(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+    func listReferrals(_ req: Request, _ ctx: BasicRequestContext, counting: Bool = true) async throws -> Response {
         _ = try await user(req)
         let app = try await application(ctx)
         let campaign = try await campaign(ctx, applicationId: app.id)
@@ -80,7 +82,9 @@ extension ManagementAPI {
         let page = try await store.read { tx in
             try tx.referrals(campaignId: campaign.id, filter: chosen, now: now, skip: skip, limit: limit)
         }
-        return jsonResponse(.ok, listJSON(page.items.map { Wire.referral($0) }, total: page.total))
+        let items = page.items.map { Wire.referral($0) }
+        if counting { return jsonResponse(.ok, listJSON(items, total: page.total)) }
+        return jsonResponse(.ok, pageWithoutTotal(items, hasMore: skip + items.count < page.total))
     }
 
     func deleteReferral(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {

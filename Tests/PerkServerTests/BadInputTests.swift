@@ -138,6 +138,9 @@ import Testing
             let query = try await h.raw(HTTPRequest.Method("QUERY")!, "/v1/applications", nil)
             #expect(query.status == .methodNotAllowed)
             #expect(query.headers[.allow] == "POST, GET")
+            // A literal segment wins over a parameter, as in the router.
+            let noTotal = try await h.raw(.delete, "/v1/applications/1/campaigns/2/coupons/no_total", nil)
+            #expect(noTotal.status == .methodNotAllowed && noTotal.headers[.allow] == "GET")
             // An unknown path stays 404, whatever the method.
             #expect(try await h.raw(.patch, "/v1/nothing/here", nil).status == .notFound)
             #expect(try await h.raw(.get, "/v1/applications/7/nothing", nil).status == .notFound)

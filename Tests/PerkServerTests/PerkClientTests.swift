@@ -183,6 +183,15 @@ import Testing
         #expect(try await admin.getApplicationSession(applicationId: app.id, sessionId: session.id).total == 50)
         let events = try await admin.getApplicationEvents(applicationId: app.id, query: ["session": "m-1"])
         #expect(events.data.first?.effects.contains { $0.props == .setDiscount(name: "10% off", value: 5) } == true)
+        let newest = try await admin.getApplicationEventsWithoutTotalCount(
+            applicationId: app.id, query: ["pageSize": "1"])
+        let everyEvent = try await admin.getApplicationEvents(applicationId: app.id)
+        #expect(newest.data.count == 1 && newest.totalResultSize == nil)
+        #expect(newest.hasMore == ((everyEvent.totalResultSize ?? 0) > 1))
+        let firstTwo = try await admin.getCouponsWithoutTotalCount(
+            applicationId: app.id, campaignId: campaign.id, query: ["pageSize": "2", "sort": "value"])
+        #expect(
+            firstTwo.data.map(\.value) == Array(made.data.map(\.value).sorted().prefix(2)) && firstTwo.hasMore == true)
         let customers = try await admin.getApplicationCustomers(applicationId: app.id)
         let erin = try #require(customers.data.first { $0.integrationId == "erin" })
         #expect(erin.closedSessions == 1 && erin.totalSales == 50)

@@ -203,3 +203,47 @@ def test_v1_operations_over_raw_http(perk):
     status, coupons = integration(perk, "GET", "/v1/coupon_reservations/coupons/py-frank")
     assert status == 200 and [c["value"] for c in coupons["data"]] == ["SUMMER10"]
     assert coupons["totalResultSize"] == 1
+
+
+def test_management_answers_deserialize_in_the_sdk(perk, api):
+    """The management reads through the SDK's ManagementApi, client-side validation on. (The
+    2020 SDK, talon_one 3.0.0, is not on PyPI; 6.1.1 is the oldest there, and wants a few later
+    fields too: totalDiscounts on sessions, loyalty points in analytics.)"""
+    base, _ = perk
+    api.update_customer_session_v2("py-mgmt", talon_one.IntegrationRequest(
+        customer_session=talon_one.NewCustomerSessionV2(
+            profile_id="py-mgmt-ann", coupon_codes=["SUMMER10"], state="closed",
+            cart_items=[talon_one.CartItem(name="Shoes", sku="shoe-01", quantity=1, price=120)])))
+    referrals = demo_campaign(perk, "Refer a friend")
+    api.create_referral(talon_one.NewReferral(campaign_id=referrals, advocate_profile_integration_id="py-mgmt-ann"))
+
+    configuration = talon_one.Configuration(host=base)
+    configuration.client_side_validation = True
+    configuration.api_key["Authorization"] = sign_in(base)
+    configuration.api_key_prefix["Authorization"] = "Bearer"
+    manager = talon_one.ManagementApi(talon_one.ApiClient(configuration))
+
+    app = next(a for a in manager.get_applications().data if a.name == "Perk demo shop").id
+    summer = demo_campaign(perk, "Summer coupon: 10% off")
+    assert manager.get_application(app).currency == "EUR"
+    assert any(c.id == summer for c in manager.get_campaigns(app).data)
+    ruleset = manager.get_rulesets(app, summer).data[0]
+    assert manager.get_ruleset(app, summer, ruleset.id).rules == ruleset.rules
+    coupons = manager.get_coupons_without_total_count(app, summer, value="SUMMER10", exact_match=True)
+    assert [c.value for c in coupons.data] == ["SUMMER10"] and coupons.has_more is False
+    assert coupons.data[0].usage_counter >= 1
+    found = manager.search_coupons_advanced_without_total_count(app, summer, {"attributes": {}})
+    assert [c.value for c in found.data] == ["SUMMER10"]
+    assert manager.get_referrals_without_total_count(app, referrals, advocate="py-mgmt-ann").data[0].usage_limit == 1
+    sessions = manager.get_application_sessions(app, integration_id="py-mgmt").data
+    assert len(sessions) == 1 and sessions[0].state == "closed" and sessions[0].total_discounts > 0
+    assert manager.get_application_session(app, sessions[0].id).profileintegrationid == "py-mgmt-ann"
+    events = manager.get_application_events_without_total_count(app, session="py-mgmt").data
+    assert events and any(e.effects for e in events)
+    customer = next(c for c in manager.get_application_customers(app).data if c.integration_id == "py-mgmt-ann")
+    assert manager.get_customer_profile(customer.id).closed_sessions == 1
+    assert manager.get_application_customer(app, customer.id).integration_id == "py-mgmt-ann"
+    assert any(a.name == "Email" for a in manager.get_attributes().data)
+    analytics = manager.get_campaign_analytics(app, summer, "2020-01-01T00:00:00Z", "2099-01-01T00:00:00Z",
+                                               granularity="1 year")
+    assert sum(a.coupon_redemptions for a in analytics.data) >= 1
