@@ -157,7 +157,8 @@ struct CouponFactory: Sendable {
         return created
     }
 
-    /// Draws `n` codes no stored coupon of the application has, and the coupons for them.
+    /// Draws `n` codes no stored coupon of the application has, and the coupons for them: all
+    /// at once, then again for those found taken (one query per round).
     static func drawChunk(
         _ tx: any StoreTransaction, n: Int, spec: CouponSpec, application: PerkEngine.Application, campaignId: Int64,
         batchId: String?, now: Timestamp
@@ -165,29 +166,31 @@ struct CouponFactory: Sendable {
         var rng = SystemRandomNumberGenerator()
         var coupons: [Coupon] = []
         var keys: [String] = []
-        var taken: Set<String> = []
-        var attempts = 0
+        var drawn: Set<String> = []
+        var draws = 0
         let fixed = !spec.generator.pattern.contains("#")
         while coupons.count < n {
-            attempts += 1
-            if attempts > n * 20 + 100 {
-                throw Failure(message: "could not find \(n) unused codes for this pattern")
+            var round: [(code: String, key: String)] = []
+            while round.count < n - coupons.count {
+                draws += 1
+                if draws > n * 20 + 100 { throw Failure(message: "could not find \(n) unused codes for this pattern") }
+                let code = spec.generator.make(using: &rng)
+                let key = application.caseSensitivity.normalize(code)
+                if drawn.insert(key).inserted { round.append((code, key)) }
             }
-            let code = spec.generator.make(using: &rng)
-            let key = application.caseSensitivity.normalize(code)
-            guard !taken.contains(key) else { continue }
-            if try tx.couponCodeExists(applicationId: application.id, lookupKey: key) {
-                if fixed { throw Failure(message: "the coupon code \(code) already exists") }
-                continue
+            let taken = try tx.takenCouponCodes(applicationId: application.id, lookupKeys: round.map(\.key))
+            if fixed, let code = round.first(where: { taken.contains($0.key) })?.code {
+                throw Failure(message: "the coupon code \(code) already exists")
             }
-            taken.insert(key)
-            keys.append(key)
-            coupons.append(
-                Coupon(
-                    id: 0, created: now, campaignId: campaignId, value: code, usageLimit: spec.usageLimit,
-                    startDate: spec.startDate, expiryDate: spec.expiryDate, attributes: spec.attributes,
-                    recipientIntegrationId: spec.recipientIntegrationId, reservation: spec.reservation,
-                    batchId: batchId))
+            for (code, key) in round where !taken.contains(key) {
+                keys.append(key)
+                coupons.append(
+                    Coupon(
+                        id: 0, created: now, campaignId: campaignId, value: code, usageLimit: spec.usageLimit,
+                        startDate: spec.startDate, expiryDate: spec.expiryDate, attributes: spec.attributes,
+                        recipientIntegrationId: spec.recipientIntegrationId, reservation: spec.reservation,
+                        batchId: batchId))
+            }
         }
         return (coupons, keys)
     }

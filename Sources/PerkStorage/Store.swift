@@ -233,7 +233,8 @@ public protocol StoreTransaction {
     func deleteCampaign(applicationId: Int64, id: Int64) throws -> Bool
     /// Coupons of the application whose lookup keys (normalised codes) are listed.
     func coupons(applicationId: Int64, lookupKeys: [String]) throws -> [Coupon]
-    func couponCodeExists(applicationId: Int64, lookupKey: String) throws -> Bool
+    /// Which of the lookup keys (normalised codes) coupons of the application already have.
+    func takenCouponCodes(applicationId: Int64, lookupKeys: [String]) throws -> Set<String>
     /// Counts one redemption by `profileId` in session `sessionId` if the coupon is under its
     /// usage limit, decided by one atomic statement; false when the limit is reached.
     func redeemCoupon(id: Int64, profileId: String, sessionId: String) throws -> Bool

@@ -98,8 +98,10 @@ enum Backend: String, CaseIterable, CustomTestStringConvertible {
                     applicationId: app, lookupKeys: ["NEW1", "CODE1"])
             }
         }
-        let exists = try await store.read { tx in try tx.couponCodeExists(applicationId: app, lookupKey: "NEW1") }
-        #expect(!exists)
+        let taken = try await store.read { tx in
+            try tx.takenCouponCodes(applicationId: app, lookupKeys: ["NEW1", "CODE1", "CODE2"])
+        }
+        #expect(taken == ["CODE1"])
     }
 
     @Test(arguments: Backend.allCases) func sessionsAndProfilesRoundTrip(_ backend: Backend) async throws {
