@@ -207,3 +207,9 @@ func listJSON(_ items: [JSON], total: Int) -> JSON {
 func pageWithoutTotal(_ items: [JSON], hasMore: Bool) -> JSON {
     ["hasMore": .bool(hasMore), "data": .array(items)]
 }
+
+/// A page of a listing whose total is known: with it, or (`counting` false, the `…/no_total`
+/// variants) with whether more follow the page that starts at `skip`.
+func listJSON(_ items: [JSON], total: Int, skip: Int, counting: Bool) -> JSON {
+    counting ? listJSON(items, total: total) : pageWithoutTotal(items, hasMore: skip + items.count < total)
+}

@@ -118,9 +118,8 @@ extension ManagementAPI {
         let page = try await store.read { tx in
             try tx.events(applicationId: app.id, filter: eventFilter, ascending: ascending, skip: skip, limit: limit)
         }
-        let items = page.items.map(Wire.applicationEvent)
-        if counting { return jsonResponse(.ok, listJSON(items, total: page.total)) }
-        return jsonResponse(.ok, pageWithoutTotal(items, hasMore: skip + items.count < page.total))
+        return jsonResponse(
+            .ok, listJSON(page.items.map(Wire.applicationEvent), total: page.total, skip: skip, counting: counting))
     }
 
     static func timeQuery(_ req: Request, _ name: String) throws -> Timestamp? {
@@ -155,10 +154,7 @@ extension Wire {
             if let v = v1[key] { o.appendUnique(key, v) }
         }
         // Later versions of the API (and of its SDKs) also want the discounts' sum.
-        var totalDiscounts = DecimalNumber.zero
-        for (_, value) in v1["discounts"]?.objectValue ?? [:] {
-            if let n = value.numberValue, let d = DecimalNumber(n.text) { totalDiscounts = totalDiscounts + d }
-        }
+        let totalDiscounts = s.effects.compactMap(\.discount).reduce(DecimalNumber.zero) { $0 + $1.value }
         o.appendUnique("totalDiscounts", totalDiscounts.json)
         return .object(o)
     }

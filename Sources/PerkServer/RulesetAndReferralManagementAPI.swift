@@ -82,9 +82,8 @@ extension ManagementAPI {
         let page = try await store.read { tx in
             try tx.referrals(campaignId: campaign.id, filter: chosen, now: now, skip: skip, limit: limit)
         }
-        let items = page.items.map { Wire.referral($0) }
-        if counting { return jsonResponse(.ok, listJSON(items, total: page.total)) }
-        return jsonResponse(.ok, pageWithoutTotal(items, hasMore: skip + items.count < page.total))
+        return jsonResponse(
+            .ok, listJSON(page.items.map { Wire.referral($0) }, total: page.total, skip: skip, counting: counting))
     }
 
     func deleteReferral(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {

@@ -47,6 +47,9 @@ struct SQLTransaction<Connection: SQLConnection>: StoreTransaction {
         try scalar(sql + " RETURNING id", arguments: arguments) ?? 0
     }
 
+    /// `?, ?, ?`: one placeholder per value of an `IN (...)` list.
+    static func placeholders(_ count: Int) -> String { Array(repeating: "?", count: count).joined(separator: ",") }
+
     // MARK: Encoding helpers
 
     static func text(_ json: JSON) -> String { json.text }
@@ -426,7 +429,7 @@ struct SQLTransaction<Connection: SQLConnection>: StoreTransaction {
         guard !campaignIds.isEmpty else { return Page(items: [], total: 0) }
         var scope = Conditions("application_id = ?", applicationId)
         scope.add(
-            "campaign_id IN (\(Array(repeating: "?", count: campaignIds.count).joined(separator: ",")))",
+            "campaign_id IN (\(Self.placeholders(campaignIds.count)))",
             campaignIds.map { $0 as any SQLBindable })
         return try page(
             "coupons", conditions(filter, scope: scope, now: now), order: Self.order(filter.order), skip: skip,
@@ -492,7 +495,7 @@ struct SQLTransaction<Connection: SQLConnection>: StoreTransaction {
 
     func coupons(applicationId: Int64, lookupKeys: [String]) throws -> [Coupon] {
         guard !lookupKeys.isEmpty else { return [] }
-        let marks = Array(repeating: "?", count: lookupKeys.count).joined(separator: ",")
+        let marks = Self.placeholders(lookupKeys.count)
         return try all(
             "SELECT * FROM coupons WHERE application_id = ? AND lookup IN (\(marks))",
             arguments: SQLArguments([applicationId] + lookupKeys)
@@ -501,7 +504,7 @@ struct SQLTransaction<Connection: SQLConnection>: StoreTransaction {
 
     func takenCouponCodes(applicationId: Int64, lookupKeys: [String]) throws -> Set<String> {
         guard !lookupKeys.isEmpty else { return [] }
-        let marks = Array(repeating: "?", count: lookupKeys.count).joined(separator: ",")
+        let marks = Self.placeholders(lookupKeys.count)
         let taken: [String] = try column(
             "SELECT lookup FROM coupons WHERE application_id = ? AND lookup IN (\(marks))",
             arguments: SQLArguments([applicationId] + lookupKeys))
@@ -518,7 +521,7 @@ struct SQLTransaction<Connection: SQLConnection>: StoreTransaction {
 
     func redemptionCounts(couponIds: [Int64], profileId: String) throws -> [Int64: Int64] {
         guard !couponIds.isEmpty, !profileId.isEmpty else { return [:] }
-        let marks = Array(repeating: "?", count: couponIds.count).joined(separator: ",")
+        let marks = Self.placeholders(couponIds.count)
         let rows = try all(
             """
             SELECT coupon_id, count(*) AS n FROM coupon_redemptions
@@ -661,7 +664,7 @@ struct SQLTransaction<Connection: SQLConnection>: StoreTransaction {
 
     func reservations(couponIds: [Int64], profileId: String) throws -> Set<Int64> {
         guard !couponIds.isEmpty, !profileId.isEmpty else { return [] }
-        let marks = Array(repeating: "?", count: couponIds.count).joined(separator: ",")
+        let marks = Self.placeholders(couponIds.count)
         return Set(
             try column(
                 "SELECT coupon_id FROM coupon_reservations WHERE profile_id = ? AND coupon_id IN (\(marks))",
