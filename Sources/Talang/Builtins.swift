@@ -59,12 +59,13 @@ enum Builtins {
                 let bodyEval = body.eval
                 return Node(kinds: body.kinds.union(.any)) { env throws(EvalError) in
                     let mark = env.scopeMark
-                    do {
+                    do throws(EvalError) {
                         let v = try bodyEval(&env)
                         env.restore(mark)
                         return v
                     } catch {
                         env.restore(mark)
+                        if error.isOutOfBudget { throw error }
                         return try fallback(&env)
                     }
                 }
@@ -79,10 +80,11 @@ enum Builtins {
                 return Node(kinds: fallback.kinds.union(body.kinds)) { env throws(EvalError) in
                     let mark = env.scopeMark
                     let value: Value
-                    do {
+                    do throws(EvalError) {
                         value = try bodyEval(&env)
                     } catch {
                         env.restore(mark)
+                        if error.isOutOfBudget { throw error }
                         return try fallbackEval(&env)
                     }
                     env.restore(mark)
@@ -185,6 +187,7 @@ enum Builtins {
                 if args.count == 2, case .string(let literal)? = args[1].literal, args[0].kinds.contains(.string) {
                     let subject = args[0].eval
                     return Node(kinds: .boolean) { env throws(EvalError) in
+                        try env.spend()
                         let v = try subject(&env)
                         switch v {
                         case .string(let s): return .bool(s == literal)
@@ -263,6 +266,7 @@ enum Builtins {
         let nodes = args
         let name = site.name
         return Node(kinds: .boolean) { env throws(EvalError) in
+            try env.spend()
             var result = identity
             for node in nodes {
                 switch try node.eval(&env) {
@@ -313,9 +317,15 @@ enum Builtins {
             "list", .nary([.atom], variadic: true, returns: .list) { args, _ throws(EvalError) in .list(args) })
         lib.register("head", .unary(.list, returns: .any) { a, _ throws(EvalError) in list(a).first ?? .null })
         lib.register(
-            "tail", .unary(.list, returns: .list) { a, _ throws(EvalError) in .list(Array(list(a).dropFirst())) })
+            "tail",
+            .unary(.list, returns: .list) { a, env throws(EvalError) in
+                try built(list: Array(list(a).dropFirst()), "tail", &env)
+            })
         lib.register(
-            "drop", .unary(.list, returns: .list) { a, _ throws(EvalError) in .list(Array(list(a).dropLast())) })
+            "drop",
+            .unary(.list, returns: .list) { a, env throws(EvalError) in
+                try built(list: Array(list(a).dropLast()), "drop", &env)
+            })
         lib.register(
             "item",
             .binary(.list, .decimal, returns: .value) { a, i, _ throws(EvalError) in
@@ -328,20 +338,28 @@ enum Builtins {
         for name in ["push", "append"] {
             lib.register(
                 name,
-                .nary([.list, .value, .value], variadic: true, returns: .list) { args, _ throws(EvalError) in
-                    .list(list(args[0]) + args.dropFirst())
+                .nary([.list, .value, .value], variadic: true, returns: .list) { args, env throws(EvalError) in
+                    let base = list(args[0])
+                    try checkLength(base.count + args.count - 1, name)
+                    return try built(list: base + args.dropFirst(), name, &env)
                 })
         }
         lib.register(
             "count",
             .unary(.list, returns: .decimal) { a, _ throws(EvalError) in .decimal(DecimalNumber(list(a).count)) })
-        lib.register("reverse", .unary(.list, returns: .list) { a, _ throws(EvalError) in .list(list(a).reversed()) })
+        lib.register(
+            "reverse",
+            .unary(.list, returns: .list) { a, env throws(EvalError) in
+                try built(list: list(a).reversed(), "reverse", &env)
+            })
         lib.register("isEmpty", .unary(.list, returns: .boolean) { a, _ throws(EvalError) in .bool(list(a).isEmpty) })
         lib.register(
             "sort",
-            .nary([.list, .boolean], variadic: true, returns: .list) { args, _ throws(EvalError) in
+            .nary([.list, .boolean], variadic: true, returns: .list) { args, env throws(EvalError) in
                 let descending = args.count > 1 && args[1] == .bool(true)
-                let sorted = list(args[0]).sorted {
+                let items = list(args[0])
+                try env.spend(sortingCost(items.count))
+                let sorted = items.sorted {
                     Array(($0.atomText ?? "").utf8).lexicographicallyPrecedes(Array(($1.atomText ?? "").utf8))
                 }
                 return .list(descending ? sorted.reversed() : sorted)
@@ -349,8 +367,10 @@ enum Builtins {
         for (name, pickMax) in [("min", false), ("max", true)] {
             lib.register(
                 name,
-                .unary(.list, returns: .decimal) { a, _ throws(EvalError) in
-                    let numbers = list(a).compactMap { v -> DecimalNumber? in
+                .unary(.list, returns: .decimal) { a, env throws(EvalError) in
+                    let items = list(a)
+                    try env.spend(items.count / ValueLimits.itemsPerStep)
+                    let numbers = items.compactMap { v -> DecimalNumber? in
                         if case .decimal(let d) = v { return d }
                         return nil
                     }
@@ -362,17 +382,29 @@ enum Builtins {
         }
         lib.register(
             "join",
-            .binary(.list, .string, returns: .string) { a, sep, _ throws(EvalError) in
+            .binary(.list, .string, returns: .string) { a, sep, env throws(EvalError) in
                 let l = list(a)
                 guard let first = l.first, case .string = first else {
                     throw EvalError("join: the first item must be a String")
                 }
-                return .string(l.map { $0.atomText ?? "" }.joined(separator: string(sep)))
+                let separator = string(sep)
+                // Sized before it is built: a long list of long strings must not be joined first.
+                var bytes = separator.utf8.count * (l.count - 1)
+                for item in l { bytes += item.atomText?.utf8.count ?? 0 }
+                guard bytes <= ValueLimits.maxStringBytes else {
+                    throw EvalError("join: the result would be longer than \(ValueLimits.maxStringBytes) bytes")
+                }
+                return try built(l.map { $0.atomText ?? "" }.joined(separator: separator), "join", &env)
             })
         lib.register(
             "split",
-            .binary(.string, .string, returns: .list) { s, sep, _ throws(EvalError) in
-                .list(splitGo(string(s), string(sep)).map(Value.string))
+            .binary(.string, .string, returns: .list) { s, sep, env throws(EvalError) in
+                let text = string(s)
+                try scan(text, &env)
+                guard let parts = splitGo(text, string(sep), limit: ValueLimits.maxListCount) else {
+                    throw EvalError("split: the result would hold more than \(ValueLimits.maxListCount) items")
+                }
+                return try built(list: parts.map(Value.string), "split", &env)
             })
 
         for threeArgumentForm in [true, false] {
@@ -453,6 +485,7 @@ enum Builtins {
                         var keyed: [(key: Value, item: Value)] = []
                         let mark = env.scopeMark
                         for item in items {
+                            try env.spend()
                             env.bind(variable, item)
                             let key = try keyEval(&env)
                             env.restore(mark)
@@ -464,6 +497,7 @@ enum Builtins {
                         guard case .bool(let descending) = try descendingEval(&env) else {
                             throw EvalError("\(name): expected a Boolean")
                         }
+                        try env.spend(sortingCost(keyed.count))
                         let less: (Value, Value) -> Bool =
                             numeric ? { decimal($0) < decimal($1) } : { string($0) < string($1) }
                         // Stable: ties keep their input order in both directions.
@@ -488,6 +522,7 @@ enum Builtins {
         let eval: Thunk
 
         @inline(__always) func callAsFunction(_ i: Int, _ env: inout Environment) throws(EvalError) -> Value {
+            try env.spend()
             env.select(slot, item: items + i)
             return try eval(&env)
         }
@@ -517,15 +552,24 @@ enum Builtins {
         }
     }
 
-    /// Go's `strings.Split`: an empty separator splits into UTF-8 characters.
-    static func splitGo(_ s: String, _ sep: String) -> [String] {
-        if sep.isEmpty { return s.map { String($0) } }
+    /// Go's `strings.Split`: an empty separator splits into UTF-8 characters. Nil when there
+    /// would be more than `limit` parts (found before they are all made).
+    static func splitGo(_ s: String, _ sep: String, limit: Int = .max) -> [String]? {
         var parts: [String] = []
+        if sep.isEmpty {
+            for c in s {
+                guard parts.count < limit else { return nil }
+                parts.append(String(c))
+            }
+            return parts
+        }
         var rest = Substring(s)
         while let r = rest.firstRange(of: sep) {
+            guard parts.count < limit else { return nil }
             parts.append(String(rest[..<r.lowerBound]))
             rest = rest[r.upperBound...]
         }
+        guard parts.count < limit else { return nil }
         parts.append(String(rest))
         return parts
     }
@@ -533,35 +577,103 @@ enum Builtins {
     // MARK: Strings
 
     static func registerStrings(_ lib: inout FunctionLibrary) {
-        let concat = Overload.fold(.string) { a, b throws(EvalError) in .string(string(a) + string(b)) }
+        let concat = Overload.nary([.string, .string, .string], variadic: true, returns: .string) {
+            args, env throws(EvalError) in
+            var bytes = 0
+            for a in args { bytes += string(a).utf8.count }
+            guard bytes <= ValueLimits.maxStringBytes else {
+                throw EvalError("+: the result would be longer than \(ValueLimits.maxStringBytes) bytes")
+            }
+            var out = ""
+            out.reserveCapacity(bytes)
+            for a in args { out += string(a) }
+            return try built(out, "+", &env)
+        }
         lib.register("+", concat)
         lib.register("concat", concat)
-        lib.register("contains", .pairwise(.string) { a, b throws(EvalError) in string(a).contains(string(b)) })
-        lib.register("notContains", .pairwise(.string) { a, b throws(EvalError) in !string(a).contains(string(b)) })
-        lib.register("startsWith", .pairwise(.string) { a, b throws(EvalError) in string(a).hasPrefix(string(b)) })
-        lib.register("endsWith", .pairwise(.string) { a, b throws(EvalError) in string(a).hasSuffix(string(b)) })
-        // The first argument is the pattern; every later one must contain a match.
-        lib.register(
-            "~",
-            .pairwise(.string) { pattern, text throws(EvalError) in
-                let regex: Regex<AnyRegexOutput>
-                do {
-                    regex = try Regex(string(pattern))
+        let searches: [(String, @Sendable (String, String) -> Bool)] = [
+            ("contains", { $0.contains($1) }), ("notContains", { !$0.contains($1) }),
+            ("startsWith", { $0.hasPrefix($1) }), ("endsWith", { $0.hasSuffix($1) }),
+        ]
+        for (name, holds) in searches {
+            lib.register(
+                name,
+                .nary([.string, .string, .string], variadic: true, returns: .boolean) { args, env throws(EvalError) in
+                    let subject = string(args[0])
+                    for a in args.dropFirst() {
+                        try scan(subject, &env)
+                        if !holds(subject, string(a)) { return .bool(false) }
+                    }
+                    return .bool(true)
+                })
+        }
+        lib.register("~", .special([.string, .string, .string], variadic: true, returns: .boolean, regexMatch))
+        for (name, first) in [("lastName", false), ("firstName", true)] {
+            lib.register(
+                name,
+                .unary(.string, returns: .string) { a, env throws(EvalError) in
+                    let text = string(a)
+                    try scan(text, &env)
+                    let words = text.split(separator: " ")
+                    return .string((first ? words.first : words.last).map(String.init) ?? "")
+                })
+        }
+    }
+
+    /// `(~ pattern text...)`: every text contains a match of the RE2 pattern. A literal pattern
+    /// is compiled once, with the rule (a bad one is refused there); matching takes time linear
+    /// in the text and is charged to the budget.
+    static func regexMatch(_ site: CallSite) throws(CompileError) -> Node {
+        var args: [Node] = []
+        for i in site.args.indices { args.append(try site.compile(i, expecting: .string)) }
+        var fixed: LinearRegex?
+        if case .string(let pattern)? = args[0].literal {
+            do throws(RegexSyntaxError) {
+                fixed = try LinearRegex(pattern)
+            } catch {
+                throw CompileError("~: invalid regular expression: \(error.message)", pointer: site.argPointer(0))
+            }
+        }
+        let compiled = fixed
+        let nodes = args
+        return Node(kinds: .boolean) { env throws(EvalError) in
+            try env.spend()
+            var values: [Value] = []
+            for node in nodes { values.append(try node.eval(&env)) }
+            guard values.allSatisfy({ $0.kind == .string }) else { throw CallBuilder.mismatch("~", values) }
+            let regex: LinearRegex
+            if let compiled {
+                regex = compiled
+            } else {
+                let pattern = string(values[0])
+                try scan(pattern, &env)
+                do throws(RegexSyntaxError) {
+                    regex = try LinearRegex(pattern)
                 } catch {
-                    throw EvalError("~: invalid regular expression \"\(string(pattern))\"")
+                    throw EvalError("~: invalid regular expression: \(error.message)")
                 }
-                return string(text).contains(regex)
-            })
-        lib.register(
-            "lastName",
-            .unary(.string, returns: .string) { a, _ throws(EvalError) in
-                .string(string(a).split(separator: " ").last.map(String.init) ?? "")
-            })
-        lib.register(
-            "firstName",
-            .unary(.string, returns: .string) { a, _ throws(EvalError) in
-                .string(string(a).split(separator: " ").first.map(String.init) ?? "")
-            })
+            }
+            for text in values.dropFirst() where !(try matches(regex, string(text), &env)) { return .bool(false) }
+            return .bool(true)
+        }
+    }
+
+    /// Units of the matcher's work per evaluation step (a matcher step is much cheaper).
+    static let regexUnitsPerStep = 8
+
+    static func matches(_ regex: LinearRegex, _ text: String, _ env: inout Environment) throws(EvalError) -> Bool {
+        let available = env.stepsLeft
+        let allowed = available > Int.max / regexUnitsPerStep ? Int.max : available * regexUnitsPerStep
+        var fuel = allowed
+        let found: Bool
+        do throws(RegexOutOfFuel) {
+            found = try regex.matches(text, fuel: &fuel)
+        } catch {
+            try env.spend(available + 1)
+            return false
+        }
+        try env.spend((allowed - fuel) / regexUnitsPerStep)
+        return found
     }
 
     // MARK: Misc

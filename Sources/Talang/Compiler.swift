@@ -67,6 +67,11 @@ public struct CallSite: Sendable {
 final class CompileState: @unchecked Sendable {
     // Only touched by the compiling thread, during one `compile` call.
     var calledFunctions: Set<String> = []
+    /// How deep the node being compiled is nested.
+    var depth = 0
+    /// The templates whose bodies are being compiled, innermost last (lower-cased names).
+    var definingTemplates: [String] = []
+    var templates = TemplateGraph()
 }
 
 /// A compiled, immutable expression, evaluated many times.
@@ -74,13 +79,17 @@ public struct Expression: Sendable {
     public let root: Node
     /// Lower-cased names of every function the expression calls.
     public let calledFunctions: Set<String>
+    /// The templates the expression defines and the templates their bodies call.
+    public let templates: TemplateGraph
 
     public func evaluate(_ env: inout Environment) throws(EvalError) -> Value {
         try root.eval(&env)
     }
 
-    public func evaluate(context: ValueMap = [:], host: (any EvaluationHost)? = nil) throws(EvalError) -> Value {
-        var env = Environment(root: context, host: host)
+    public func evaluate(
+        context: ValueMap = [:], host: (any EvaluationHost)? = nil, budget: EvaluationBudget = .unlimited
+    ) throws(EvalError) -> Value {
+        var env = Environment(root: context, host: host, budget: budget)
         return try root.eval(&env)
     }
 
@@ -91,15 +100,34 @@ public struct Expression: Sendable {
 public struct Compiler: Sendable {
     public let library: FunctionLibrary
 
+    /// How deeply calls may nest in one expression: evaluation recurses once per level, so this
+    /// bounds the stack an evaluation can use.
+    public static let maxNesting = 64
+
     public init(library: FunctionLibrary = .standard) { self.library = library }
 
+    /// Compiles one expression; recursive templates are refused here, as they are when the
+    /// expressions of a ruleset are checked together (`TemplateGraph.cycle`).
     public func compile(_ json: JSON) throws(CompileError) -> Expression {
+        let expression = try compileAlone(json)
+        if let error = expression.templates.cycle() { throw error }
+        return expression
+    }
+
+    /// Compiles one expression that will be evaluated together with others (the rules of a
+    /// ruleset share their templates): the caller checks their templates together.
+    public func compileAlone(_ json: JSON) throws(CompileError) -> Expression {
         let state = CompileState()
         let root = try node(json, pointer: "", state: state)
-        return Expression(root: root, calledFunctions: state.calledFunctions)
+        return Expression(root: root, calledFunctions: state.calledFunctions, templates: state.templates)
     }
 
     func node(_ json: JSON, pointer: String, state: CompileState) throws(CompileError) -> Node {
+        state.depth += 1
+        defer { state.depth -= 1 }
+        guard state.depth <= Self.maxNesting else {
+            throw CompileError("expressions may nest at most \(Self.maxNesting) levels deep", pointer: pointer)
+        }
         switch json {
         case .null: return .constant(.null)
         case .bool(let b): return .constant(.bool(b))
@@ -189,11 +217,15 @@ enum CallBuilder {
             let o = candidates[0]
             switch (o.impl, args.count) {
             case (.nullary(let f), 0):
-                return Node(kinds: returns) { env throws(EvalError) in try f(&env) }
+                return Node(kinds: returns) { env throws(EvalError) in
+                    try env.spend()
+                    return try f(&env)
+                }
             case (.unary(let f), 1):
                 let a0 = args[0].eval
                 let p0 = o.param(0)
                 return Node(kinds: returns) { env throws(EvalError) in
+                    try env.spend()
                     let a = try a0(&env)
                     guard p0.contains(a.kind) else { throw mismatch(name, [a]) }
                     return try f(a, &env)
@@ -201,6 +233,7 @@ enum CallBuilder {
             case (.binary(let f), 2):
                 let (a0, a1, p0, p1) = (args[0].eval, args[1].eval, o.param(0), o.param(1))
                 return Node(kinds: returns) { env throws(EvalError) in
+                    try env.spend()
                     let a = try a0(&env)
                     let b = try a1(&env)
                     guard p0.contains(a.kind), p1.contains(b.kind) else { throw mismatch(name, [a, b]) }
@@ -209,6 +242,7 @@ enum CallBuilder {
             case (.fold(let f), 2):
                 let (a0, a1, p) = (args[0].eval, args[1].eval, o.param(0))
                 return Node(kinds: returns) { env throws(EvalError) in
+                    try env.spend()
                     let a = try a0(&env)
                     let b = try a1(&env)
                     guard p.contains(a.kind), p.contains(b.kind) else { throw mismatch(name, [a, b]) }
@@ -217,6 +251,7 @@ enum CallBuilder {
             case (.pairwise(let f), 2):
                 let (a0, a1, p) = (args[0].eval, args[1].eval, o.param(0))
                 return Node(kinds: returns) { env throws(EvalError) in
+                    try env.spend()
                     let a = try a0(&env)
                     let b = try a1(&env)
                     guard p.contains(a.kind), p.contains(b.kind) else { throw mismatch(name, [a, b]) }
@@ -227,6 +262,7 @@ enum CallBuilder {
             }
         }
         return Node(kinds: returns) { env throws(EvalError) in
+            try env.spend()
             var values: [Value] = []
             values.reserveCapacity(args.count)
             for node in args { values.append(try node.eval(&env)) }

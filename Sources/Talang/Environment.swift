@@ -30,10 +30,73 @@ public struct Environment {
     /// Innermost binding last. Child scopes are realised by truncating back to a saved count.
     var locals: [Local] = []
 
-    public init(root: ValueMap, host: (any EvaluationHost)? = nil) {
+    /// Steps that may be spent before the next checkpoint, which moves more from `reserve` and
+    /// looks at the clock: the hot path only decrements and tests this one integer.
+    @usableFromInline var fuel: Int
+    var reserve: Int
+    /// The steps of the current allowance, for the message when they run out.
+    var allowance: Int
+    let deadline: ContinuousClock.Instant?
+    /// Set once the budget ran out: from then on every step fails, and `catch` cannot recover.
+    public private(set) var exhausted: EvalError?
+
+    public init(root: ValueMap, host: (any EvaluationHost)? = nil, budget: EvaluationBudget = .unlimited) {
         self.root = root
         self.host = host
+        self.fuel = min(budget.steps, Self.checkpointSteps)
+        self.reserve = budget.steps - fuel
+        self.allowance = budget.steps
+        self.deadline = budget.deadline
         locals.reserveCapacity(8)
+    }
+
+    /// How many steps pass between two looks at the clock.
+    static let checkpointSteps = 4096
+
+    /// Steps not spent yet.
+    public var stepsLeft: Int { max(fuel, 0) + reserve }
+
+    /// Gives the evaluation a new allowance of steps (a host running several rules in one
+    /// environment gives each its own share, so one rule running out does not stop the next);
+    /// past the deadline nothing more may run.
+    public mutating func allow(steps: Int) {
+        if let deadline, ContinuousClock.now >= deadline {
+            exhausted = EvalError.outOfBudget("ran past the evaluation's time limit")
+            fuel = 0
+            reserve = 0
+            return
+        }
+        exhausted = nil
+        fuel = min(steps, Self.checkpointSteps)
+        reserve = steps - fuel
+        allowance = steps
+    }
+
+    /// Spends `n` steps of the budget; throws once it is used up or past its deadline.
+    @inline(__always) public mutating func spend(_ n: Int = 1) throws(EvalError) {
+        fuel &-= n
+        if fuel < 0 { try checkpoint() }
+    }
+
+    @usableFromInline mutating func checkpoint() throws(EvalError) {
+        if let exhausted { throw exhausted }
+        let overdraft = -fuel
+        if overdraft > reserve {
+            throw exhaust(EvalError.outOfBudget("ran out of its \(allowance) evaluation steps"))
+        }
+        reserve -= overdraft
+        if let deadline, ContinuousClock.now >= deadline {
+            throw exhaust(EvalError.outOfBudget("ran past the evaluation's time limit"))
+        }
+        fuel = min(reserve, Self.checkpointSteps)
+        reserve -= fuel
+    }
+
+    mutating func exhaust(_ error: EvalError) -> EvalError {
+        exhausted = error
+        fuel = 0
+        reserve = 0
+        return error
     }
 
     @inline(__always) func lookup(_ name: String) -> Value? {
@@ -163,8 +226,37 @@ public enum PathResolution {
 /// raised by a function.
 public struct EvalError: Error, Sendable, Equatable, CustomStringConvertible {
     public let message: String
-    public init(_ message: String) { self.message = message }
+    /// The evaluation ran out of steps or time: no `catch` recovers from it.
+    public let isOutOfBudget: Bool
+    public init(_ message: String) {
+        self.message = message
+        self.isOutOfBudget = false
+    }
+    init(outOfBudget message: String) {
+        self.message = message
+        self.isOutOfBudget = true
+    }
+    static func outOfBudget(_ message: String) -> EvalError { EvalError(outOfBudget: message) }
     public var description: String { message }
+}
+
+/// What one evaluation may spend: steps (a function call, one item of a list function, one
+/// template call, and work proportional to the strings and lists a function builds) and,
+/// optionally, time. Untrusted rules cannot run longer than this.
+public struct EvaluationBudget: Sendable, Equatable {
+    public var steps: Int
+    public var deadline: ContinuousClock.Instant?
+
+    public init(steps: Int, deadline: ContinuousClock.Instant? = nil) {
+        self.steps = max(steps, 0)
+        self.deadline = deadline
+    }
+
+    public init(steps: Int, time: Duration) {
+        self.init(steps: steps, deadline: ContinuousClock.now + time)
+    }
+
+    public static let unlimited = EvaluationBudget(steps: Int.max / 2)
 }
 
 /// A rule that cannot be compiled, with a JSON Pointer to the offending node relative to the

@@ -170,6 +170,8 @@ extension Value {
     @Test func regularExpressions() throws {
         #expect(try Self.eval(["~", "^foo", "foobar"]) == .bool(true))
         #expect(try Self.eval(["~", "o{2}", "foo", "bar"]) == .bool(false))
-        #expect(throws: EvalError.self) { try Self.eval(["~", "(", "x"]) }
+        // A literal pattern is compiled with the rule; one computed at run time when it is used.
+        #expect(throws: CompileError.self) { try Compiler().compile(["~", "(", "x"]) }
+        #expect(throws: EvalError.self) { try Self.eval(["~", ["+", "(", ""], "x"]) }
     }
 }
