@@ -24,6 +24,8 @@ public struct EvaluationRequest: Sendable {
     public var now: Timestamp
     /// v2: a later rule sees `Session.Total` lowered by the discounts earlier rules set.
     public var cascading: Bool
+    /// How much evaluation the rules may do.
+    public var limits: EvaluationLimits = .standard
 
     public init(
         application: Application, session: CustomerSession, profile: CustomerProfile?, eventType: String,
@@ -75,6 +77,8 @@ public struct EvaluationResult: Sendable {
     /// What confirming this result adds to the campaigns' budget counters (`createCoupon` ones are
     /// charged when the code is made, and never given back).
     public var limitCharges: [LimitCharge] = []
+    /// Rules that did not fire (or lost an effect) because evaluating them failed.
+    public var failures: [RuleFailure] = []
 
     /// The result after the coupons in `refused` could not be redeemed at close: each such
     /// coupon's acceptance becomes a rejection with `reason`, and the effects its evaluation
@@ -178,6 +182,8 @@ struct Pass {
     /// Campaigns already evaluated or passed over.
     var visited: Set<Int64> = []
     var limits: LimitLedger
+    var budget: RequestBudget
+    var failures: [RuleFailure] = []
 
     init(
         request: EvaluationRequest, candidates: [Int64: [Coupon]], referral: Referral?, root: ValueMap,
@@ -191,6 +197,7 @@ struct Pass {
         self.rejections = rejections
         self.referralRejection = referralRejection
         self.limits = LimitLedger(confirmed: request.limitUsage)
+        self.budget = RequestBudget(request.limits)
     }
 
     func subject(coupon: Coupon? = nil, referral: Referral? = nil) -> LimitSubject {
@@ -263,7 +270,8 @@ struct Pass {
             let wasAccepted = Evaluator.run(
                 compiled, ruleset, coupon: coupon, referral: campaignReferral, referralAccepted: &referralAccepted,
                 subject: subject(coupon: coupon, referral: campaignReferral), limits: &limits,
-                root: &root, total: &total, cascading: request.cascading, into: &effects)
+                root: &root, total: &total, cascading: request.cascading, budget: &budget, failures: &failures,
+                into: &effects)
             guard let coupon else { continue }
             var reason: CouponRejectionReason?
             if !wasAccepted.accepted {
@@ -390,7 +398,8 @@ public enum Evaluator {
         }
         return EvaluationResult(
             effects: effects, acceptedCoupons: accepted, rejections: rejections, acceptedReferral: acceptedReferral,
-            referralRejection: referralRejection, triggeredCampaignIds: triggered, limitCharges: charges)
+            referralRejection: referralRejection, triggeredCampaignIds: triggered, limitCharges: charges,
+            failures: pass.failures)
     }
 
     /// The checks of a referral code that do not depend on rules (semantics §10.1).
@@ -430,11 +439,13 @@ public enum Evaluator {
     /// Runs one campaign's rules, with `coupon` bound when the session carries one of its codes.
     /// Returns whether a rule validating the coupon fired.
     /// `referralAccepted` is set when a rule validating `referral` fired (once per campaign).
-    /// Discounts and code creations over a budget are skipped (`blocked`).
+    /// Discounts and code creations over a budget are skipped (`blocked`). Each rule runs on its
+    /// share of the request's evaluation budget; one that fails is reported in `failures`.
     static func run(
         _ compiled: CompiledCampaign, _ ruleset: CompiledRuleset, coupon: Coupon?, referral: Referral?,
         referralAccepted: inout Bool, subject: LimitSubject, limits: inout LimitLedger, root: inout ValueMap,
-        total: inout DecimalNumber, cascading: Bool, into effects: inout [Effect]
+        total: inout DecimalNumber, cascading: Bool, budget: inout RequestBudget, failures: inout [RuleFailure],
+        into effects: inout [Effect]
     ) -> (accepted: Bool, blocked: Bool) {
         var blocked = false
         let host = PromotionHost()
@@ -457,17 +468,63 @@ public enum Evaluator {
                 root["Session"] = .map(s)
             }
         }
-        var env = Environment(root: root, host: host)
+        func failure(_ rule: CompiledRule, effect: Int? = nil, _ details: String, outOfBudget: Bool) -> RuleFailure {
+            RuleFailure(
+                campaignId: campaign.id, campaignName: campaign.name, rulesetId: ruleset.id, ruleIndex: rule.index,
+                ruleName: rule.title, couponId: coupon?.id, couponValue: coupon?.value, referralId: referral?.id,
+                referralValue: referral?.code, effectIndex: effect, details: details, outOfBudget: outOfBudget)
+        }
+        var allowance = budget.ruleAllowance
+        var env = Environment(
+            root: root, host: host, budget: EvaluationBudget(steps: allowance, deadline: budget.deadline))
         bind(ruleset.bindings, in: &env)
+        budget.stepsLeft -= allowance - env.stepsLeft
         let rulesetScope = env.scopeMark
         var accepted = false
         for rule in ruleset.rules {
             env.restore(rulesetScope)
+            guard budget.stepsLeft > 0 else {
+                failures.append(
+                    failure(
+                        rule, "not evaluated: the request used all its \(budget.limits.requestSteps) evaluation steps",
+                        outOfBudget: true))
+                continue
+            }
+            allowance = budget.ruleAllowance
+            env.allow(steps: allowance)
+            defer { budget.stepsLeft -= allowance - env.stepsLeft }
             bind(rule.bindings, in: &env)
             // A condition that raises an error does not fire.
-            guard case .bool(true)? = try? rule.condition.evaluate(&env) else { continue }
+            let holds: Value
+            do {
+                holds = try rule.condition.evaluate(&env)
+            } catch {
+                failures.append(failure(rule, error.message, outOfBudget: error.isOutOfBudget))
+                continue
+            }
+            guard case .bool(true) = holds else { continue }
             host.ruleIndex = rule.index
             host.creations = 0
+            var ranOut = false
+            for (j, effect) in rule.effects.enumerated() {
+                let mark = host.emitted.count
+                do {
+                    _ = try effect.evaluate(&env)
+                } catch {
+                    // An effect that raises is skipped whole (unless the rule wrapped it in `catch`);
+                    // one that runs out of budget takes the whole rule with it.
+                    host.emitted.removeSubrange(mark...)
+                    failures.append(failure(rule, effect: j, error.message, outOfBudget: error.isOutOfBudget))
+                    if error.isOutOfBudget {
+                        ranOut = true
+                        break
+                    }
+                }
+            }
+            if ranOut {
+                host.emitted.removeAll(keepingCapacity: true)
+                continue
+            }
             if let referral, rule.checksReferral, !referralAccepted {
                 referralAccepted = true
                 effects.append(
@@ -483,15 +540,6 @@ public enum Evaluator {
                         type: "acceptCoupon", props: ["value": .string(coupon.value)], triggeredByCoupon: coupon.id))
             }
             var discounted = DecimalNumber.zero
-            for effect in rule.effects {
-                let mark = host.emitted.count
-                do {
-                    _ = try effect.evaluate(&env)
-                } catch {
-                    // An effect that raises is skipped whole (unless the rule wrapped it in `catch`).
-                    host.emitted.removeSubrange(mark...)
-                }
-            }
             for emitted in host.emitted {
                 var e = Effect(
                     campaignId: campaign.id, rulesetId: ruleset.id, ruleIndex: rule.index, ruleName: rule.title,

@@ -132,3 +132,30 @@ extension Campaign {
         return Array(Set(out))
     }
 }
+
+extension LimitConfig {
+    /// Whether `key` is one of this limit's counters: same action, and a scope made of exactly
+    /// the entities the limit is kept per.
+    func counts(_ key: LimitKey) -> Bool {
+        guard key.action == action else { return false }
+        let scoped = key.scope.isEmpty ? [] : key.scope.split(separator: "|").map { $0.prefix { $0 != ":" } }
+        return Set(scoped.map(String.init)) == Set(entities.map { $0.lowercased() })
+    }
+}
+
+extension EvaluationResult {
+    /// Whether what confirming this result charges still fits every budget when `usage` is
+    /// what is confirmed now. A close evaluated against older usage may be committed as it is
+    /// when this holds (its budgets cannot be exceeded); otherwise it must be evaluated again.
+    public func chargesFit(_ usage: [LimitKey: DecimalNumber], campaigns: [Campaign]) -> Bool {
+        var totals: [LimitKey: DecimalNumber] = [:]
+        for c in limitCharges { totals[c.key] = (totals[c.key] ?? .zero) + c.amount }
+        for (key, amount) in totals {
+            guard let campaign = campaigns.first(where: { $0.id == key.campaignId }) else { continue }
+            for limit in campaign.limits where limit.counts(key) && (usage[key] ?? .zero) + amount > limit.limit {
+                return false
+            }
+        }
+        return true
+    }
+}

@@ -169,45 +169,50 @@ public struct CompiledRuleset: Sendable {
     public var checksReferrals: Bool { rules.contains { $0.checksReferral } }
 
     /// Compiles every rule, binding and effect; the error's pointer locates the bad node from
-    /// the ruleset root (`/rules/2/condition/1/0`).
+    /// the ruleset root (`/rules/2/condition/1/0`). The expressions of a ruleset are evaluated
+    /// in one environment and share their templates, so recursion is looked for across them all.
     public init(_ ruleset: Ruleset) throws(CompileError) {
         self.id = ruleset.id
-        self.bindings = try Self.compile(ruleset.bindings, pointer: "/bindings")
+        var templates = TemplateGraph()
+        self.bindings = try Self.compile(ruleset.bindings, pointer: "/bindings", templates: &templates)
         var rules: [CompiledRule] = []
         for (i, rule) in ruleset.rules.enumerated() {
             let base = "/rules/\(i)"
-            let condition: Expression
-            do {
-                condition = try PromotionLibrary.compiler.compile(rule.condition)
-            } catch {
-                throw error.prefixed(base + "/condition")
-            }
+            let condition = try Self.compile(rule.condition, pointer: base + "/condition", templates: &templates)
             var effects: [Expression] = []
             for (j, effect) in rule.effects.enumerated() {
-                do {
-                    effects.append(try PromotionLibrary.compiler.compile(effect))
-                } catch {
-                    throw error.prefixed(base + "/effects/\(j)")
-                }
+                effects.append(try Self.compile(effect, pointer: base + "/effects/\(j)", templates: &templates))
             }
             rules.append(
                 CompiledRule(
-                    index: i, title: rule.title, bindings: try Self.compile(rule.bindings, pointer: base + "/bindings"),
+                    index: i, title: rule.title,
+                    bindings: try Self.compile(rule.bindings, pointer: base + "/bindings", templates: &templates),
                     condition: condition, effects: effects))
         }
+        if let recursion = templates.cycle() { throw recursion }
         self.rules = rules
     }
 
-    static func compile(_ bindings: [Binding], pointer: String) throws(CompileError) -> [(
-        name: String, expression: Expression
-    )] {
+    static func compile(_ json: JSON, pointer: String, templates: inout TemplateGraph) throws(CompileError)
+        -> Expression
+    {
+        let expression: Expression
+        do {
+            expression = try PromotionLibrary.compiler.compileAlone(json)
+        } catch {
+            throw error.prefixed(pointer)
+        }
+        templates.merge(expression.templates, under: pointer)
+        return expression
+    }
+
+    static func compile(_ bindings: [Binding], pointer: String, templates: inout TemplateGraph) throws(CompileError)
+        -> [(name: String, expression: Expression)]
+    {
         var out: [(name: String, expression: Expression)] = []
         for (i, b) in bindings.enumerated() {
-            do {
-                out.append((b.name, try PromotionLibrary.compiler.compile(b.expression)))
-            } catch {
-                throw error.prefixed("\(pointer)/\(i)/expression")
-            }
+            out.append(
+                (b.name, try compile(b.expression, pointer: "\(pointer)/\(i)/expression", templates: &templates)))
         }
         return out
     }
