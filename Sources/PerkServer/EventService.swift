@@ -4,16 +4,30 @@ import PerkStorage
 import Talang
 
 /// Rule evaluations that do not update a session's content: custom events on a session
-/// (`POST /v1/events`) and profile updates (`PUT /v1/customer_profiles/{id}`). Each runs in one
-/// write transaction, records its event and confirms nothing: only closing a session redeems.
+/// (`POST /v1/events`) and profile updates (`PUT /v1/customer_profiles/{id}`). Each reads, then
+/// evaluates outside any transaction, then writes in one transaction that starts over when what
+/// was evaluated changed meanwhile; it records its event and confirms nothing: only closing a
+/// session redeems.
 struct EventService: Sendable {
     let store: any Store
     let catalog: Catalog
     let clock: @Sendable () -> Timestamp
+    var limits: EvaluationLimits = .standard
 
     enum Failure: Error {
         case unknownApplication
         case sessionOfAnotherProfile(String)
+    }
+
+    /// What a custom event read before it is evaluated.
+    struct TrackLoaded: Sendable {
+        var stored: CustomerSession?
+        var session: CustomerSession
+        var profile: CustomerProfile?
+        var coupons: [Coupon]
+        var referral: Referral?
+        var reserved: Set<Int64>
+        var usage: [LimitKey: DecimalNumber]
     }
 
     /// A custom event on a session, created (open, with the profile) when it does not exist.
@@ -22,70 +36,92 @@ struct EventService: Sendable {
     ) async throws -> SessionOutcome {
         guard let snapshot = try await catalog.snapshot(applicationId) else { throw Failure.unknownApplication }
         let now = clock()
-        return try await store.writeDecidingInside { tx in
-            var session: CustomerSession
-            // With its effects, which the event keeps (an open session's are not loaded by default).
-            let stored = try tx.session(applicationId: applicationId, integrationId: sessionId).flatMap {
-                try tx.session(applicationId: applicationId, id: $0.id)
-            }
-            if var existing = stored {
-                if !profileId.isEmpty && existing.profileId != profileId {
-                    // An anonymous open session may be identified; another profile's session may not.
-                    guard existing.profileId.isEmpty, existing.state == .open else {
-                        throw Failure.sessionOfAnotherProfile(existing.profileId)
-                    }
-                    existing.profileId = profileId
+        let app = snapshot.application
+        for attempt in 0..<SessionService.attempts {
+            let loaded = try await store.read { tx -> TrackLoaded in
+                var session: CustomerSession
+                // With its effects, which the event keeps (an open session's are not loaded by default).
+                let stored = try tx.session(applicationId: applicationId, integrationId: sessionId).flatMap {
+                    try tx.session(applicationId: applicationId, id: $0.id)
                 }
-                session = existing
-            } else {
-                session = CustomerSession(
-                    id: 0, integrationId: sessionId, applicationId: applicationId, created: now, profileId: profileId)
-                session.firstSession =
-                    profileId.isEmpty ? true : !(try tx.profileHasSessions(integrationId: profileId))
+                if var existing = stored {
+                    if !profileId.isEmpty && existing.profileId != profileId {
+                        // An anonymous open session may be identified; another profile's session may not.
+                        guard existing.profileId.isEmpty, existing.state == .open else {
+                            throw Failure.sessionOfAnotherProfile(existing.profileId)
+                        }
+                        existing.profileId = profileId
+                    }
+                    session = existing
+                } else {
+                    session = CustomerSession(
+                        id: 0, integrationId: sessionId, applicationId: applicationId, created: now,
+                        profileId: profileId)
+                    session.firstSession =
+                        profileId.isEmpty ? true : !(try tx.profileHasSessions(integrationId: profileId))
+                }
+                let profile = session.profileId.isEmpty ? nil : try tx.profile(integrationId: session.profileId)
+                let coupons = try tx.coupons(
+                    applicationId: app.id, lookupKeys: session.couponCodes.map(app.caseSensitivity.normalize))
+                let referral =
+                    session.referralCode.isEmpty
+                    ? nil
+                    : try tx.referral(
+                        applicationId: app.id, lookupKey: app.caseSensitivity.normalize(session.referralCode))
+                let hardReserved = coupons.filter { !$0.reservation }.map(\.id)
+                let reserved =
+                    hardReserved.isEmpty
+                    ? [] : try tx.reservations(couponIds: hardReserved, profileId: session.profileId)
+                let keys = SessionService.limitKeys(snapshot, session, coupons: coupons, referral: referral)
+                return TrackLoaded(
+                    stored: stored, session: session, profile: profile, coupons: coupons, referral: referral,
+                    reserved: reserved, usage: keys.isEmpty ? [:] : try tx.limitUsage(keys))
             }
-            var profile = try Self.profile(tx, session.profileId, now: now)
-            let app = snapshot.application
-            let coupons = try tx.coupons(
-                applicationId: app.id, lookupKeys: session.couponCodes.map(app.caseSensitivity.normalize))
-            let referral =
-                session.referralCode.isEmpty
-                ? nil
-                : try tx.referral(applicationId: app.id, lookupKey: app.caseSensitivity.normalize(session.referralCode))
-            let hardReserved = coupons.filter { !$0.reservation }.map(\.id)
-            let reserved =
-                hardReserved.isEmpty ? [] : try tx.reservations(couponIds: hardReserved, profileId: session.profileId)
-            let keys = SessionService.limitKeys(snapshot, session, coupons: coupons, referral: referral)
-            let usage = keys.isEmpty ? [:] : try tx.limitUsage(keys)
-            let result = Evaluator.evaluate(
-                EvaluationRequest(
-                    application: app, session: session, profile: profile, eventType: type,
-                    eventAttributes: attributes, campaigns: snapshot.campaigns, coupons: coupons, referral: referral,
-                    reservedCouponIds: reserved, campaignSet: snapshot.campaignSet, limitUsage: usage, now: now,
-                    cascading: false))
-            var effects = result.effects
-            let created = try SessionService.create(tx, &effects, session: session, now: now)
-            SessionService.applyAttributeUpdates(effects, session: &session, profile: &profile)
-            if var p = profile {
-                p.lastActivity = now
-                try tx.updateProfile(p)
-                profile = p
+            var request = EvaluationRequest(
+                application: app, session: loaded.session, profile: loaded.profile, eventType: type,
+                eventAttributes: attributes, campaigns: snapshot.campaigns, coupons: loaded.coupons,
+                referral: loaded.referral, reservedCouponIds: loaded.reserved, campaignSet: snapshot.campaignSet,
+                limitUsage: loaded.usage, now: now, cascading: false)
+            request.limits = limits
+            let result = Evaluator.evaluate(request)
+            do {
+                return try await store.write { tx in
+                    let current = try tx.sessionVersion(applicationId: applicationId, integrationId: sessionId)
+                    guard current == loaded.stored?.version else { throw StoreError.conflict }
+                    var session = loaded.session
+                    var profile = try Self.profile(tx, session.profileId, now: now)
+                    var effects = result.effects
+                    let created = try SessionService.create(tx, &effects, session: session, now: now)
+                    SessionService.applyAttributeUpdates(effects, session: &session, profile: &profile)
+                    if var p = profile {
+                        p.lastActivity = now
+                        try tx.updateProfile(p)
+                        profile = p
+                    }
+                    if let stored = loaded.stored {
+                        guard try tx.updateSession(session, expectedVersion: stored.version) else {
+                            throw StoreError.conflict
+                        }
+                        session.version = stored.version + 1
+                    } else {
+                        session = try tx.insertSession(session)
+                    }
+                    let event = try SessionService.record(
+                        tx, session, type: type, attributes: attributes, effects: effects, now: now)
+                    var outcome = SessionOutcome(
+                        session: session, profile: profile, effects: effects, coupons: loaded.coupons,
+                        triggeredCampaigns: Self.campaigns(result.triggeredCampaignIds, of: snapshot), event: event,
+                        referral: loaded.referral, createdCoupons: created.coupons,
+                        createdReferrals: created.referrals, couponRejections: result.rejections,
+                        referralRejection: result.referralRejection)
+                    outcome.failures = result.failures
+                    return outcome
+                }
+            } catch StoreError.conflict {
+                try await SessionService.backOff(attempt)
             }
-            if let stored {
-                guard try tx.updateSession(session, expectedVersion: stored.version) else { throw StoreError.conflict }
-                session.version = stored.version + 1
-            } else {
-                session = try tx.insertSession(session)
-            }
-            let event = try SessionService.record(
-                tx, session, type: type, attributes: attributes, effects: effects, now: now)
-            let byId = Dictionary(
-                snapshot.campaigns.map { ($0.campaign.id, $0.campaign) }, uniquingKeysWith: { a, _ in a })
-            return SessionOutcome(
-                session: session, profile: profile, effects: effects, coupons: coupons,
-                triggeredCampaigns: result.triggeredCampaignIds.compactMap { byId[$0] }, event: event,
-                referral: referral, createdCoupons: created.coupons, createdReferrals: created.referrals,
-                couponRejections: result.rejections, referralRejection: result.referralRejection)
         }
+        throw StoreError.conflict
     }
 
     /// Creates or updates a profile (attributes merged per key, nulls ignored) and evaluates the
@@ -96,8 +132,8 @@ struct EventService: Sendable {
     {
         guard let snapshot = try await catalog.snapshot(applicationId) else { throw Failure.unknownApplication }
         let now = clock()
-        return try await store.write { tx in
-            let existing = try tx.profile(integrationId: integrationId)
+        for attempt in 0..<SessionService.attempts {
+            let existing = try await store.read { tx in try tx.profile(integrationId: integrationId) }
             var profile = existing ?? CustomerProfile(id: 0, integrationId: integrationId, created: now)
             if let attributes {
                 profile.attributes.merge(attributes.entries.lazy.filter { !$0.value.isNull }.map { ($0.key, $0.value) })
@@ -106,33 +142,60 @@ struct EventService: Sendable {
             var session = CustomerSession(
                 id: 0, integrationId: "", applicationId: applicationId, created: now, profileId: integrationId)
             session.firstSession = false
-            let result = Evaluator.evaluate(
-                EvaluationRequest(
-                    application: snapshot.application, session: session, profile: profile, eventType: type,
-                    campaigns: snapshot.campaigns, coupons: [], campaignSet: snapshot.campaignSet, now: now,
-                    cascading: false))
+            var request = EvaluationRequest(
+                application: snapshot.application, session: session, profile: profile, eventType: type,
+                campaigns: snapshot.campaigns, coupons: [], campaignSet: snapshot.campaignSet, now: now,
+                cascading: false)
+            request.limits = limits
+            let result = Evaluator.evaluate(request)
             let effects = result.effects.filter { $0.creation == nil }
             var updated: CustomerProfile? = profile
             SessionService.applyAttributeUpdates(effects, session: &session, profile: &updated)
             profile = updated ?? profile
             profile.lastActivity = now
-            if existing == nil {
-                profile = try tx.insertProfile(profile)
-            } else {
-                try tx.updateProfile(profile)
+            do {
+                return try await store.write { [profile, session] tx in
+                    // What the rules saw must still be the profile: otherwise evaluate again.
+                    let current = try tx.profile(integrationId: integrationId)
+                    guard Self.sameForRules(current, existing) else { throw StoreError.conflict }
+                    var saved = profile
+                    if current == nil {
+                        saved = try tx.insertProfile(profile)
+                    } else {
+                        try tx.updateProfile(profile)
+                    }
+                    let id = try tx.insertEvent(
+                        applicationId: applicationId, sessionId: "", profileId: integrationId, type: type,
+                        attributes: JSONObject(), effects: effects, created: now)
+                    let event = RecordedEvent(
+                        id: id, created: now, applicationId: applicationId, profileId: integrationId, type: type,
+                        attributes: JSONObject(), sessionId: "")
+                    var outcome = SessionOutcome(
+                        session: session, profile: saved, effects: effects, coupons: [],
+                        triggeredCampaigns: Self.campaigns(result.triggeredCampaignIds, of: snapshot), event: event)
+                    outcome.failures = result.failures
+                    return outcome
+                }
+            } catch StoreError.conflict {
+                try await SessionService.backOff(attempt)
+            } catch StoreError.duplicate {
+                // Created by another request meanwhile: evaluate again as an update.
+                try await SessionService.backOff(attempt)
             }
-            let id = try tx.insertEvent(
-                applicationId: applicationId, sessionId: "", profileId: integrationId, type: type,
-                attributes: JSONObject(), effects: effects, created: now)
-            let event = RecordedEvent(
-                id: id, created: now, applicationId: applicationId, profileId: integrationId, type: type,
-                attributes: JSONObject(), sessionId: "")
-            let byId = Dictionary(
-                snapshot.campaigns.map { ($0.campaign.id, $0.campaign) }, uniquingKeysWith: { a, _ in a })
-            return SessionOutcome(
-                session: session, profile: profile, effects: effects, coupons: [],
-                triggeredCampaigns: result.triggeredCampaignIds.compactMap { byId[$0] }, event: event)
         }
+        throw StoreError.conflict
+    }
+
+    /// Whether two readings of a profile show rules the same thing.
+    static func sameForRules(_ a: CustomerProfile?, _ b: CustomerProfile?) -> Bool {
+        guard let a, let b else { return a == nil && b == nil }
+        return a.id == b.id && a.attributes == b.attributes && a.closedSessions == b.closedSessions
+            && a.totalSales == b.totalSales
+    }
+
+    static func campaigns(_ ids: [Int64], of snapshot: ApplicationSnapshot) -> [Campaign] {
+        let byId = Dictionary(snapshot.campaigns.map { ($0.campaign.id, $0.campaign) }, uniquingKeysWith: { a, _ in a })
+        return ids.compactMap { byId[$0] }
     }
 
     static func profile(_ tx: any StoreTransaction, _ integrationId: String, now: Timestamp) throws -> CustomerProfile?

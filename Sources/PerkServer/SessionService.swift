@@ -25,20 +25,25 @@ struct SessionOutcome: Sendable {
     /// Why codes were refused, for the v1 `event.meta`.
     var couponRejections: [CouponRejection] = []
     var referralRejection: ReferralRejection? = nil
+    /// Rules that did not fire because evaluating them failed.
+    var failures: [RuleFailure] = []
 }
 
 /// Updates customer sessions. Knows nothing of HTTP.
 ///
-/// An update is read and evaluated outside the write lock (in parallel with other requests),
-/// then committed in one write transaction that redeems atomically and saves the session only if
-/// no other update changed it meanwhile (a version compare-and-swap); on such a conflict it
-/// starts over, and after a few conflicts decides inside the write transaction itself.
+/// An update is read and evaluated outside the write lock (in parallel with other requests, and
+/// so that a slow rule never holds the database's single writer), then committed in one write
+/// transaction that first checks the session is still the version that was read (a
+/// compare-and-swap), then redeems atomically. When another update got there first, or a close's
+/// budgets moved so that its decision no longer fits them, it starts over from the read.
 struct SessionService: Sendable {
     let store: any Store
     let catalog: Catalog
     let clock: @Sendable () -> Timestamp
+    var limits: EvaluationLimits = .standard
 
-    static let optimisticAttempts = 3
+    /// Reads and evaluations an update may go through before it answers 409.
+    static let attempts = 12
 
     enum Failure: Error {
         case session(SessionUpdateError)
@@ -64,6 +69,8 @@ struct SessionService: Sendable {
         var loaded: Loaded
         var evaluation: EvaluationResult?
         var triggered: [Campaign]
+        /// Every campaign of the application, for checking budgets again at commit.
+        var campaigns: [Campaign] = []
     }
 
     func update(
@@ -74,36 +81,38 @@ struct SessionService: Sendable {
         let now = clock()
         // Only an update that counts or gives back redemptions must reach the disk before we answer.
         let durable = patch.state == .closed || patch.state == .cancelled
-        let redecide: @Sendable (Loaded) -> Decision = { loaded in
-            Self.decide(loaded, snapshot: snapshot, cascading: cascading, now: now)
-        }
-        let commit: @Sendable (any StoreTransaction, Decision) throws -> SessionOutcome = { tx, decision in
-            var outcome = try Self.commit(tx, decision, now: now, redecide: redecide)
-            if countProfileRedemptions {
-                outcome.profileRedemptions = try tx.redemptionCounts(
-                    couponIds: outcome.coupons.map(\.id), profileId: outcome.session.profileId)
-            }
-            if listReferredCustomers, let referral = outcome.referral {
-                outcome.referredCustomers = try tx.referredCustomers(referralId: referral.id)
-            }
-            return outcome
-        }
-        for _ in 0..<Self.optimisticAttempts {
+        let limits = self.limits
+        for attempt in 0..<Self.attempts {
             let loaded = try await store.read { tx in
                 try Self.load(tx, snapshot, integrationId: integrationId, patch: patch, now: now)
             }
-            let decision = Self.decide(loaded, snapshot: snapshot, cascading: cascading, now: now)
+            let decision = Self.decide(loaded, snapshot: snapshot, cascading: cascading, now: now, limits: limits)
             do {
-                return Self.counted(try await store.write(durable: durable) { tx in try commit(tx, decision) })
+                return Self.counted(
+                    try await store.write(durable: durable) { tx in
+                        var outcome = try Self.commit(tx, decision, now: now)
+                        if countProfileRedemptions {
+                            outcome.profileRedemptions = try tx.redemptionCounts(
+                                couponIds: outcome.coupons.map(\.id), profileId: outcome.session.profileId)
+                        }
+                        if listReferredCustomers, let referral = outcome.referral {
+                            outcome.referredCustomers = try tx.referredCustomers(referralId: referral.id)
+                        }
+                        return outcome
+                    })
             } catch StoreError.conflict {
-                continue
+                try await Self.backOff(attempt)
             }
         }
-        return Self.counted(
-            try await store.writeDecidingInside(durable: durable) { tx in
-                let loaded = try Self.load(tx, snapshot, integrationId: integrationId, patch: patch, now: now)
-                return try commit(tx, Self.decide(loaded, snapshot: snapshot, cascading: cascading, now: now))
-            })
+        throw StoreError.conflict
+    }
+
+    /// A short, growing, random pause before starting over, so that updates racing for one
+    /// session or budget do not keep colliding.
+    static func backOff(_ attempt: Int) async throws {
+        guard attempt > 0 else { return }
+        let ceiling = min(1 << attempt, 64)
+        try await Task.sleep(for: .milliseconds(Int.random(in: 0...ceiling)))
     }
 
     /// Counts a committed update's effects and, for a close or a revoke, its redemptions
@@ -179,7 +188,9 @@ struct SessionService: Sendable {
     }
 
     /// Evaluates the campaigns when the update calls for it: pure, outside any transaction.
-    static func decide(_ loaded: Loaded, snapshot: ApplicationSnapshot, cascading: Bool, now: Timestamp) -> Decision {
+    static func decide(
+        _ loaded: Loaded, snapshot: ApplicationSnapshot, cascading: Bool, now: Timestamp, limits: EvaluationLimits
+    ) -> Decision {
         let change = loaded.change
         switch change.transition {
         case .unchanged, .revoked, .cancelled: return Decision(loaded: loaded, evaluation: nil, triggered: [])
@@ -187,42 +198,38 @@ struct SessionService: Sendable {
             return Decision(loaded: loaded, evaluation: nil, triggered: [])
         default: break
         }
-        let result = Evaluator.evaluate(
-            EvaluationRequest(
-                application: snapshot.application, session: change.session, profile: loaded.profile,
-                eventType: change.transition.eventType, campaigns: snapshot.campaigns, coupons: loaded.coupons,
-                referral: loaded.referral, reservedCouponIds: loaded.reservedCouponIds,
-                campaignSet: snapshot.campaignSet, limitUsage: loaded.limitUsage, now: now, cascading: cascading))
+        var request = EvaluationRequest(
+            application: snapshot.application, session: change.session, profile: loaded.profile,
+            eventType: change.transition.eventType, campaigns: snapshot.campaigns, coupons: loaded.coupons,
+            referral: loaded.referral, reservedCouponIds: loaded.reservedCouponIds,
+            campaignSet: snapshot.campaignSet, limitUsage: loaded.limitUsage, now: now, cascading: cascading)
+        request.limits = limits
+        let result = Evaluator.evaluate(request)
         let byId = Dictionary(snapshot.campaigns.map { ($0.campaign.id, $0.campaign) }, uniquingKeysWith: { a, _ in a })
         return Decision(
-            loaded: loaded, evaluation: result, triggered: result.triggeredCampaignIds.compactMap { byId[$0] })
+            loaded: loaded, evaluation: result, triggered: result.triggeredCampaignIds.compactMap { byId[$0] },
+            campaigns: snapshot.campaigns.map(\.campaign))
     }
 
-    /// Stores a decision: redemptions and their give-backs, the profile, the session (only if it
-    /// is still the version that was read) and the event. Throws `StoreError.conflict` otherwise.
-    /// A close whose budgets were used by others since it was read is decided again (`redecide`)
-    /// against the usage read here, inside the write transaction.
-    static func commit(
-        _ tx: any StoreTransaction, _ decided: Decision, now: Timestamp, redecide: (Loaded) -> Decision
-    ) throws -> SessionOutcome {
-        var decision = decided
-        if decided.loaded.change.closes && !decided.loaded.limitKeys.isEmpty {
-            let fresh = try tx.limitUsage(decided.loaded.limitKeys)
-            if fresh != decided.loaded.limitUsage {
-                var loaded = decided.loaded
-                loaded.limitUsage = fresh
-                decision = redecide(loaded)
-            }
-        }
+    /// Stores a decision: redemptions and their give-backs, the profile, the session and the
+    /// event. Throws `StoreError.conflict`, before anything is written, when the session is no
+    /// longer the version that was read (locked until the commit on PostgreSQL; SQLite has one
+    /// writer), or when a close's charges no longer fit budgets that others used meanwhile.
+    static func commit(_ tx: any StoreTransaction, _ decision: Decision, now: Timestamp) throws -> SessionOutcome {
         let loaded = decision.loaded
         let change = loaded.change
         var session = change.session
+        let current = try tx.sessionVersion(applicationId: session.applicationId, integrationId: session.integrationId)
+        guard current == loaded.existing?.version else { throw StoreError.conflict }
+        if change.closes && !loaded.limitKeys.isEmpty, let result = decision.evaluation {
+            let fresh = try tx.limitUsage(loaded.limitKeys)
+            if fresh != loaded.limitUsage && !result.chargesFit(fresh, campaigns: decision.campaigns) {
+                throw StoreError.conflict
+            }
+        }
 
         if change.transition == .unchanged {
             // A repeated close (or cancel): answer with what is stored, count nothing.
-            let current = try tx.sessionVersion(
-                applicationId: session.applicationId, integrationId: session.integrationId)
-            guard current == session.version else { throw StoreError.conflict }
             let profile = session.profileId.isEmpty ? nil : try tx.profile(integrationId: session.profileId)
             let event = try record(tx, session, type: change.transition.eventType, effects: session.effects, now: now)
             return SessionOutcome(
@@ -284,7 +291,7 @@ struct SessionService: Sendable {
             session: session, profile: profile, effects: effects, coupons: coupons,
             triggeredCampaigns: decision.triggered, event: event, referral: referral, createdCoupons: created.coupons,
             createdReferrals: created.referrals, couponRejections: couponRejections,
-            referralRejection: referralRejection)
+            referralRejection: referralRejection, failures: decision.evaluation?.failures ?? [])
     }
 
     struct Created {

@@ -76,40 +76,6 @@ struct SQLTransaction<Connection: SQLConnection>: StoreTransaction {
         return try? CodeGeneratorSettings(json: json(text), at: "")
     }
 
-    // MARK: Users
-
-    func user(email: String) throws -> User? {
-        try one("SELECT * FROM users WHERE lower(email) = lower(?)", arguments: [email]).map {
-            User(
-                id: $0["id"], email: $0["email"], passwordHash: $0["password_hash"],
-                created: Timestamp(microseconds: $0["created"]))
-        }
-    }
-
-    func insertUser(email: String, passwordHash: String, created: Timestamp) throws -> User {
-        let id: Int64
-        do {
-            id = try insert(
-                "INSERT INTO users (email, password_hash, created) VALUES (?, ?, ?)",
-                arguments: [email, passwordHash, created.microseconds])
-        } catch SQLError.constraint {
-            throw StoreError.duplicate("email")
-        }
-        return User(id: id, email: email, passwordHash: passwordHash, created: created)
-    }
-
-    func insertToken(hash: String, userId: Int64, created: Timestamp, expires: Timestamp) throws {
-        try exec(
-            "INSERT INTO auth_tokens (token_hash, user_id, created, expires) VALUES (?, ?, ?, ?)",
-            arguments: [hash, userId, created.microseconds, expires.microseconds])
-    }
-
-    func tokenUser(hash: String, now: Timestamp) throws -> Int64? {
-        try scalar(
-            "SELECT user_id FROM auth_tokens WHERE token_hash = ? AND expires > ?",
-            arguments: [hash, now.microseconds])
-    }
-
     // MARK: Applications
 
     static func application(_ r: SQLRow) -> Application {
@@ -161,27 +127,6 @@ struct SQLTransaction<Connection: SQLConnection>: StoreTransaction {
         let rows = try all("SELECT * FROM applications ORDER BY id LIMIT ? OFFSET ?", arguments: [limit, skip])
         let total = try scalar("SELECT count(*) FROM applications") ?? 0
         return Page(items: rows.map(Self.application), total: total)
-    }
-
-    func insertAPIKey(_ key: APIKeyRecord, hash: String) throws -> APIKeyRecord {
-        let newId = try insert(
-            "INSERT INTO api_keys (application_id, title, key_hash, created_by, created, expires) VALUES (?, ?, ?, ?, ?, ?)",
-            arguments: [
-                key.applicationId, key.title, hash, key.createdBy, key.created.microseconds, key.expires.microseconds,
-            ])
-        var out = key
-        out.id = newId
-        return out
-    }
-
-    func apiKey(hash: String, now: Timestamp) throws -> APIKeyRecord? {
-        try one(
-            "SELECT * FROM api_keys WHERE key_hash = ? AND expires > ?", arguments: [hash, now.microseconds]
-        ).map {
-            APIKeyRecord(
-                id: $0["id"], applicationId: $0["application_id"], title: $0["title"], createdBy: $0["created_by"],
-                created: Timestamp(microseconds: $0["created"]), expires: Timestamp(microseconds: $0["expires"]))
-        }
     }
 
     // MARK: Campaigns
@@ -1026,7 +971,7 @@ struct SQLTransaction<Connection: SQLConnection>: StoreTransaction {
 
     func sessionVersion(applicationId: Int64, integrationId: String) throws -> Int64? {
         try scalar(
-            "SELECT version FROM sessions WHERE application_id = ? AND integration_id = ?",
+            "SELECT version FROM sessions WHERE application_id = ? AND integration_id = ? \(lock)",
             arguments: [applicationId, integrationId])
     }
 
@@ -1086,6 +1031,10 @@ struct SQLTransaction<Connection: SQLConnection>: StoreTransaction {
     /// Moves the catalog version, in the transaction that changes the catalog.
     func catalogChanged() throws {
         try exec("UPDATE catalog_version SET version = version + 1 WHERE id = 1")
+    }
+
+    func probeWrite(now: Timestamp) throws {
+        try exec("UPDATE health_probe SET checked = ? WHERE id = 1", arguments: [now.microseconds])
     }
 
     // MARK: Events
@@ -1182,9 +1131,15 @@ extension SQLTransaction {
             """, arguments: [id])
         let counted = counter != nil
         if counted {
-            try exec(
-                "INSERT INTO \(code.usageTable) (\(code.usageColumn), profile_id, session_id) VALUES (?, ?, ?)",
-                arguments: [id, profileId, sessionId])
+            do {
+                try exec(
+                    "INSERT INTO \(code.usageTable) (\(code.usageColumn), profile_id, session_id) VALUES (?, ?, ?)",
+                    arguments: [id, profileId, sessionId])
+            } catch SQLError.constraint {
+                // Another request closed this session first (PostgreSQL lets both get here):
+                // this one starts over and finds it closed.
+                throw StoreError.conflict
+            }
         }
         return counted
     }
