@@ -19,7 +19,20 @@ struct ApplicationSnapshot: Sendable {
 /// after it; a snapshot read at an older version than the latest seen is loaded again.
 final class Catalog: Sendable {
     private let snapshots = Mutex<[Int64: ApplicationSnapshot]>([:])
-    private let keys = Mutex<[String: (applicationId: Int64, expires: Timestamp)]>([:])
+    private let keys = Mutex<[String: CachedKey]>([:])
+
+    /// A key as read from the store, with when and at which catalog version.
+    struct CachedKey {
+        var applicationId: Int64
+        var expires: Timestamp
+        var version: Int64
+        var read: ContinuousClock.Instant
+    }
+
+    /// How long a key is trusted from memory before the store is asked again, so that even a
+    /// key removed from the database by hand is refused by every node within a second.
+    /// Revocation through the API moves the catalog version and takes effect sooner.
+    static let keyLifetime: Duration = .milliseconds(500)
     private let attributes = Mutex<(schema: AttributeSchema, version: Int64)?>(nil)
     /// The newest catalog version seen, and when the store was last asked.
     private let latest = Mutex<(version: Int64, checked: ContinuousClock.Instant?)>((0, nil))
@@ -96,13 +109,23 @@ final class Catalog: Sendable {
         attributes.withLock { $0 = nil }
     }
 
-    /// The application of an Integration API key, from memory after its first use.
+    /// The application of an Integration API key, from memory while it is fresh.
     func application(forKeyDigest digest: String, now: Timestamp) async throws -> Int64? {
-        if let hit = keys.withLock({ $0[digest] }) {
+        let version = try await latestVersion()
+        let instant = ContinuousClock.now
+        if let hit = keys.withLock({ $0[digest] }), hit.version >= version, instant - hit.read < Self.keyLifetime {
             return now < hit.expires ? hit.applicationId : nil
         }
-        guard let record = try await store.read({ tx in try tx.apiKey(hash: digest, now: now) }) else { return nil }
-        keys.withLock { $0[digest] = (record.applicationId, record.expires) }
+        let found = try await store.read { tx in (try tx.apiKey(hash: digest, now: now), try tx.catalogVersion()) }
+        guard let record = found.0 else {
+            keys.withLock { _ = $0.removeValue(forKey: digest) }
+            return nil
+        }
+        keys.withLock { k in
+            // Unknown keys are never kept, so this only grows with the keys that exist.
+            k[digest] = CachedKey(
+                applicationId: record.applicationId, expires: record.expires, version: found.1, read: instant)
+        }
         return record.applicationId
     }
 }

@@ -1,9 +1,10 @@
 import Crypto
 import Foundation
+import _CryptoExtras
 
 /// Secrets: API keys and login tokens are random and stored only as SHA-256 digests; passwords as
 /// salted PBKDF2-HMAC-SHA256.
-enum Credentials {
+public enum Credentials {
     static func randomHex(bytes: Int) -> String {
         var rng = SystemRandomNumberGenerator()
         return hex((0..<bytes).map { _ in UInt8.random(in: 0...255, using: &rng) })
@@ -23,32 +24,39 @@ enum Credentials {
     /// Digest under which a key or token is stored and looked up.
     static func digest(_ secret: String) -> String { hex(SHA256.hash(data: Data(secret.utf8))) }
 
-    static let iterations = 20_000
+    /// OWASP's figure for PBKDF2-HMAC-SHA256 (2023 and since).
+    public static let defaultIterations = 600_000
 
-    static func hashPassword(_ password: String) -> String {
+    static func hashPassword(_ password: String, iterations: Int = defaultIterations) -> String {
         let salt = randomHex(bytes: 16)
         return "pbkdf2-sha256$\(iterations)$\(salt)$\(pbkdf2(password, salt: salt, iterations: iterations))"
     }
 
+    /// The iteration count a stored hash was made with (0 when it is not one of ours).
+    static func iterations(of stored: String) -> Int {
+        let parts = stored.split(separator: "$")
+        guard parts.count == 4, parts[0] == "pbkdf2-sha256" else { return 0 }
+        return Int(parts[1]) ?? 0
+    }
+
     static func verifyPassword(_ password: String, against stored: String) -> Bool {
         let parts = stored.split(separator: "$").map(String.init)
-        guard parts.count == 4, parts[0] == "pbkdf2-sha256", let n = Int(parts[1]) else { return false }
+        guard parts.count == 4, parts[0] == "pbkdf2-sha256", let n = Int(parts[1]), n > 0, n <= 100_000_000 else {
+            return false
+        }
         let computed = pbkdf2(password, salt: parts[2], iterations: n)
         // Constant-time comparison.
         guard computed.utf8.count == parts[3].utf8.count else { return false }
         return zip(computed.utf8, parts[3].utf8).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
     }
 
-    /// PBKDF2 with HMAC-SHA256, one 32-byte block.
+    /// PBKDF2 with HMAC-SHA256, one 32-byte block, as lowercase hex.
     static func pbkdf2(_ password: String, salt: String, iterations: Int) -> String {
-        let key = SymmetricKey(data: Data(password.utf8))
-        var u = Array(HMAC<SHA256>.authenticationCode(for: Array(salt.utf8) + [0, 0, 0, 1], using: key))
-        var result = u
-        for _ in 1..<max(iterations, 1) {
-            u = Array(HMAC<SHA256>.authenticationCode(for: u, using: key))
-            for i in 0..<min(result.count, u.count) { result[i] ^= u[i] }
-        }
-        return hex(result)
+        // Only fails for parameters BoringSSL refuses (zero rounds), which callers never pass.
+        let key = try? KDF.Insecure.PBKDF2.deriveKey(
+            from: Array(password.utf8), salt: Array(salt.utf8), using: .sha256, outputByteCount: 32,
+            unsafeUncheckedRounds: max(iterations, 1))
+        return key.map { $0.withUnsafeBytes { hex($0) } } ?? ""
     }
 }
 

@@ -11,15 +11,12 @@ struct ManagementAPI: Sendable {
     let store: any Store
     let catalog: Catalog
     let clock: @Sendable () -> Timestamp
-
-    static let tokenLifetimeSeconds: Int64 = 90 * 24 * 3600
+    let access: AccessControl
 
     func register(on router: Routes) {
-        router.post("/v1/sessions") { req, ctx in try await login(req, ctx) }
         router.post("/v1/applications") { req, ctx in try await createApplication(req, ctx) }
         router.get("/v1/applications") { req, ctx in try await listApplications(req, ctx) }
         router.get("/v1/applications/:applicationId") { req, ctx in try await getApplication(req, ctx) }
-        router.post("/v1/applications/:applicationId/api_keys") { req, ctx in try await createAPIKey(req, ctx) }
         router.post("/v1/applications/:applicationId/campaigns") { req, ctx in try await createCampaign(req, ctx) }
         router.get("/v1/applications/:applicationId/campaigns") { req, ctx in try await listCampaigns(req, ctx) }
         router.get("/v1/applications/:applicationId/campaigns/:campaignId") { req, ctx in
@@ -40,6 +37,7 @@ struct ManagementAPI: Sendable {
         router.post("/v1/applications/:applicationId/campaigns/:campaignId/coupons") { req, ctx in
             try await createCoupons(req, ctx)
         }
+        registerAccess(on: router)
         registerActivity(on: router)
         registerAttributes(on: router)
         registerCampaignSet(on: router)
@@ -52,25 +50,6 @@ struct ManagementAPI: Sendable {
 
     // MARK: Authentication
 
-    func login(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
-        let body = try await req.json(context: ctx)
-        let (email, password) = try decode {
-            let r = try ObjectReader(body, at: "")
-            return (try r.string("email", required: true)!, try r.string("password", required: true)!)
-        }
-        let now = clock()
-        guard let user = try await store.read({ tx in try tx.user(email: email) }),
-            Credentials.verifyPassword(password, against: user.passwordHash)
-        else { throw APIError.unauthorized }
-        let token = Credentials.randomHex(bytes: 32)
-        try await store.write { tx in
-            try tx.insertToken(
-                hash: Credentials.digest(token), userId: user.id, created: now,
-                expires: Timestamp(seconds: now.seconds + Self.tokenLifetimeSeconds))
-        }
-        return jsonResponse(.created, ["userId": .number(user.id), "token": .string(token), "created": now.json])
-    }
-
     /// The user of the request's `Authorization: Bearer <token>`.
     func user(_ req: Request) async throws -> Int64 {
         let digest = Credentials.digest(try req.credential(scheme: "Bearer"))
@@ -81,7 +60,7 @@ struct ManagementAPI: Sendable {
         return id
     }
 
-    func application(_ ctx: BasicRequestContext) async throws -> PerkEngine.Application {
+    func application(_ ctx: PerkRequestContext) async throws -> PerkEngine.Application {
         let id = try ctx.parameters.id("applicationId")
         guard let app = try await store.read({ tx in try tx.application(id: id) }) else {
             throw APIError.notFound("Application")
@@ -89,7 +68,7 @@ struct ManagementAPI: Sendable {
         return app
     }
 
-    func campaign(_ ctx: BasicRequestContext, applicationId: Int64) async throws -> Campaign {
+    func campaign(_ ctx: PerkRequestContext, applicationId: Int64) async throws -> Campaign {
         let id = try ctx.parameters.id("campaignId")
         guard let c = try await store.read({ tx in try tx.campaign(applicationId: applicationId, id: id) }) else {
             throw APIError.notFound("Campaign")
@@ -99,7 +78,7 @@ struct ManagementAPI: Sendable {
 
     // MARK: Applications
 
-    func createApplication(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+    func createApplication(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
         _ = try await user(req)
         let body = try await req.json(context: ctx)
         let now = clock()
@@ -108,49 +87,21 @@ struct ManagementAPI: Sendable {
         return jsonResponse(.created, Wire.application(created))
     }
 
-    func listApplications(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+    func listApplications(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
         _ = try await user(req)
         let (skip, limit) = try req.paging()
         let page = try await store.read { tx in try tx.applications(skip: skip, limit: limit) }
         return jsonResponse(.ok, listJSON(page.items.map(Wire.application), total: page.total))
     }
 
-    func getApplication(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+    func getApplication(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
         _ = try await user(req)
         return jsonResponse(.ok, Wire.application(try await application(ctx)))
     }
 
-    func createAPIKey(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
-        let userId = try await user(req)
-        let app = try await application(ctx)
-        let body = try await req.json(context: ctx)
-        let now = clock()
-        let (title, expires) = try decode {
-            let r = try ObjectReader(body, at: "")
-            return (try r.string("title", required: true)!, try r.timestamp("expires", required: true)!)
-        }
-        let key = Credentials.randomHex(bytes: 32)
-        let record = try await store.write { tx in
-            try tx.insertAPIKey(
-                APIKeyRecord(
-                    id: 0, applicationId: app.id, title: title, createdBy: userId, created: now, expires: expires),
-                hash: Credentials.digest(key))
-        }
-        var o = JSONObject()
-        o.appendUnique("id", .number(record.id))
-        o.appendUnique("createdBy", .number(record.createdBy))
-        o.appendUnique("title", .string(record.title))
-        o.appendUnique("accountID", .number(perkAccountID))
-        o.appendUnique("applicationID", .number(record.applicationId))
-        o.appendUnique("created", record.created.json)
-        o.appendUnique("expires", record.expires.json)
-        o.appendUnique("key", .string(key))
-        return jsonResponse(.created, .object(o))
-    }
-
     // MARK: Campaigns
 
-    func createCampaign(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+    func createCampaign(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
         let userId = try await user(req)
         let app = try await application(ctx)
         let body = try await req.json(context: ctx)
@@ -169,7 +120,7 @@ struct ManagementAPI: Sendable {
         return jsonResponse(.created, Wire.campaign(created, now: now))
     }
 
-    func listCampaigns(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+    func listCampaigns(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
         _ = try await user(req)
         let app = try await application(ctx)
         let (skip, limit) = try req.paging()
@@ -225,13 +176,13 @@ struct ManagementAPI: Sendable {
         return descending ? campaigns.sorted { before($1, $0) } : campaigns.sorted(by: before)
     }
 
-    func getCampaign(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+    func getCampaign(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
         _ = try await user(req)
         let app = try await application(ctx)
         return jsonResponse(.ok, Wire.campaign(try await campaign(ctx, applicationId: app.id), now: clock()))
     }
 
-    func updateCampaign(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+    func updateCampaign(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
         _ = try await user(req)
         let app = try await application(ctx)
         var campaign = try await campaign(ctx, applicationId: app.id)
@@ -257,7 +208,7 @@ struct ManagementAPI: Sendable {
 
     // MARK: Rulesets
 
-    func createRuleset(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+    func createRuleset(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
         let userId = try await user(req)
         let app = try await application(ctx)
         let campaign = try await campaign(ctx, applicationId: app.id)
@@ -293,7 +244,7 @@ struct ManagementAPI: Sendable {
         return ruleset
     }
 
-    func listRulesets(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+    func listRulesets(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
         _ = try await user(req)
         let app = try await application(ctx)
         let campaign = try await campaign(ctx, applicationId: app.id)
@@ -302,7 +253,7 @@ struct ManagementAPI: Sendable {
         return jsonResponse(.ok, listJSON(all.dropFirst(skip).prefix(limit).map(Wire.ruleset), total: all.count))
     }
 
-    func getRuleset(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+    func getRuleset(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
         _ = try await user(req)
         let app = try await application(ctx)
         let campaign = try await campaign(ctx, applicationId: app.id)
@@ -315,7 +266,7 @@ struct ManagementAPI: Sendable {
 
     // MARK: Coupons
 
-    func createCoupons(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+    func createCoupons(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
         _ = try await user(req)
         let app = try await application(ctx)
         let campaign = try await campaign(ctx, applicationId: app.id)

@@ -37,12 +37,24 @@ struct Harness {
         return try SQLiteStore(path: temporaryDatabase())
     }
 
+    /// Settings of the in-process servers: the defaults, but password hashing cheap enough for
+    /// a suite that signs in once per test (`perk serve` in the process tests keeps the default,
+    /// and `SignInTests` checks it).
+    static var settings: ServerSettings {
+        var s = ServerSettings()
+        s.passwordIterations = 1_000
+        return s
+    }
+
     /// Runs `body` against a new server with an administrator signed in.
-    static func run(_ body: @escaping @Sendable (inout Harness) async throws -> Void) async throws {
+    static func run(
+        settings: ServerSettings = Harness.settings, _ body: @escaping @Sendable (inout Harness) async throws -> Void
+    ) async throws {
         let store = try await freshStore()
         try await PerkServer.bootstrapAdmin(
-            store: store, email: "admin@example.com", password: "secret", logger: Logger(label: "test"))
-        let app = Hummingbird.Application(router: PerkServer.router(store: store))
+            store: store, email: "admin@example.com", password: "secret", logger: Logger(label: "test"),
+            iterations: settings.passwordIterations)
+        let app = Hummingbird.Application(router: PerkServer.router(store: store, settings: settings))
         try await app.test(.router) { client in
             var h = Harness(client: client)
             let login = try await h.call(.post, "/v1/sessions", ["email": "admin@example.com", "password": "secret"])

@@ -1,0 +1,159 @@
+import HTTPTypes
+import Hummingbird
+import PerkEngine
+import PerkJSON
+import PerkStorage
+import Talang
+
+/// What sign-in needs that outlives a request: the settings, the password hasher and the
+/// throttle of failed attempts.
+struct AccessControl: Sendable {
+    let settings: ServerSettings
+    let hasher: PasswordHasher
+    let throttle: SignInThrottle
+
+    init(settings: ServerSettings) {
+        self.settings = settings
+        self.hasher = PasswordHasher(iterations: settings.passwordIterations)
+        self.throttle = SignInThrottle(settings.throttle)
+    }
+}
+
+/// Who may call the Management API and the Integration API: sign-in and sign-out of management
+/// users (`POST`/`DELETE /v1/sessions`), and an application's API keys (create, list, revoke).
+extension ManagementAPI {
+    static let maxEmailLength = 320
+
+    func registerAccess(on router: Routes) {
+        router.post("/v1/sessions") { req, ctx in try await signIn(req, ctx) }
+        router.delete("/v1/sessions") { req, _ in try await signOut(req) }
+        router.post("/v1/applications/:applicationId/api_keys") { req, ctx in try await createAPIKey(req, ctx) }
+        router.get("/v1/applications/:applicationId/api_keys") { req, ctx in try await listAPIKeys(req, ctx) }
+        router.delete("/v1/applications/:applicationId/api_keys/:keyId") { req, ctx in
+            try await deleteAPIKey(req, ctx)
+        }
+    }
+
+    /// `POST /v1/sessions`: a token for a correct e-mail and password. Unknown e-mails cost the
+    /// same hashing as known ones; repeated failures are throttled (429 with `Retry-After`)
+    /// before any hashing; a stored hash weaker than today's is replaced by a stronger one.
+    func signIn(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
+        let body = try await req.json(context: ctx)
+        let maxPassword = access.settings.maxPasswordLength
+        let (email, password) = try decode {
+            let r = try ObjectReader(body, at: "")
+            let email = try r.string("email", required: true)!
+            let password = try r.string("password", required: true)!
+            guard email.utf8.count <= Self.maxEmailLength else {
+                throw FieldError(
+                    title: "maxLength", details: "email can be at most \(Self.maxEmailLength) characters long",
+                    pointer: "/email")
+            }
+            // Counted in bytes first: counting the characters of a huge body is itself slow.
+            guard password.utf8.count <= 4 * maxPassword, password.count <= maxPassword else {
+                throw FieldError(
+                    title: "maxLength", details: "password can be at most \(maxPassword) characters long",
+                    pointer: "/password")
+            }
+            return (email, password)
+        }
+        let address = ctx.clientAddress
+        if let wait = access.throttle.wait(account: email, address: address) {
+            throw APIError.retryLater(
+                .tooManyRequests, "Too many failed sign-ins; try again in \(wait.secondsRoundedUp) seconds",
+                after: wait.secondsRoundedUp)
+        }
+        let user = try await store.read { tx in try tx.user(email: email) }
+        let correct: Bool
+        do {
+            correct = try await access.hasher.verify(password, against: user?.passwordHash)
+        } catch is PasswordHasher.Busy {
+            throw APIError.retryLater(.tooManyRequests, "Too many sign-ins at once; try again shortly", after: 1)
+        }
+        guard let user, correct else {
+            access.throttle.failed(account: email, address: address)
+            throw APIError.unauthorized
+        }
+        access.throttle.succeeded(account: email)
+        let now = clock()
+        var upgraded: String?
+        if Credentials.iterations(of: user.passwordHash) < access.settings.passwordIterations {
+            upgraded = try? await access.hasher.hash(password)
+        }
+        let token = Credentials.randomHex(bytes: 32)
+        let lifetime = access.settings.tokenLifetime.secondsRoundedUp
+        try await store.write { [upgraded] tx in
+            if let upgraded { try tx.updatePasswordHash(userId: user.id, passwordHash: upgraded) }
+            try tx.deleteExpiredTokens(now: now)
+            try tx.insertToken(
+                hash: Credentials.digest(token), userId: user.id, created: now,
+                expires: Timestamp(seconds: now.seconds + lifetime))
+        }
+        return jsonResponse(.created, ["userId": .number(user.id), "token": .string(token), "created": now.json])
+    }
+
+    /// `DELETE /v1/sessions`: ends the token of the request (Talon.One's `destroySession`).
+    func signOut(_ req: Request) async throws -> Response {
+        let digest = Credentials.digest(try req.credential(scheme: "Bearer"))
+        let now = clock()
+        let ended = try await store.write { tx in
+            guard try tx.tokenUser(hash: digest, now: now) != nil else { return false }
+            return try tx.deleteToken(hash: digest)
+        }
+        guard ended else { throw APIError.unauthorized }
+        return emptyResponse(.noContent)
+    }
+
+    func createAPIKey(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
+        let userId = try await user(req)
+        let app = try await application(ctx)
+        let body = try await req.json(context: ctx)
+        let now = clock()
+        let (title, expires) = try decode {
+            let r = try ObjectReader(body, at: "")
+            return (try r.string("title", required: true)!, try r.timestamp("expires", required: true)!)
+        }
+        let key = Credentials.randomHex(bytes: 32)
+        let record = try await store.write { tx in
+            try tx.insertAPIKey(
+                APIKeyRecord(
+                    id: 0, applicationId: app.id, title: title, createdBy: userId, created: now, expires: expires),
+                hash: Credentials.digest(key))
+        }
+        var o = Self.apiKeyJSON(record)
+        o.appendUnique("key", .string(key))
+        return jsonResponse(.created, .object(o))
+    }
+
+    /// `GET …/api_keys` (Perk's own): the application's keys, never their secrets.
+    func listAPIKeys(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
+        _ = try await user(req)
+        let app = try await application(ctx)
+        let keys = try await store.read { tx in try tx.apiKeys(applicationId: app.id) }
+        return jsonResponse(.ok, listJSON(keys.map { .object(Self.apiKeyJSON($0)) }, total: keys.count))
+    }
+
+    /// `DELETE …/api_keys/{keyId}` (Perk's own): revoked on every node within a second.
+    func deleteAPIKey(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
+        _ = try await user(req)
+        let app = try await application(ctx)
+        let id = try ctx.parameters.id("keyId")
+        guard try await store.write({ tx in try tx.deleteAPIKey(applicationId: app.id, id: id) }) else {
+            throw APIError.notFound("API key")
+        }
+        return emptyResponse(.noContent)
+    }
+
+    /// `ApplicationAPIKey` (without the key, which is shown once, when it is made).
+    static func apiKeyJSON(_ record: APIKeyRecord) -> JSONObject {
+        var o = JSONObject()
+        o.appendUnique("id", .number(record.id))
+        o.appendUnique("createdBy", .number(record.createdBy))
+        o.appendUnique("title", .string(record.title))
+        o.appendUnique("accountID", .number(perkAccountID))
+        o.appendUnique("applicationID", .number(record.applicationId))
+        o.appendUnique("created", record.created.json)
+        o.appendUnique("expires", record.expires.json)
+        return o
+    }
+}
