@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import Logging
 import Metrics
+import PerkEngine
 import PerkJSON
 import PerkServer
 import Prometheus
@@ -43,6 +44,67 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Log format: text, or json (one object per line).")
     var logFormat: String = "text"
 
+    @Option(help: "Evaluation steps one rule may take.")
+    var ruleSteps: Int = EvaluationLimits.standard.ruleSteps
+
+    @Option(help: "Evaluation steps all the rules of one request may take.")
+    var requestSteps: Int = EvaluationLimits.standard.requestSteps
+
+    @Option(help: "Milliseconds all the rules of one request may take.")
+    var evaluationTimeMs: Int = 50
+
+    @Option(help: "Hours a management sign-in token lasts.")
+    var tokenLifetimeHours: Int = 12
+
+    @Option(help: "Failed sign-ins per account within the window before it is throttled.")
+    var signInFailuresPerAccount: Int = 5
+
+    @Option(help: "Failed sign-ins per client address within the window before it is throttled.")
+    var signInFailuresPerAddress: Int = 20
+
+    @Option(help: "Seconds over which failed sign-ins are counted.")
+    var signInWindowSeconds: Int = 300
+
+    @Option(help: "Seconds a request (head and body) may take to arrive.")
+    var requestTimeoutSeconds: Int = 30
+
+    @Option(help: "Seconds an idle connection stays open.")
+    var idleTimeoutSeconds: Int = 60
+
+    @Option(help: "Connections open at once.")
+    var maxConnections: Int = HTTPLimits().maxConnections
+
+    func validate() throws {
+        let positive: [(String, Int)] = [
+            ("--rule-steps", ruleSteps), ("--request-steps", requestSteps),
+            ("--evaluation-time-ms", evaluationTimeMs), ("--token-lifetime-hours", tokenLifetimeHours),
+            ("--sign-in-failures-per-account", signInFailuresPerAccount),
+            ("--sign-in-failures-per-address", signInFailuresPerAddress),
+            ("--sign-in-window-seconds", signInWindowSeconds), ("--request-timeout-seconds", requestTimeoutSeconds),
+            ("--idle-timeout-seconds", idleTimeoutSeconds), ("--max-connections", maxConnections),
+        ]
+        for (flag, value) in positive where value <= 0 { throw ValidationError("\(flag) must be positive") }
+    }
+
+    var settings: ServerSettings {
+        var s = ServerSettings()
+        s.evaluation = EvaluationLimits(
+            ruleSteps: ruleSteps, requestSteps: requestSteps, time: .milliseconds(evaluationTimeMs))
+        s.tokenLifetime = .seconds(tokenLifetimeHours * 3600)
+        s.signInFailuresPerAccount = signInFailuresPerAccount
+        s.signInFailuresPerAddress = signInFailuresPerAddress
+        s.signInWindow = .seconds(signInWindowSeconds)
+        return s
+    }
+
+    var httpLimits: HTTPLimits {
+        var h = HTTPLimits()
+        h.requestTimeout = .seconds(requestTimeoutSeconds)
+        h.idleTimeout = .seconds(idleTimeoutSeconds)
+        h.maxConnections = maxConnections
+        return h
+    }
+
     func run() async throws {
         if logFormat == "json" {
             LoggingSystem.bootstrap { label in JSONLogHandler(label: label) }
@@ -61,7 +123,9 @@ struct Serve: AsyncParsableCommand {
             // Written straight to the descriptor: stdout is block-buffered when it is a pipe.
             FileHandle.standardOutput.write(Data((Demo.instructions(info, host: host, port: port) + "\n").utf8))
         }
-        let app = PerkServer.application(store: store, host: host, port: port, logger: logger, metrics: registry)
+        let app = PerkServer.application(
+            store: store, host: host, port: port, logger: logger, metrics: registry, settings: settings,
+            http: httpLimits)
         try await app.runService()
     }
 }
@@ -75,6 +139,12 @@ struct Eval: ParsableCommand {
 
     @Option(help: #"The context as a JSON object, e.g. '{"Session": {"Total": 120}}'."#)
     var context: String?
+
+    @Option(help: "Evaluation steps the expression may take.")
+    var steps: Int = EvaluationLimits.standard.requestSteps
+
+    @Option(help: "Milliseconds the evaluation may take.")
+    var timeMs: Int = 50
 
     func run() throws {
         let expr: JSON
@@ -92,7 +162,8 @@ struct Eval: ParsableCommand {
         }
         do {
             let compiled = try Compiler().compile(expr)
-            print(try compiled.evaluate(context: root).json.text)
+            let budget = EvaluationBudget(steps: steps, time: .milliseconds(timeMs))
+            print(try compiled.evaluate(context: root, budget: budget).json.text)
         } catch let e as CompileError {
             FileHandle.standardError.write(Data("error: \(e)\n".utf8))
             throw ExitCode(1)

@@ -15,7 +15,7 @@ extension ManagementAPI {
 
     /// `UpdateApplication {name, timezone, currency, description?, caseSensitivity?, attributes?,
     /// limits?}`. The case sensitivity cannot change: stored codes are looked up by it.
-    func updateApplication(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+    func updateApplication(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
         _ = try await user(req)
         var app = try await application(ctx)
         let body = try await req.json(context: ctx)
@@ -73,7 +73,7 @@ extension ManagementAPI {
     /// `CampaignCopy {applicationIds, name?, description?, startTime?, endTime?, tags?}` (200
     /// `{totalResultSize, data}`): the campaign and its active ruleset, into each application
     /// (no coupons, referrals or counters).
-    func copyCampaign(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+    func copyCampaign(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
         let userId = try await user(req)
         let app = try await application(ctx)
         let source = try await campaign(ctx, applicationId: app.id)

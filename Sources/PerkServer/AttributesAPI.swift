@@ -14,7 +14,7 @@ extension ManagementAPI {
         router.put("/v1/attributes/:attributeId") { req, ctx in try await updateAttribute(req, ctx) }
     }
 
-    func listAttributes(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+    func listAttributes(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
         _ = try await user(req)
         let (skip, limit) = try req.paging()
         let all = try await store.read { tx in try tx.attributes() }
@@ -22,12 +22,12 @@ extension ManagementAPI {
         return jsonResponse(.ok, listJSON(page.map(Wire.attribute), total: all.count))
     }
 
-    func getAttribute(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+    func getAttribute(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
         _ = try await user(req)
         return jsonResponse(.ok, Wire.attribute(try await pathAttribute(ctx)))
     }
 
-    func pathAttribute(_ ctx: BasicRequestContext) async throws -> AttributeDefinition {
+    func pathAttribute(_ ctx: PerkRequestContext) async throws -> AttributeDefinition {
         let id = try ctx.parameters.id("attributeId")
         guard let a = try await store.read({ tx in try tx.attribute(id: id) }) else {
             throw APIError.notFound("Attribute")
@@ -35,7 +35,7 @@ extension ManagementAPI {
         return a
     }
 
-    func createAttribute(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+    func createAttribute(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
         _ = try await user(req)
         let body = try await req.json(context: ctx)
         let attribute = try decode { try ManagementRequests.newAttribute(body, now: clock()) }
@@ -55,7 +55,7 @@ extension ManagementAPI {
 
     /// Title, type, description, suggestions, editability and subscriptions can change; what the
     /// attribute is (entity, event type, name) cannot, nor can a built-in attribute.
-    func updateAttribute(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+    func updateAttribute(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
         _ = try await user(req)
         var stored = try await pathAttribute(ctx)
         let body = try await req.json(context: ctx)

@@ -16,7 +16,7 @@ extension ManagementAPI {
         }
     }
 
-    func campaignAnalytics(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+    func campaignAnalytics(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
         _ = try await user(req)
         let app = try await application(ctx)
         let campaign = try await campaign(ctx, applicationId: app.id)

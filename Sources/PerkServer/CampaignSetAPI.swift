@@ -12,7 +12,7 @@ extension ManagementAPI {
     }
 
     /// Without a stored set, the implicit one: every campaign, all of them (`ALL`), id 0.
-    func getCampaignSet(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+    func getCampaignSet(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
         _ = try await user(req)
         let app = try await application(ctx)
         let (stored, campaigns) = try await store.read { tx in
@@ -27,7 +27,7 @@ extension ManagementAPI {
     }
 
     /// `NewCampaignSet {applicationId, set}`: every leaf must be a campaign of the application.
-    func putCampaignSet(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+    func putCampaignSet(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
         _ = try await user(req)
         let app = try await application(ctx)
         let body = try await req.json(context: ctx)

@@ -57,7 +57,7 @@ extension ManagementAPI {
         return f
     }
 
-    func deleteCoupons(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+    func deleteCoupons(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
         _ = try await user(req)
         let app = try await application(ctx)
         let campaign = try await campaign(ctx, applicationId: app.id)
@@ -69,7 +69,7 @@ extension ManagementAPI {
 
     /// `UpdateCouponBatch {batchID, usageLimit?, startDate?, expiryDate?, attributes?}` (204): the
     /// same update applied to every coupon of the batch.
-    func updateCouponBatch(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+    func updateCouponBatch(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
         _ = try await user(req)
         let app = try await application(ctx)
         let campaign = try await campaign(ctx, applicationId: app.id)
@@ -97,7 +97,7 @@ extension ManagementAPI {
         return emptyResponse(.noContent)
     }
 
-    func pathCoupon(_ ctx: BasicRequestContext) async throws -> Coupon {
+    func pathCoupon(_ ctx: PerkRequestContext) async throws -> Coupon {
         let app = try await application(ctx)
         let campaign = try await campaign(ctx, applicationId: app.id)
         let id = try ctx.parameters.id("couponId")
@@ -107,14 +107,14 @@ extension ManagementAPI {
         return coupon
     }
 
-    func getCoupon(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+    func getCoupon(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
         _ = try await user(req)
         return jsonResponse(.ok, Wire.coupon(try await pathCoupon(ctx)))
     }
 
     /// `UpdateCoupon {usageLimit?, startDate?, expiryDate?, recipientIntegrationId?, attributes?}`:
     /// fields present are replaced (null clears a date or the recipient).
-    func updateCoupon(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+    func updateCoupon(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
         _ = try await user(req)
         var coupon = try await pathCoupon(ctx)
         let body = try await req.json(context: ctx)
@@ -142,7 +142,7 @@ extension ManagementAPI {
         return coupon
     }
 
-    func deleteCoupon(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+    func deleteCoupon(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
         _ = try await user(req)
         let coupon = try await pathCoupon(ctx)
         var exact = CouponFilter()
@@ -156,7 +156,7 @@ extension ManagementAPI {
     }
 
     /// `DELETE .../campaigns/{id}` (204): with its rulesets, coupons, referrals and budgets.
-    func deleteCampaign(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+    func deleteCampaign(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
         _ = try await user(req)
         let app = try await application(ctx)
         let id = try ctx.parameters.id("campaignId")

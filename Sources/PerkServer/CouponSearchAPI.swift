@@ -47,7 +47,7 @@ extension ManagementAPI {
 
     /// `byAttributes`: the body holds the attribute values to match (a search); otherwise a listing.
     func searchCoupons(
-        _ req: Request, _ ctx: BasicRequestContext, wholeApplication: Bool, byAttributes: Bool = true,
+        _ req: Request, _ ctx: PerkRequestContext, wholeApplication: Bool, byAttributes: Bool = true,
         counting: Bool = true
     ) async throws -> Response {
         _ = try await user(req)

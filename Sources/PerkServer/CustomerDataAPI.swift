@@ -21,7 +21,7 @@ extension IntegrationAPI {
     var store: any Store { catalog.store }
 
     /// The coupon named in the path, within the key's application; 404 when there is none.
-    func pathCoupon(_ ctx: BasicRequestContext, _ app: PerkEngine.Application) async throws -> Coupon {
+    func pathCoupon(_ ctx: PerkRequestContext, _ app: PerkEngine.Application) async throws -> Coupon {
         let value = try ctx.parameters.text("couponValue")
         let key = app.caseSensitivity.normalize(value)
         guard
@@ -37,7 +37,7 @@ extension IntegrationAPI {
 
     /// `CouponReservations {integrationIDs}`: at least one profile id.
     static func integrationIDs(_ raw: ByteBuffer) throws -> [String] {
-        let body = try parseJSON(raw)
+        let body = try integrationBody(raw)
         return try decode { () throws(FieldError) -> [String] in
             let r = try ObjectReader(body, at: "")
             let ids = try r.strings("integrationIDs", required: true)!
@@ -57,7 +57,7 @@ extension IntegrationAPI {
 
     /// `POST /v1/coupon_reservations/{couponValue}` (201 `Coupon`): only a coupon that could be
     /// redeemed now and was not made for one recipient can be reserved; unknown profiles are created.
-    func reserve(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+    func reserve(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
         let (applicationId, raw) = try await authenticate(req, ctx)
         let snapshot = try await snapshot(applicationId)
         let coupon = try await pathCoupon(ctx, snapshot.application)
@@ -81,7 +81,7 @@ extension IntegrationAPI {
     }
 
     /// `DELETE /v1/coupon_reservations/{couponValue}` (204), with the profiles in the body.
-    func unreserve(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+    func unreserve(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
         let (applicationId, raw) = try await authenticate(req, ctx)
         let coupon = try await pathCoupon(ctx, try await snapshot(applicationId).application)
         let ids = try Self.integrationIDs(raw)
@@ -90,7 +90,7 @@ extension IntegrationAPI {
     }
 
     /// `GET /v1/coupon_reservations/customerprofiles/{couponValue}`: every profile holding it.
-    func reservedCustomers(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+    func reservedCustomers(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
         let (applicationId, _) = try await authenticate(req, ctx)
         let coupon = try await pathCoupon(ctx, try await snapshot(applicationId).application)
         let profiles = try await store.read { tx in try tx.reservedProfiles(couponId: coupon.id) }
@@ -100,7 +100,7 @@ extension IntegrationAPI {
 
     /// `GET /v1/coupon_reservations/coupons/{integrationId}`: the profile's reserved coupons that
     /// are valid and usable now (an unknown profile has none).
-    func reservedCoupons(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+    func reservedCoupons(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
         let (applicationId, _) = try await authenticate(req, ctx)
         let snapshot = try await snapshot(applicationId)
         let profileId = try ctx.parameters.integrationId("integrationId")
@@ -122,7 +122,7 @@ extension IntegrationAPI {
     }
 
     /// `GET /v1/customer_profiles/{integrationId}/inventory?profile=&referrals=`: what the flags ask for.
-    func inventory(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+    func inventory(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
         let (applicationId, _) = try await authenticate(req, ctx)
         let profileId = try ctx.parameters.integrationId("integrationId")
         let wantsProfile = try req.boolQuery("profile") ?? false
@@ -145,7 +145,7 @@ extension IntegrationAPI {
     }
 
     /// `DELETE /v1/customer_data/{integrationId}` (204): attributes erased, counters and history kept.
-    func deleteCustomerData(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+    func deleteCustomerData(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
         _ = try await authenticate(req, ctx)
         let profileId = try ctx.parameters.integrationId("integrationId")
         let erased = try await store.write { tx -> Bool in

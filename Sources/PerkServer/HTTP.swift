@@ -19,6 +19,15 @@ struct APIError: HTTPResponseError {
     let status: HTTPResponse.Status
     let message: String
     var errors: [Item] = []
+    /// Headers to answer with (`Retry-After`).
+    var headers = HTTPFields()
+
+    /// 429 or 503 with `Retry-After` (seconds).
+    static func retryLater(_ status: HTTPResponse.Status, _ message: String, after seconds: Int64) -> APIError {
+        var e = APIError(status: status, message: message)
+        e.headers[.retryAfter] = String(max(seconds, 1))
+        return e
+    }
 
     static func badRequest(_ message: String) -> APIError { APIError(status: .badRequest, message: message) }
 
@@ -54,13 +63,13 @@ struct APIError: HTTPResponseError {
     }
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
-        jsonResponse(status, body)
+        jsonResponse(status, body, headers: headers)
     }
 }
 
-func jsonResponse(_ status: HTTPResponse.Status, _ body: JSON) -> Response {
+func jsonResponse(_ status: HTTPResponse.Status, _ body: JSON, headers extra: HTTPFields = HTTPFields()) -> Response {
     let bytes = body.serialized()
-    var headers = HTTPFields()
+    var headers = extra
     headers[.contentType] = "application/json"
     return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
 }
@@ -70,22 +79,32 @@ func emptyResponse(_ status: HTTPResponse.Status) -> Response { Response(status:
 /// Turns every error that reaches it into a JSON error body: unknown routes become 404, and an
 /// unexpected failure a logged 500 that reveals nothing internal.
 struct ErrorBodyMiddleware<Context: RequestContext>: RouterMiddleware {
+    /// What a client is asked to wait when the database is unavailable.
+    static var retryAfterSeconds: Int64 { 2 }
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
     {
         do {
             return try await next(request, context)
         } catch let e as APIError {
-            return jsonResponse(e.status, e.body)
+            return jsonResponse(e.status, e.body, headers: e.headers)
         } catch let e as HTTPError {
             let message = e.status == .notFound ? "Not found" : (e.body ?? e.status.reasonPhrase)
             return jsonResponse(e.status, APIError(status: e.status, message: message).body)
+        } catch StoreError.unavailable(let detail) {
+            context.logger.error(
+                "the database is unavailable", metadata: ["error": "\(detail)", "path": "\(request.uri.path)"])
+            let e = APIError.retryLater(
+                .serviceUnavailable, "The database is unavailable; retry shortly", after: Self.retryAfterSeconds)
+            return jsonResponse(e.status, e.body, headers: e.headers)
         } catch StoreError.conflict {
             // Other requests kept changing the same session: the client may send it again.
             return jsonResponse(
                 .conflict, APIError(status: .conflict, message: "The session was changed concurrently; retry").body)
         } catch {
-            context.logger.error("request failed", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
+            context.logger.error(
+                "request failed", metadata: ["error": "\(PostgresStore.detail(error))", "path": "\(request.uri.path)"])
             return jsonResponse(
                 .internalServerError, APIError(status: .internalServerError, message: "Internal error").body)
         }
@@ -117,6 +136,17 @@ func parseJSON(_ buffer: ByteBuffer) throws -> JSON {
             status: .badRequest, message: "The request body is not valid JSON",
             errors: [.init(title: "Malformed JSON", details: error.description, pointer: "")])
     }
+}
+
+/// An Integration API body: JSON within `InputLimits`.
+func integrationBody(_ buffer: ByteBuffer) throws -> JSON {
+    let body = try parseJSON(buffer)
+    do {
+        try InputLimits.check(body)
+    } catch {
+        throw APIError.invalid(error)
+    }
+    return body
 }
 
 extension Request {

@@ -33,7 +33,7 @@ struct IntegrationAPI: Sendable {
 
     /// The request's application and raw body. `Authorization: ApiKey-v1` works everywhere;
     /// `Content-Signature` where `signed` (every endpoint but the v2 session update).
-    func authenticate(_ req: Request, _ ctx: BasicRequestContext, signed: Bool = true) async throws -> (
+    func authenticate(_ req: Request, _ ctx: PerkRequestContext, signed: Bool = true) async throws -> (
         applicationId: Int64, body: ByteBuffer
     ) {
         let body = try await req.bodyBytes(context: ctx)
@@ -54,27 +54,29 @@ struct IntegrationAPI: Sendable {
 
     static let contentSignature = HTTPField.Name("Content-Signature")!
 
-    func updateSessionV2(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+    func updateSessionV2(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
         let (applicationId, raw) = try await authenticate(req, ctx, signed: false)
         let integrationId = try Self.sessionId(ctx)
-        let body = try parseJSON(raw)
+        let body = try integrationBody(raw)
         let (patch, content) = try decode { try IntegrationRequests.sessionV2(body) }
         try await validateAttributes(of: patch, applicationId: applicationId, pointer: "/customerSession")
         let outcome = try await update(
             applicationId: applicationId, integrationId: integrationId, patch: patch, cascading: true,
             countProfileRedemptions: content.contains("coupons"), listReferredCustomers: content.contains("referral"))
+        RuleFailures.report(outcome.failures, logger: ctx.logger)
         return jsonResponse(.ok, IntegrationResponses.stateV2(outcome, content: content, now: clock()))
     }
 
     /// `PUT /v1/customer_sessions/{id}`: the 2020 `IntegrationState`, effects as arrays, no cascading.
-    func updateSessionV1(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+    func updateSessionV1(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
         let (applicationId, raw) = try await authenticate(req, ctx)
         let integrationId = try Self.sessionId(ctx)
-        let body = try parseJSON(raw)
+        let body = try integrationBody(raw)
         let patch = try decode { try IntegrationRequests.sessionV1(body) }
         try await validateAttributes(of: patch, applicationId: applicationId, pointer: "")
         let outcome = try await update(
             applicationId: applicationId, integrationId: integrationId, patch: patch, cascading: false)
+        RuleFailures.report(outcome.failures, logger: ctx.logger)
         return jsonResponse(.ok, IntegrationResponses.stateV1(outcome, now: clock()))
     }
 
@@ -106,7 +108,7 @@ struct IntegrationAPI: Sendable {
         }
     }
 
-    static func sessionId(_ ctx: BasicRequestContext) throws -> String {
+    static func sessionId(_ ctx: PerkRequestContext) throws -> String {
         try ctx.parameters.integrationId("customerSessionId")
     }
 
@@ -129,9 +131,9 @@ struct IntegrationAPI: Sendable {
 
 extension IntegrationAPI {
     /// `POST /v1/events` (201): a custom event on a session, evaluated by the rules.
-    func trackEvent(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+    func trackEvent(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
         let (applicationId, raw) = try await authenticate(req, ctx)
-        let body = try parseJSON(raw)
+        let body = try integrationBody(raw)
         let e = try decode { try IntegrationRequests.newEvent(body) }
         if !e.attributes.isEmpty {
             let schema = try await catalog.attributeSchema()
@@ -147,6 +149,7 @@ extension IntegrationAPI {
             let outcome = try await events.track(
                 applicationId: applicationId, sessionId: e.sessionId, profileId: e.profileId, type: e.type,
                 attributes: e.attributes)
+            RuleFailures.report(outcome.failures, logger: ctx.logger)
             return jsonResponse(.created, IntegrationResponses.stateV1(outcome, now: clock()))
         } catch EventService.Failure.sessionOfAnotherProfile(let owner) {
             throw APIError.invalid(
@@ -160,10 +163,10 @@ extension IntegrationAPI {
     }
 
     /// `PUT /v1/customer_profiles/{integrationId}`: attributes merged, rules evaluated.
-    func updateProfile(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+    func updateProfile(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
         let (applicationId, raw) = try await authenticate(req, ctx)
         let integrationId = try ctx.parameters.integrationId("integrationId")
-        let body = try parseJSON(raw)
+        let body = try integrationBody(raw)
         let attributes = try decode { () throws(FieldError) in try ObjectReader(body, at: "").object("attributes") }
         if let attributes, !attributes.isEmpty {
             let schema = try await catalog.attributeSchema()
@@ -177,6 +180,7 @@ extension IntegrationAPI {
         do {
             let outcome = try await events.updateProfile(
                 applicationId: applicationId, integrationId: integrationId, attributes: attributes)
+            RuleFailures.report(outcome.failures, logger: ctx.logger)
             return jsonResponse(.ok, IntegrationResponses.stateV1(outcome, now: clock()))
         } catch EventService.Failure.unknownApplication {
             throw APIError.unauthorized
@@ -185,9 +189,9 @@ extension IntegrationAPI {
 
     /// `POST /v1/referrals`: a code of the campaign for the advocate (created when unknown).
     /// Referral limits do not apply to this call; the code is single-use (`usageLimit` 1).
-    func createReferral(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+    func createReferral(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
         let (applicationId, raw) = try await authenticate(req, ctx)
-        let body = try parseJSON(raw)
+        let body = try integrationBody(raw)
         let new = try decode { try IntegrationRequests.newReferral(body) }
         guard let snapshot = try await catalog.snapshot(applicationId) else { throw APIError.unauthorized }
         guard let campaign = snapshot.campaigns.first(where: { $0.campaign.id == new.campaignId })?.campaign else {
@@ -270,6 +274,7 @@ enum IntegrationRequests {
 
     static let responseContentValues = [
         "customerSession", "customerProfile", "coupons", "triggeredCampaigns", "referral", "loyalty", "event",
+        "ruleFailureReasons",
     ]
 
     /// `IntegrationRequest {customerSession: NewCustomerSessionV2, responseContent?}`.
@@ -279,13 +284,13 @@ enum IntegrationRequests {
             try root.value("customerSession", required: true)!, at: "/customerSession", name: "customerSession")
         var patch = try commonSessionFields(r)
         patch.computesTotal = true
-        patch.couponCodes = try r.strings("couponCodes")?.filter { !$0.isEmpty }
+        patch.couponCodes = try ids(r, "couponCodes")?.filter { !$0.isEmpty }
         if let codes = patch.couponCodes, codes.count > maxCouponCodes {
             throw FieldError(
                 title: "maxItems", details: "couponCodes can hold at most \(maxCouponCodes) codes",
                 pointer: r.path("couponCodes"))
         }
-        patch.referralCode = try r.string("referralCode")
+        patch.referralCode = try r.string("referralCode", maxLength: InputLimits.maxIdLength)
         if let costs = try r.object("additionalCosts") {
             var out: [(name: String, price: DecimalNumber)] = []
             for (name, cost) in costs {
@@ -295,6 +300,7 @@ enum IntegrationRequests {
             }
             patch.additionalCosts = out
         }
+        try InputLimits.checkCart(patch, pointer: "/customerSession")
 
         var content: Set<String> = []
         for (i, value) in (try root.strings("responseContent") ?? []).enumerated() {
@@ -310,13 +316,27 @@ enum IntegrationRequests {
     static func sessionV1(_ body: JSON) throws(FieldError) -> SessionPatch {
         let r = try ObjectReader(body, at: "", name: "customer session")
         var patch = try commonSessionFields(r)
-        if let coupon = try r.string("coupon") { patch.couponCodes = coupon.isEmpty ? [] : [coupon] }
-        patch.referralCode = try r.string("referral")
+        if let coupon = try r.string("coupon", maxLength: InputLimits.maxIdLength) {
+            patch.couponCodes = coupon.isEmpty ? [] : [coupon]
+        }
+        patch.referralCode = try r.string("referral", maxLength: InputLimits.maxIdLength)
         patch.total = try r.amount("total")
+        try InputLimits.checkCart(patch, pointer: "")
         return patch
     }
 
     /// The fields both session versions share.
+    /// Codes and identifiers are ids: at most `InputLimits.maxIdLength` characters each.
+    static func ids(_ r: ObjectReader, _ key: String) throws(FieldError) -> [String]? {
+        guard let values = try r.strings(key) else { return nil }
+        for (i, v) in values.enumerated() where v.count > InputLimits.maxIdLength {
+            throw FieldError(
+                title: "maxLength", details: "\(key) items can be at most \(InputLimits.maxIdLength) characters long",
+                pointer: JSONPointer.append(r.path(key), i))
+        }
+        return values
+    }
+
     static func commonSessionFields(_ r: ObjectReader) throws(FieldError) -> SessionPatch {
         var patch = SessionPatch()
         patch.profileId = try r.string("profileId", maxLength: 1000)
@@ -329,7 +349,7 @@ enum IntegrationRequests {
             }
             patch.cartItems = cart
         }
-        patch.identifiers = try r.strings("identifiers")
+        patch.identifiers = try ids(r, "identifiers")
         patch.attributes = try r.object("attributes")
         return patch
     }
@@ -403,6 +423,9 @@ enum IntegrationResponses {
         out.appendUnique(
             "createdCoupons", .array(o.createdCoupons.map { Wire.coupon($0, profileRedemptionCount: 0) }))
         out.appendUnique("createdReferrals", .array(o.createdReferrals.map { Wire.referral($0) }))
+        if content.contains("ruleFailureReasons") {
+            out.appendUnique("ruleFailureReasons", .array(o.failures.map(RuleFailures.json)))
+        }
         return .object(out)
     }
 }

@@ -33,7 +33,7 @@ extension ManagementAPI {
         }
     }
 
-    func listCustomers(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+    func listCustomers(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
         _ = try await user(req)
         let app = try await application(ctx)
         let (skip, limit) = try req.paging()
@@ -42,18 +42,18 @@ extension ManagementAPI {
         return jsonResponse(.ok, listJSON(page.items.map { Wire.profile($0, now: now) }, total: page.total))
     }
 
-    func getApplicationCustomer(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+    func getApplicationCustomer(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
         _ = try await user(req)
         _ = try await application(ctx)
         return try await customer(ctx)
     }
 
-    func getCustomer(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+    func getCustomer(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
         _ = try await user(req)
         return try await customer(ctx)
     }
 
-    func customer(_ ctx: BasicRequestContext) async throws -> Response {
+    func customer(_ ctx: PerkRequestContext) async throws -> Response {
         let id = try ctx.parameters.id("customerId")
         guard let profile = try await store.read({ tx in try tx.profile(id: id) }) else {
             throw APIError.notFound("Customer profile")
@@ -61,7 +61,7 @@ extension ManagementAPI {
         return jsonResponse(.ok, Wire.profile(profile, now: clock()))
     }
 
-    func listSessions(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+    func listSessions(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
         _ = try await user(req)
         let app = try await application(ctx)
         let (skip, limit) = try req.paging()
@@ -91,7 +91,7 @@ extension ManagementAPI {
         return jsonResponse(.ok, .object(out))
     }
 
-    func getSession(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+    func getSession(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
         _ = try await user(req)
         let app = try await application(ctx)
         let id = try ctx.parameters.id("sessionId")
@@ -103,7 +103,7 @@ extension ManagementAPI {
         return jsonResponse(.ok, Wire.applicationSession(session, profileId: ids[session.profileId]))
     }
 
-    func listEvents(_ req: Request, _ ctx: BasicRequestContext, counting: Bool = true) async throws -> Response {
+    func listEvents(_ req: Request, _ ctx: PerkRequestContext, counting: Bool = true) async throws -> Response {
         _ = try await user(req)
         let app = try await application(ctx)
         let (skip, limit) = try req.paging()

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
 import PerkEngine
 import PerkJSON
@@ -40,9 +41,9 @@ public enum PerkServer {
     /// timed per route and the registry is served at `/metrics` in the Prometheus text format.
     public static func router(
         store: any Store, clock: @escaping @Sendable () -> Timestamp = systemClock,
-        metrics: PrometheusCollectorRegistry? = nil
-    ) -> Router<BasicRequestContext> {
-        let router = Router(context: BasicRequestContext.self)
+        metrics: PrometheusCollectorRegistry? = nil, settings: ServerSettings = ServerSettings()
+    ) -> Router<PerkRequestContext> {
+        let router = Router(context: PerkRequestContext.self)
         let routes = Routes(router)
         // Each request is logged (at debug) with its `hb.request.id`, as are failures (at error).
         router.middlewares.add(LogRequestsMiddleware(.debug))
@@ -58,19 +59,23 @@ public enum PerkServer {
         }
         router.middlewares.add(ErrorBodyMiddleware())
         let catalog = Catalog(store: store)
-        ManagementAPI(store: store, catalog: catalog, clock: clock).register(on: routes)
+        ManagementAPI(store: store, catalog: catalog, clock: clock, access: AccessControl(settings: settings))
+            .register(on: routes)
         IntegrationAPI(
-            catalog: catalog, sessions: SessionService(store: store, catalog: catalog, clock: clock),
-            events: EventService(store: store, catalog: catalog, clock: clock), clock: clock
+            catalog: catalog,
+            sessions: SessionService(store: store, catalog: catalog, clock: clock, limits: settings.evaluation),
+            events: EventService(store: store, catalog: catalog, clock: clock, limits: settings.evaluation),
+            clock: clock
         ).register(on: routes)
         routes.get("/health") { _, context in
             do {
-                _ = try await store.read { tx in try tx.application(id: 0) }
+                try await Health.check(store, clock: clock)
             } catch {
-                context.logger.error("health check: the database does not answer", metadata: ["error": "\(error)"])
-                return jsonResponse(
-                    .serviceUnavailable,
-                    APIError(status: .serviceUnavailable, message: "The database does not answer").body)
+                let detail = if case StoreError.unavailable(let d) = error { d } else { PostgresStore.detail(error) }
+                context.logger.error("health check failed", metadata: ["error": "\(detail)"])
+                let e = APIError.retryLater(
+                    .serviceUnavailable, "The database does not answer or does not take writes", after: 2)
+                return jsonResponse(e.status, e.body, headers: e.headers)
             }
             return jsonResponse(.ok, ["status": "ok"])
         }
@@ -86,16 +91,21 @@ public enum PerkServer {
     }
 
     public static func application(
-        store: any Store, host: String, port: Int, logger: Logger, metrics: PrometheusCollectorRegistry? = nil
+        store: any Store, host: String, port: Int, logger: Logger, metrics: PrometheusCollectorRegistry? = nil,
+        settings: ServerSettings = ServerSettings(), http: HTTPLimits = HTTPLimits()
     ) -> some ApplicationProtocol {
         Hummingbird.Application(
-            router: router(store: store, metrics: metrics),
+            router: router(store: store, metrics: metrics, settings: settings),
+            server: HTTPServerBuilder { responder in GuardedHTTP1Channel(responder: responder, limits: http) },
             configuration: .init(address: .hostname(host, port: port), serverName: "perk"),
             logger: logger)
     }
 
     /// Makes sure the administrator exists; an existing password is never changed silently.
-    public static func bootstrapAdmin(store: any Store, email: String, password: String, logger: Logger) async throws {
+    public static func bootstrapAdmin(
+        store: any Store, email: String, password: String, logger: Logger,
+        iterations: Int = Credentials.defaultIterations
+    ) async throws {
         let now = systemClock()
         let existing = try await store.read { tx in try tx.user(email: email) }
         if let existing {
@@ -105,7 +115,7 @@ public enum PerkServer {
             }
             return
         }
-        let hash = Credentials.hashPassword(password)
+        let hash = Credentials.hashPassword(password, iterations: iterations)
         do {
             _ = try await store.write { tx in try tx.insertUser(email: email, passwordHash: hash, created: now) }
             logger.info("created administrator \(email)")

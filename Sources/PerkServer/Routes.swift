@@ -6,7 +6,7 @@ import NIOCore
 /// method on a known path (`PATCH`, `TRACE`, even `QUERY`) is answered `405 Method Not Allowed`
 /// with an `Allow` header (RFC 9110) instead of the 404 Hummingbird gives when no route matches.
 final class Routes: RouterMethods {
-    typealias Context = BasicRequestContext
+    typealias Context = PerkRequestContext
 
     let router: Router<Context>
     private var table = AllowedMethods()

@@ -18,7 +18,7 @@ extension ManagementAPI {
     }
 
     /// `PUT` a `NewRuleset`: compiled before it is saved; `activate` makes it the campaign's.
-    func updateRuleset(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+    func updateRuleset(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
         let userId = try await user(req)
         let app = try await application(ctx)
         let campaign = try await campaign(ctx, applicationId: app.id)
@@ -47,7 +47,7 @@ extension ManagementAPI {
         return jsonResponse(.ok, Wire.ruleset(toSave))
     }
 
-    func deleteRuleset(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+    func deleteRuleset(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
         _ = try await user(req)
         let app = try await application(ctx)
         let campaign = try await campaign(ctx, applicationId: app.id)
@@ -60,7 +60,7 @@ extension ManagementAPI {
     }
 
     /// `code` (part of it), `createdBefore/After`, `valid`, `usable`, `advocate`.
-    func listReferrals(_ req: Request, _ ctx: BasicRequestContext, counting: Bool = true) async throws -> Response {
+    func listReferrals(_ req: Request, _ ctx: PerkRequestContext, counting: Bool = true) async throws -> Response {
         _ = try await user(req)
         let app = try await application(ctx)
         let campaign = try await campaign(ctx, applicationId: app.id)
@@ -86,7 +86,7 @@ extension ManagementAPI {
             .ok, listJSON(page.items.map { Wire.referral($0) }, total: page.total, skip: skip, counting: counting))
     }
 
-    func deleteReferral(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+    func deleteReferral(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
         _ = try await user(req)
         let app = try await application(ctx)
         let campaign = try await campaign(ctx, applicationId: app.id)

@@ -64,6 +64,18 @@ public final class PostgresStore: Store {
             database: database.isEmpty ? nil : database, tls: .disable)
     }
 
+    /// What PostgreSQL (or the connection to it) said, for the log: postgres-nio describes its
+    /// errors generically so as not to leak data, but the server's message, its SQLSTATE and the
+    /// network error carry no credentials.
+    public static func detail(_ error: any Error) -> String {
+        guard let e = error as? PSQLError else { return "\(error)" }
+        var parts = ["PostgreSQL: \(e.code)"]
+        if let message = e.serverInfo?[.message] { parts.append(message) }
+        if let state = e.serverInfo?[.sqlState] { parts.append("SQLSTATE \(state)") }
+        if let underlying = e.underlying { parts.append("\(underlying)") }
+        return parts.joined(separator: "; ")
+    }
+
     public func read<T: Sendable>(_ body: @Sendable (any StoreTransaction) throws -> T) async throws -> T {
         let worker = await pool.acquire()
         defer { pool.release(worker) }
@@ -150,9 +162,17 @@ actor Worker {
 
     private func open() throws -> BlockingPostgresConnection {
         if let connection, !connection.connection.isClosed { return connection }
-        let opened = try PostgresConnection.connect(
-            on: MultiThreadedEventLoopGroup.singleton.any(), configuration: configuration, id: index, logger: logger
-        ).wait()
+        let opened: PostgresConnection
+        do {
+            opened = try PostgresConnection.connect(
+                on: MultiThreadedEventLoopGroup.singleton.any(), configuration: configuration, id: index, logger: logger
+            ).wait()
+        } catch {
+            // Refused, unreachable, or the server is starting or shutting down.
+            let translated = BlockingPostgresConnection.translate(error)
+            if case StoreError.unavailable = translated { throw translated }
+            throw StoreError.unavailable(PostgresStore.detail(error))
+        }
         let blocking = BlockingPostgresConnection(connection: opened, logger: logger)
         connection = blocking
         return blocking
@@ -250,12 +270,21 @@ struct BlockingPostgresConnection: SQLConnection {
         }
     }
 
-    /// PostgreSQL's error classes as the shared code expects them.
+    /// PostgreSQL's error classes as the shared code expects them. Connection failures, a server
+    /// shutting down or starting, and exhausted resources (class 08, 57P0x, 53) are
+    /// `StoreError.unavailable`: the request may be tried again shortly.
     static func translate(_ error: any Error) -> any Error {
-        guard let e = error as? PSQLError, let state = e.serverInfo?[.sqlState] else { return error }
+        guard let e = error as? PSQLError else { return error }
+        guard let state = e.serverInfo?[.sqlState] else {
+            // No answer from the server at all: it is down, restarting or unreachable.
+            return StoreError.unavailable(PostgresStore.detail(e))
+        }
         let message = e.serverInfo?[.message] ?? state
         if state == "40001" || state == "40P01" { return SQLError.retryTransaction(message) }
         if state.hasPrefix("23") { return SQLError.constraint(message) }
+        if state.hasPrefix("08") || state.hasPrefix("53") || state.hasPrefix("57P") {
+            return StoreError.unavailable(PostgresStore.detail(e))
+        }
         return error
     }
 
@@ -486,6 +515,7 @@ enum PostgresSchema {
                 ),
                 ("v7: catalog version", SQLSchema.catalogVersion, nil),
                 ("v8: campaign activity", SQLSchema.campaignActivity, nil),
+                ("v9: health probe", SQLSchema.healthProbe, nil),
             ]
 
     static func migrate(_ connection: BlockingPostgresConnection) throws {

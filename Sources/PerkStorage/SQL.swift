@@ -180,4 +180,10 @@ enum SQLSchema {
         CREATE TABLE catalog_version (id BIGINT PRIMARY KEY, version BIGINT NOT NULL);
         INSERT INTO catalog_version (id, version) VALUES (1, 0)
         """
+
+    /// One row that `/health` writes to, to know the database takes writes, not only reads.
+    static let healthProbe = """
+        CREATE TABLE health_probe (id BIGINT PRIMARY KEY, checked BIGINT NOT NULL);
+        INSERT INTO health_probe (id, checked) VALUES (1, 0)
+        """
 }

@@ -22,10 +22,34 @@ public final class SQLiteStore: Store {
     }
 
     public func read<T: Sendable>(_ body: @Sendable (any StoreTransaction) throws -> T) async throws -> T {
-        try await pool.read { db in try body(SQLTransaction(db: GRDBConnection(db: db))) }
+        try await Self.translatingFaults {
+            try await pool.read { db in try body(SQLTransaction(db: GRDBConnection(db: db))) }
+        }
     }
 
     public func write<T: Sendable>(durable: Bool, _ body: @Sendable (any StoreTransaction) throws -> T) async throws
+        -> T
+    {
+        try await Self.translatingFaults { try await write(durable, body) }
+    }
+
+    /// SQLite's answers that mean "not now" rather than "never": the file is locked by another
+    /// program past the busy timeout, the disk is full or failing, the file went read-only or
+    /// away. They become `StoreError.unavailable` with SQLite's own message.
+    static let faults: [ResultCode] = [
+        .SQLITE_BUSY, .SQLITE_LOCKED, .SQLITE_FULL, .SQLITE_IOERR, .SQLITE_READONLY, .SQLITE_CANTOPEN,
+        .SQLITE_NOMEM, .SQLITE_PROTOCOL,
+    ]
+
+    static func translatingFaults<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let e as DatabaseError where faults.contains(e.resultCode.primaryResultCode) {
+            throw StoreError.unavailable("SQLite: \(e.message ?? "\(e.resultCode)") (\(e.resultCode))")
+        }
+    }
+
+    private func write<T: Sendable>(_ durable: Bool, _ body: @Sendable (any StoreTransaction) throws -> T) async throws
         -> T
     {
         if !durable {
@@ -262,6 +286,7 @@ enum SQLiteSchema {
         }
         m.registerMigration("v7: catalog version") { db in try db.execute(sql: SQLSchema.catalogVersion) }
         m.registerMigration("v8: campaign activity") { db in try db.execute(sql: SQLSchema.campaignActivity) }
+        m.registerMigration("v9: health probe") { db in try db.execute(sql: SQLSchema.healthProbe) }
         return m
     }
 }

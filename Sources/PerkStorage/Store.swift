@@ -175,6 +175,10 @@ public enum StoreError: Error, Sendable, Equatable {
     case duplicate(String)
     /// The row changed since it was read (a concurrent update won); read again and retry.
     case conflict
+    /// The database cannot be reached, or cannot write (stopped, restarting, locked by another
+    /// program, disk full): the same request may succeed shortly. The detail is the database's
+    /// own description of the cause (never credentials).
+    case unavailable(String)
 }
 
 /// The operations of one transaction. Every method is synchronous; the transaction ends when
@@ -186,6 +190,11 @@ public protocol StoreTransaction {
     func insertToken(hash: String, userId: Int64, created: Timestamp, expires: Timestamp) throws
     /// The user of a live token.
     func tokenUser(hash: String, now: Timestamp) throws -> Int64?
+    /// Ends a sign-in token; whether it existed.
+    func deleteToken(hash: String) throws -> Bool
+    func deleteExpiredTokens(now: Timestamp) throws
+    /// Replaces a password hash (made stronger when the user signs in).
+    func updatePasswordHash(userId: Int64, passwordHash: String) throws
 
     // MARK: Applications and keys
     func insertApplication(_ app: Application) throws -> Application
@@ -196,6 +205,9 @@ public protocol StoreTransaction {
     func insertAPIKey(_ key: APIKeyRecord, hash: String) throws -> APIKeyRecord
     /// The key with this hash, if it has not expired.
     func apiKey(hash: String, now: Timestamp) throws -> APIKeyRecord?
+    func apiKeys(applicationId: Int64) throws -> [APIKeyRecord]
+    /// Revokes a key in every node within a second; whether it existed.
+    func deleteAPIKey(applicationId: Int64, id: Int64) throws -> Bool
 
     // MARK: Campaigns and rulesets
     func insertCampaign(_ campaign: Campaign) throws -> Campaign
@@ -346,6 +358,8 @@ public protocol StoreTransaction {
     /// A number that changes whenever applications, campaigns, rulesets, campaign sets or attributes
     /// change: what a node keeps compiled in memory is stale once it moves.
     func catalogVersion() throws -> Int64
+    /// Writes one row, to prove that the database takes writes (`/health`).
+    func probeWrite(now: Timestamp) throws
 
     // MARK: Events
     /// Records an Integration API event with the effects it produced; returns its id.
