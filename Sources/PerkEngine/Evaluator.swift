@@ -474,25 +474,20 @@ public enum Evaluator {
                 ruleName: rule.title, couponId: coupon?.id, couponValue: coupon?.value, referralId: referral?.id,
                 referralValue: referral?.code, effectIndex: effect, details: details, outOfBudget: outOfBudget)
         }
-        var allowance = budget.ruleAllowance
         var env = Environment(
-            root: root, host: host, budget: EvaluationBudget(steps: allowance, deadline: budget.deadline))
+            root: root, host: host, budget: EvaluationBudget(steps: budget.ruleAllowance, deadline: budget.deadline))
         bind(ruleset.bindings, in: &env)
-        budget.stepsLeft -= allowance - env.stepsLeft
+        budget.stepsLeft -= env.stepsUsed
         let rulesetScope = env.scopeMark
         var accepted = false
         for rule in ruleset.rules {
             env.restore(rulesetScope)
-            guard budget.stepsLeft > 0 else {
-                failures.append(
-                    failure(
-                        rule, "not evaluated: the request used all its \(budget.limits.requestSteps) evaluation steps",
-                        outOfBudget: true))
+            if let spent = budget.spent {
+                failures.append(failure(rule, "not evaluated: " + spent, outOfBudget: true))
                 continue
             }
-            allowance = budget.ruleAllowance
-            env.allow(steps: allowance)
-            defer { budget.stepsLeft -= allowance - env.stepsLeft }
+            env.allow(steps: budget.ruleAllowance)
+            defer { budget.stepsLeft -= env.stepsUsed }
             bind(rule.bindings, in: &env)
             // A condition that raises an error does not fire.
             let holds: Value

@@ -53,4 +53,11 @@ struct RequestBudget {
 
     /// The share the next rule gets.
     var ruleAllowance: Int { min(limits.ruleSteps, max(stepsLeft, 0)) }
+
+    /// Why no more rules may run, once that is so.
+    var spent: String? {
+        if stepsLeft <= 0 { return "the request used all its \(limits.requestSteps) evaluation steps" }
+        if ContinuousClock.now >= deadline { return "the request ran past its \(limits.time) evaluation time limit" }
+        return nil
+    }
 }

@@ -56,17 +56,23 @@ public struct Environment {
     /// Steps not spent yet.
     public var stepsLeft: Int { max(fuel, 0) + reserve }
 
+    /// Steps spent of the current allowance (when the deadline stopped the evaluation, those
+    /// spent until then).
+    public var stepsUsed: Int { usedWhenExhausted ?? min(allowance - stepsLeft, allowance) }
+    var usedWhenExhausted: Int?
+
     /// Gives the evaluation a new allowance of steps (a host running several rules in one
     /// environment gives each its own share, so one rule running out does not stop the next);
     /// past the deadline nothing more may run.
     public mutating func allow(steps: Int) {
         if let deadline, ContinuousClock.now >= deadline {
-            exhausted = EvalError.outOfBudget("ran past the evaluation's time limit")
-            fuel = 0
-            reserve = 0
+            allowance = steps
+            _ = exhaust(EvalError.outOfBudget("ran past the evaluation's time limit"))
+            usedWhenExhausted = 0
             return
         }
         exhausted = nil
+        usedWhenExhausted = nil
         fuel = min(steps, Self.checkpointSteps)
         reserve = steps - fuel
         allowance = steps
@@ -93,6 +99,7 @@ public struct Environment {
     }
 
     mutating func exhaust(_ error: EvalError) -> EvalError {
+        usedWhenExhausted = min(max(allowance - stepsLeft, 0), allowance)
         exhausted = error
         fuel = 0
         reserve = 0
