@@ -13,6 +13,7 @@ struct EventService: Sendable {
     let catalog: Catalog
     let clock: @Sendable () -> Timestamp
     var limits: EvaluationLimits = .standard
+    let scheduler: EvaluationScheduler
 
     enum Failure: Error {
         case unknownApplication
@@ -83,7 +84,8 @@ struct EventService: Sendable {
                 referral: loaded.referral, reservedCouponIds: loaded.reserved, campaignSet: snapshot.campaignSet,
                 limitUsage: loaded.usage, now: now, cascading: false)
             request.limits = limits
-            let result = Evaluator.evaluate(request)
+            let evaluation = request
+            let result = await scheduler.run(applicationId: applicationId) { Evaluator.evaluate(evaluation) }
             do {
                 return try await store.write { tx in
                     let current = try tx.sessionVersion(applicationId: applicationId, integrationId: sessionId)
@@ -147,7 +149,8 @@ struct EventService: Sendable {
                 campaigns: snapshot.campaigns, coupons: [], campaignSet: snapshot.campaignSet, now: now,
                 cascading: false)
             request.limits = limits
-            let result = Evaluator.evaluate(request)
+            let evaluation = request
+            let result = await scheduler.run(applicationId: applicationId) { Evaluator.evaluate(evaluation) }
             let effects = result.effects.filter { $0.creation == nil }
             var updated: CustomerProfile? = profile
             SessionService.applyAttributeUpdates(effects, session: &session, profile: &updated)

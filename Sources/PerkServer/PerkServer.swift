@@ -61,10 +61,13 @@ public enum PerkServer {
         let catalog = Catalog(store: store)
         ManagementAPI(store: store, catalog: catalog, clock: clock, access: AccessControl(settings: settings))
             .register(on: routes)
+        let scheduler = EvaluationScheduler()
         IntegrationAPI(
             catalog: catalog,
-            sessions: SessionService(store: store, catalog: catalog, clock: clock, limits: settings.evaluation),
-            events: EventService(store: store, catalog: catalog, clock: clock, limits: settings.evaluation),
+            sessions: SessionService(
+                store: store, catalog: catalog, clock: clock, limits: settings.evaluation, scheduler: scheduler),
+            events: EventService(
+                store: store, catalog: catalog, clock: clock, limits: settings.evaluation, scheduler: scheduler),
             clock: clock
         ).register(on: routes)
         routes.get("/health") { _, context in

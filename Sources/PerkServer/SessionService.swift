@@ -41,6 +41,7 @@ struct SessionService: Sendable {
     let catalog: Catalog
     let clock: @Sendable () -> Timestamp
     var limits: EvaluationLimits = .standard
+    let scheduler: EvaluationScheduler
 
     /// Reads and evaluations an update may go through before it answers 409.
     static let attempts = 12
@@ -86,7 +87,9 @@ struct SessionService: Sendable {
             let loaded = try await store.read { tx in
                 try Self.load(tx, snapshot, integrationId: integrationId, patch: patch, now: now)
             }
-            let decision = Self.decide(loaded, snapshot: snapshot, cascading: cascading, now: now, limits: limits)
+            let decision = await scheduler.run(applicationId: applicationId) {
+                Self.decide(loaded, snapshot: snapshot, cascading: cascading, now: now, limits: limits)
+            }
             do {
                 return Self.counted(
                     try await store.write(durable: durable) { tx in
