@@ -12,7 +12,8 @@ public final class SQLiteStore: Store {
     /// Opens (creating if needed) the database at `path` and migrates its schema.
     public init(path: String) throws {
         var config = Configuration()
-        config.busyMode = .timeout(10)
+        // A lock held by another program is waited for this long, then the request answers 503.
+        config.busyMode = .timeout(5)
         config.prepareDatabase { db in
             // Survives a process crash on every commit; `durable` writes also survive power loss.
             try db.execute(sql: "PRAGMA synchronous = NORMAL")

@@ -43,12 +43,13 @@ import Testing
         let port = ServeProcessTests.freePort()
         var base: String { "http://127.0.0.1:\(port)" }
 
-        init(database: String) async throws {
+        init(database: String, arguments: [String] = []) async throws {
             try #require(
                 FileManager.default.isExecutableFile(atPath: ServeProcessTests.perkBinary.path),
                 "build perk first: swift build")
             process.executableURL = ServeProcessTests.perkBinary
-            process.arguments = ["serve", "--port", String(port), "--database", database, "--log-level", "warning"]
+            process.arguments =
+                ["serve", "--port", String(port), "--database", database, "--log-level", "warning"] + arguments
             var env = ProcessInfo.processInfo.environment
             env["PERK_ADMIN_EMAIL"] = "ops@example.com"
             env["PERK_ADMIN_PASSWORD"] = "hunter2"
@@ -65,10 +66,16 @@ import Testing
         }
 
         deinit {
+            guard process.isRunning else { return }
+            process.terminate()
+            // A node that does not stop when asked is a bug; the test run must not hang on it.
+            let deadline = Date().addingTimeInterval(10)
+            while process.isRunning && Date() < deadline { usleep(50_000) }
             if process.isRunning {
-                process.terminate()
-                process.waitUntilExit()
+                print("perk serve \(process.processIdentifier) did not stop within 10 s of SIGTERM; killing it")
+                Glibc.kill(process.processIdentifier, SIGKILL)
             }
+            process.waitUntilExit()
         }
     }
 
@@ -304,6 +311,58 @@ import Testing
             #expect(r.status == 200)
         }
         #expect(try await Self.couponCounter(shopAfter) == confirmed.count + unconfirmed.count)
+    }
+}
+
+extension ClusterTests {
+    /// Statuses seen by several tasks.
+    final class Tally: Sendable {
+        private let seen = Mutex<[Int: Int]>([:])
+        func add(_ status: Int) { seen.withLock { $0[status, default: 0] += 1 } }
+        var counts: [Int: Int] { seen.withLock { $0 } }
+    }
+
+    @Test(arguments: Setup.allCases) func duplicateClosesOfOneSessionCountOnce(_ setup: Setup) async throws {
+        guard let (nodes, _) = try await Self.start(setup) else { return }
+        let shop = try await Self.shop(on: nodes[0], limits: [], usageLimit: 0)
+        let clients = nodes.map { Client(base: $0.base, token: shop.client.token, key: shop.client.key) }
+        let code = shop.code
+        // Forty requests that open and close the same session at once, spread over the nodes.
+        let replies = try await withThrowingTaskGroup(of: (status: Int, body: JSON).self) { group in
+            for i in 0..<40 {
+                let client = clients[i % clients.count]
+                group.addTask {
+                    try await client.close(
+                        "same", ["profileId": "p", "couponCodes": [.string(code)], "cartItems": Self.cart])
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(replies.allSatisfy { $0.status == 200 }, "\(replies.map(\.status))")
+        #expect(Set(replies.map { $0.body["effects"]?.text ?? "" }).count == 1)
+        #expect(try await Self.couponCounter(shop) == 1)
+    }
+
+    @Test func aKeyRevokedThroughOneNodeIsRefusedByTheOtherWithinASecond() async throws {
+        guard let (nodes, _) = try await Self.start(.postgresTwoNodes) else { return }
+        let shop = try await Self.shop(on: nodes[0], limits: [], usageLimit: 0)
+        let other = Client(base: nodes[1].base, token: shop.client.token, key: shop.client.key)
+        // The second node has the key in memory.
+        #expect(try await other.close("cached", ["profileId": "p"]).status == 200)
+        let (_, keys) = try await shop.client.call(.GET, "/v1/applications/\(shop.app)/api_keys")
+        let id = try #require(keys["data"]?[0]?["id"]?.numberValue?.intValue)
+        let (status, _) = try await shop.client.call(.DELETE, "/v1/applications/\(shop.app)/api_keys/\(id)")
+        #expect(status == 204)
+        let revoked = ContinuousClock.now
+        var refusedAfter: Duration?
+        while ContinuousClock.now - revoked < .seconds(1) {
+            if try await other.close("after-\(UUID().uuidString)", ["profileId": "p"]).status == 401 {
+                refusedAfter = ContinuousClock.now - revoked
+                break
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(refusedAfter != nil, "the second node still accepted the revoked key a second later")
     }
 }
 

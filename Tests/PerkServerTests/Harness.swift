@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import NIOCore
+import PerkEngine
 import PerkJSON
 import PerkServer
 import PerkStorage
@@ -12,6 +13,7 @@ import PerkTestSupport
 /// A Perk with a fresh SQLite database, driven in-process through its router.
 struct Harness {
     let client: any TestClientProtocol
+    let store: any Store
     var token = ""
 
     struct Reply {
@@ -48,15 +50,17 @@ struct Harness {
 
     /// Runs `body` against a new server with an administrator signed in.
     static func run(
-        settings: ServerSettings = Harness.settings, _ body: @escaping @Sendable (inout Harness) async throws -> Void
+        settings: ServerSettings = Harness.settings,
+        clock: @escaping @Sendable () -> Timestamp = PerkServer.systemClock,
+        _ body: @escaping @Sendable (inout Harness) async throws -> Void
     ) async throws {
         let store = try await freshStore()
         try await PerkServer.bootstrapAdmin(
             store: store, email: "admin@example.com", password: "secret", logger: Logger(label: "test"),
             iterations: settings.passwordIterations)
-        let app = Hummingbird.Application(router: PerkServer.router(store: store, settings: settings))
+        let app = Hummingbird.Application(router: PerkServer.router(store: store, clock: clock, settings: settings))
         try await app.test(.router) { client in
-            var h = Harness(client: client)
+            var h = Harness(client: client, store: store)
             let login = try await h.call(.post, "/v1/sessions", ["email": "admin@example.com", "password": "secret"])
             h.token = login["token"]?.stringValue ?? ""
             try await body(&h)

@@ -179,5 +179,12 @@ import Testing
         #expect(failing.status == 1 && failing.out.isEmpty && failing.err.contains("division by zero"))
         let unknown = try Self.eval([#"["frobnicate"]"#])
         #expect(unknown.status == 1 && unknown.err.contains("unknown function"))
+        // Under a budget, like every evaluation; recursion is refused before anything runs.
+        let recursive = try Self.eval([#"[["setTemplate", "f()Boolean", ["!", "f"]], ["!", "f"]]"#])
+        #expect(recursive.status == 1 && recursive.err.contains("may not be recursive"))
+        let loop = #"["count", ["map", ["split", ["+", "abcdefghij", "abcdefghij"], ""], "C", ["split", "xyz", ""]]]"#
+        #expect(try Self.eval([loop]).out == "20\n")
+        let tooLong = try Self.eval([loop, "--steps", "10"])
+        #expect(tooLong.status == 1 && tooLong.err.contains("evaluation steps"))
     }
 }

@@ -65,4 +65,22 @@ public enum TestPostgres {
         c.path = "/" + name
         return c.string
     }
+
+    /// A server of the caller's own (not shared with other tests), for tests that stop and start
+    /// it; it stops itself when the test process ends. Nil without PostgreSQL binaries.
+    public static func privateServer() throws -> (url: String, port: Int)? {
+        guard available else { return nil }
+        let (status, out, err) = run([String(ProcessInfo.processInfo.processIdentifier)])
+        guard status == 0, let c = URLComponents(string: out.trimmingCharacters(in: .whitespacesAndNewlines)),
+            let port = c.port
+        else { throw Unavailable(description: "throwaway PostgreSQL did not start: \(err)") }
+        return (c.string ?? "", port)
+    }
+
+    /// Stops the server at `port` (fast shutdown: clients are disconnected), waits `seconds`,
+    /// and starts it again.
+    public static func restart(port: Int, pause seconds: Int) throws {
+        let (status, _, err) = run(["--restart", String(port), String(seconds)])
+        guard status == 0 else { throw Unavailable(description: "restart failed: \(err)") }
+    }
 }

@@ -1,0 +1,64 @@
+import HTTPTypes
+import PerkJSON
+import Testing
+
+/// What one Integration API request may carry; past a limit, a 400 that points at the field.
+@Suite struct InputLimitsTests {
+    @Test func oversizedRequestsAre400sNamingTheField() async throws {
+        try await Harness.run { h in
+            let app = try await h.createApplication()
+            let key = try await h.createKey(app)
+            try await h.declare("CustomerSession", "Note")
+            var deep: JSON = 1
+            for _ in 0..<40 { deep = ["x": deep] }
+            let cases: [(JSON, String, String)] = [
+                (
+                    ["cartItems": .array((0..<1_001).map { cartItem("s\($0)", price: 1) })],
+                    "/customerSession/cartItems", "maxItems"
+                ),
+                (
+                    ["cartItems": [cartItem("s", price: 1, quantity: 10_001)]], "/customerSession/cartItems/0/quantity",
+                    "maximum"
+                ),
+                (
+                    ["cartItems": [cartItem("s", price: 999_999_999_999_999, quantity: 10)]],
+                    "/customerSession/cartItems", "Invalid value"
+                ),
+                (
+                    ["attributes": ["Note": .string(String(repeating: "x", count: 10_001))]],
+                    "/customerSession/attributes/Note", "maxLength"
+                ),
+                (
+                    ["couponCodes": [.string(String(repeating: "C", count: 1_001))]], "/customerSession/couponCodes/0",
+                    "maxLength"
+                ),
+                (
+                    ["referralCode": .string(String(repeating: "R", count: 1_001))], "/customerSession/referralCode",
+                    "maxLength"
+                ),
+                (
+                    ["identifiers": .array((0..<1_001).map { .string("i\($0)") })], "/customerSession/identifiers",
+                    "maxItems"
+                ),
+                (
+                    ["attributes": ["Deep": deep]],
+                    "/customerSession/attributes/Deep" + String(repeating: "/x", count: 29), "maxDepth"
+                ),
+            ]
+            for (session, pointer, title) in cases {
+                let r = try await h.session("limits", key: key, session)
+                #expect(r.status == .badRequest, "\(pointer)")
+                #expect(r["errors"]?[0]?["source"]?["pointer"]?.stringValue == pointer)
+                #expect(r["errors"]?[0]?["title"]?.stringValue == title, "\(pointer)")
+            }
+            // At the limits, the request is fine.
+            let fine = try await h.session(
+                "limits", key: key,
+                [
+                    "cartItems": .array((0..<1_000).map { cartItem("s\($0)", price: 1) }),
+                    "attributes": ["Note": .string(String(repeating: "x", count: 10_000))],
+                ])
+            #expect(fine.status == .ok)
+        }
+    }
+}
