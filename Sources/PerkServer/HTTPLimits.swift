@@ -15,8 +15,9 @@ public struct HTTPLimits: Sendable, Equatable {
     public var idleTimeout: Duration = .seconds(60)
     /// Connections open at once; more are answered 503 and closed.
     public var maxConnections = 1_000
-    /// The request line (method, URL, version): 414 past it.
-    public var maxRequestLineBytes = 8 * 1024
+    /// The request line (method, URL, version): 414 past it. Room for the longest id (1,000
+    /// characters, up to 12 bytes each once percent-encoded).
+    public var maxRequestLineBytes = 16 * 1024
     /// The request line and headers together: 431 past it.
     public var maxHeadBytes = 32 * 1024
 
