@@ -14,6 +14,7 @@ struct EventService: Sendable {
     let clock: @Sendable () -> Timestamp
     var limits: EvaluationLimits = .standard
     let scheduler: EvaluationScheduler
+    let serializer: KeyedSerializer
 
     enum Failure: Error {
         case unknownApplication
@@ -38,92 +39,95 @@ struct EventService: Sendable {
         guard let snapshot = try await catalog.snapshot(applicationId) else { throw Failure.unknownApplication }
         let now = clock()
         let app = snapshot.application
-        for attempt in 0..<SessionService.attempts {
-            let loaded = try await store.read { tx -> TrackLoaded in
-                var session: CustomerSession
-                // With its effects, which the event keeps (an open session's are not loaded by default).
-                let stored = try tx.session(applicationId: applicationId, integrationId: sessionId).flatMap {
-                    try tx.session(applicationId: applicationId, id: $0.id)
-                }
-                if var existing = stored {
-                    if !profileId.isEmpty && existing.profileId != profileId {
-                        // An anonymous open session may be identified; another profile's session may not.
-                        guard existing.profileId.isEmpty, existing.state == .open else {
-                            throw Failure.sessionOfAnotherProfile(existing.profileId)
-                        }
-                        existing.profileId = profileId
+        // The key of the session's own updates (SessionService): they queue behind each other.
+        return try await serializer.run("\(applicationId)/\(sessionId)") {
+            for attempt in 0..<SessionService.attempts {
+                let loaded = try await store.read { tx -> TrackLoaded in
+                    var session: CustomerSession
+                    // With its effects, which the event keeps (an open session's are not loaded by default).
+                    let stored = try tx.session(applicationId: applicationId, integrationId: sessionId).flatMap {
+                        try tx.session(applicationId: applicationId, id: $0.id)
                     }
-                    session = existing
-                } else {
-                    session = CustomerSession(
-                        id: 0, integrationId: sessionId, applicationId: applicationId, created: now,
-                        profileId: profileId)
-                    session.firstSession =
-                        profileId.isEmpty ? true : !(try tx.profileHasSessions(integrationId: profileId))
-                }
-                let profile = session.profileId.isEmpty ? nil : try tx.profile(integrationId: session.profileId)
-                let coupons = try tx.coupons(
-                    applicationId: app.id, lookupKeys: session.couponCodes.map(app.caseSensitivity.normalize))
-                let referral =
-                    session.referralCode.isEmpty
-                    ? nil
-                    : try tx.referral(
-                        applicationId: app.id, lookupKey: app.caseSensitivity.normalize(session.referralCode))
-                let hardReserved = coupons.filter { !$0.reservation }.map(\.id)
-                let reserved =
-                    hardReserved.isEmpty
-                    ? [] : try tx.reservations(couponIds: hardReserved, profileId: session.profileId)
-                let keys = SessionService.limitKeys(snapshot, session, coupons: coupons, referral: referral)
-                return TrackLoaded(
-                    stored: stored, session: session, profile: profile, coupons: coupons, referral: referral,
-                    reserved: reserved, usage: keys.isEmpty ? [:] : try tx.limitUsage(keys))
-            }
-            var request = EvaluationRequest(
-                application: app, session: loaded.session, profile: loaded.profile, eventType: type,
-                eventAttributes: attributes, campaigns: snapshot.campaigns, coupons: loaded.coupons,
-                referral: loaded.referral, reservedCouponIds: loaded.reserved, campaignSet: snapshot.campaignSet,
-                limitUsage: loaded.usage, now: now, cascading: false)
-            request.limits = limits
-            let evaluation = request
-            let result = await scheduler.run(applicationId: applicationId) { Evaluator.evaluate(evaluation) }
-            do {
-                return try await store.write { tx in
-                    let current = try tx.sessionVersion(applicationId: applicationId, integrationId: sessionId)
-                    guard current == loaded.stored?.version else { throw StoreError.conflict }
-                    var session = loaded.session
-                    var profile = try Self.profile(tx, session.profileId, now: now)
-                    var effects = result.effects
-                    let created = try SessionService.create(tx, &effects, session: session, now: now)
-                    SessionService.applyAttributeUpdates(effects, session: &session, profile: &profile)
-                    if var p = profile {
-                        p.lastActivity = now
-                        try tx.updateProfile(p)
-                        profile = p
-                    }
-                    if let stored = loaded.stored {
-                        guard try tx.updateSession(session, expectedVersion: stored.version) else {
-                            throw StoreError.conflict
+                    if var existing = stored {
+                        if !profileId.isEmpty && existing.profileId != profileId {
+                            // An anonymous open session may be identified; another profile's session may not.
+                            guard existing.profileId.isEmpty, existing.state == .open else {
+                                throw Failure.sessionOfAnotherProfile(existing.profileId)
+                            }
+                            existing.profileId = profileId
                         }
-                        session.version = stored.version + 1
+                        session = existing
                     } else {
-                        session = try tx.insertSession(session)
+                        session = CustomerSession(
+                            id: 0, integrationId: sessionId, applicationId: applicationId, created: now,
+                            profileId: profileId)
+                        session.firstSession =
+                            profileId.isEmpty ? true : !(try tx.profileHasSessions(integrationId: profileId))
                     }
-                    let event = try SessionService.record(
-                        tx, session, type: type, attributes: attributes, effects: effects, now: now)
-                    var outcome = SessionOutcome(
-                        session: session, profile: profile, effects: effects, coupons: loaded.coupons,
-                        triggeredCampaigns: Self.campaigns(result.triggeredCampaignIds, of: snapshot), event: event,
-                        referral: loaded.referral, createdCoupons: created.coupons,
-                        createdReferrals: created.referrals, couponRejections: result.rejections,
-                        referralRejection: result.referralRejection)
-                    outcome.failures = result.failures
-                    return outcome
+                    let profile = session.profileId.isEmpty ? nil : try tx.profile(integrationId: session.profileId)
+                    let coupons = try tx.coupons(
+                        applicationId: app.id, lookupKeys: session.couponCodes.map(app.caseSensitivity.normalize))
+                    let referral =
+                        session.referralCode.isEmpty
+                        ? nil
+                        : try tx.referral(
+                            applicationId: app.id, lookupKey: app.caseSensitivity.normalize(session.referralCode))
+                    let hardReserved = coupons.filter { !$0.reservation }.map(\.id)
+                    let reserved =
+                        hardReserved.isEmpty
+                        ? [] : try tx.reservations(couponIds: hardReserved, profileId: session.profileId)
+                    let keys = SessionService.limitKeys(snapshot, session, coupons: coupons, referral: referral)
+                    return TrackLoaded(
+                        stored: stored, session: session, profile: profile, coupons: coupons, referral: referral,
+                        reserved: reserved, usage: keys.isEmpty ? [:] : try tx.limitUsage(keys))
                 }
-            } catch StoreError.conflict {
-                try await SessionService.backOff(attempt)
+                var request = EvaluationRequest(
+                    application: app, session: loaded.session, profile: loaded.profile, eventType: type,
+                    eventAttributes: attributes, campaigns: snapshot.campaigns, coupons: loaded.coupons,
+                    referral: loaded.referral, reservedCouponIds: loaded.reserved, campaignSet: snapshot.campaignSet,
+                    limitUsage: loaded.usage, now: now, cascading: false)
+                request.limits = limits
+                let evaluation = request
+                let result = await scheduler.run(applicationId: applicationId) { Evaluator.evaluate(evaluation) }
+                do {
+                    return try await store.write { tx in
+                        let current = try tx.sessionVersion(applicationId: applicationId, integrationId: sessionId)
+                        guard current == loaded.stored?.version else { throw StoreError.conflict }
+                        var session = loaded.session
+                        var profile = try Self.profile(tx, session.profileId, now: now)
+                        var effects = result.effects
+                        let created = try SessionService.create(tx, &effects, session: session, now: now)
+                        SessionService.applyAttributeUpdates(effects, session: &session, profile: &profile)
+                        if var p = profile {
+                            p.lastActivity = now
+                            try tx.updateProfile(p)
+                            profile = p
+                        }
+                        if let stored = loaded.stored {
+                            guard try tx.updateSession(session, expectedVersion: stored.version) else {
+                                throw StoreError.conflict
+                            }
+                            session.version = stored.version + 1
+                        } else {
+                            session = try tx.insertSession(session)
+                        }
+                        let event = try SessionService.record(
+                            tx, session, type: type, attributes: attributes, effects: effects, now: now)
+                        var outcome = SessionOutcome(
+                            session: session, profile: profile, effects: effects, coupons: loaded.coupons,
+                            triggeredCampaigns: Self.campaigns(result.triggeredCampaignIds, of: snapshot), event: event,
+                            referral: loaded.referral, createdCoupons: created.coupons,
+                            createdReferrals: created.referrals, couponRejections: result.rejections,
+                            referralRejection: result.referralRejection)
+                        outcome.failures = result.failures
+                        return outcome
+                    }
+                } catch StoreError.conflict {
+                    try await SessionService.backOff(attempt)
+                }
             }
+            throw StoreError.conflict
         }
-        throw StoreError.conflict
     }
 
     /// Creates or updates a profile (attributes merged per key, nulls ignored) and evaluates the
@@ -134,59 +138,62 @@ struct EventService: Sendable {
     {
         guard let snapshot = try await catalog.snapshot(applicationId) else { throw Failure.unknownApplication }
         let now = clock()
-        for attempt in 0..<SessionService.attempts {
-            let existing = try await store.read { tx in try tx.profile(integrationId: integrationId) }
-            var profile = existing ?? CustomerProfile(id: 0, integrationId: integrationId, created: now)
-            if let attributes {
-                profile.attributes.merge(attributes.entries.lazy.filter { !$0.value.isNull }.map { ($0.key, $0.value) })
-            }
-            let type = existing == nil ? "talon_profile_created" : "talon_profile_updated"
-            var session = CustomerSession(
-                id: 0, integrationId: "", applicationId: applicationId, created: now, profileId: integrationId)
-            session.firstSession = false
-            var request = EvaluationRequest(
-                application: snapshot.application, session: session, profile: profile, eventType: type,
-                campaigns: snapshot.campaigns, coupons: [], campaignSet: snapshot.campaignSet, now: now,
-                cascading: false)
-            request.limits = limits
-            let evaluation = request
-            let result = await scheduler.run(applicationId: applicationId) { Evaluator.evaluate(evaluation) }
-            let effects = result.effects.filter { $0.creation == nil }
-            var updated: CustomerProfile? = profile
-            SessionService.applyAttributeUpdates(effects, session: &session, profile: &updated)
-            profile = updated ?? profile
-            profile.lastActivity = now
-            do {
-                return try await store.write { [profile, session] tx in
-                    // What the rules saw must still be the profile: otherwise evaluate again.
-                    let current = try tx.profile(integrationId: integrationId)
-                    guard Self.sameForRules(current, existing) else { throw StoreError.conflict }
-                    var saved = profile
-                    if current == nil {
-                        saved = try tx.insertProfile(profile)
-                    } else {
-                        try tx.updateProfile(profile)
-                    }
-                    let id = try tx.insertEvent(
-                        applicationId: applicationId, sessionId: "", profileId: integrationId, type: type,
-                        attributes: JSONObject(), effects: effects, created: now)
-                    let event = RecordedEvent(
-                        id: id, created: now, applicationId: applicationId, profileId: integrationId, type: type,
-                        attributes: JSONObject(), sessionId: "")
-                    var outcome = SessionOutcome(
-                        session: session, profile: saved, effects: effects, coupons: [],
-                        triggeredCampaigns: Self.campaigns(result.triggeredCampaignIds, of: snapshot), event: event)
-                    outcome.failures = result.failures
-                    return outcome
+        return try await serializer.run("profile/\(integrationId)") {
+            for attempt in 0..<SessionService.attempts {
+                let existing = try await store.read { tx in try tx.profile(integrationId: integrationId) }
+                var profile = existing ?? CustomerProfile(id: 0, integrationId: integrationId, created: now)
+                if let attributes {
+                    profile.attributes.merge(
+                        attributes.entries.lazy.filter { !$0.value.isNull }.map { ($0.key, $0.value) })
                 }
-            } catch StoreError.conflict {
-                try await SessionService.backOff(attempt)
-            } catch StoreError.duplicate {
-                // Created by another request meanwhile: evaluate again as an update.
-                try await SessionService.backOff(attempt)
+                let type = existing == nil ? "talon_profile_created" : "talon_profile_updated"
+                var session = CustomerSession(
+                    id: 0, integrationId: "", applicationId: applicationId, created: now, profileId: integrationId)
+                session.firstSession = false
+                var request = EvaluationRequest(
+                    application: snapshot.application, session: session, profile: profile, eventType: type,
+                    campaigns: snapshot.campaigns, coupons: [], campaignSet: snapshot.campaignSet, now: now,
+                    cascading: false)
+                request.limits = limits
+                let evaluation = request
+                let result = await scheduler.run(applicationId: applicationId) { Evaluator.evaluate(evaluation) }
+                let effects = result.effects.filter { $0.creation == nil }
+                var updated: CustomerProfile? = profile
+                SessionService.applyAttributeUpdates(effects, session: &session, profile: &updated)
+                profile = updated ?? profile
+                profile.lastActivity = now
+                do {
+                    return try await store.write { [profile, session] tx in
+                        // What the rules saw must still be the profile: otherwise evaluate again.
+                        let current = try tx.profile(integrationId: integrationId)
+                        guard Self.sameForRules(current, existing) else { throw StoreError.conflict }
+                        var saved = profile
+                        if current == nil {
+                            saved = try tx.insertProfile(profile)
+                        } else {
+                            try tx.updateProfile(profile)
+                        }
+                        let id = try tx.insertEvent(
+                            applicationId: applicationId, sessionId: "", profileId: integrationId, type: type,
+                            attributes: JSONObject(), effects: effects, created: now)
+                        let event = RecordedEvent(
+                            id: id, created: now, applicationId: applicationId, profileId: integrationId, type: type,
+                            attributes: JSONObject(), sessionId: "")
+                        var outcome = SessionOutcome(
+                            session: session, profile: saved, effects: effects, coupons: [],
+                            triggeredCampaigns: Self.campaigns(result.triggeredCampaignIds, of: snapshot), event: event)
+                        outcome.failures = result.failures
+                        return outcome
+                    }
+                } catch StoreError.conflict {
+                    try await SessionService.backOff(attempt)
+                } catch StoreError.duplicate {
+                    // Created by another request meanwhile: evaluate again as an update.
+                    try await SessionService.backOff(attempt)
+                }
             }
+            throw StoreError.conflict
         }
-        throw StoreError.conflict
     }
 
     /// Whether two readings of a profile show rules the same thing.

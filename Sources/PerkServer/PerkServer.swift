@@ -62,12 +62,15 @@ public enum PerkServer {
         ManagementAPI(store: store, catalog: catalog, clock: clock, access: AccessControl(settings: settings))
             .register(on: routes)
         let scheduler = EvaluationScheduler()
+        let serializer = KeyedSerializer()
         IntegrationAPI(
             catalog: catalog,
             sessions: SessionService(
-                store: store, catalog: catalog, clock: clock, limits: settings.evaluation, scheduler: scheduler),
+                store: store, catalog: catalog, clock: clock, limits: settings.evaluation, scheduler: scheduler,
+                serializer: serializer),
             events: EventService(
-                store: store, catalog: catalog, clock: clock, limits: settings.evaluation, scheduler: scheduler),
+                store: store, catalog: catalog, clock: clock, limits: settings.evaluation, scheduler: scheduler,
+                serializer: serializer),
             clock: clock
         ).register(on: routes)
         routes.get("/health") { _, context in

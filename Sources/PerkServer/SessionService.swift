@@ -43,8 +43,12 @@ struct SessionService: Sendable {
     var limits: EvaluationLimits = .standard
     let scheduler: EvaluationScheduler
 
-    /// Reads and evaluations an update may go through before it answers 409.
+    let serializer: KeyedSerializer
+
+    /// Reads and evaluations an update may go through before it answers 409 (SQLite), or
+    /// before it is decided inside a write that locks the session (PostgreSQL).
     static let attempts = 12
+    static let optimisticAttempts = 4
 
     enum Failure: Error {
         case session(SessionUpdateError)
@@ -83,31 +87,44 @@ struct SessionService: Sendable {
         // Only an update that counts or gives back redemptions must reach the disk before we answer.
         let durable = patch.state == .closed || patch.state == .cancelled
         let limits = self.limits
-        for attempt in 0..<Self.attempts {
-            let loaded = try await store.read { tx in
-                try Self.load(tx, snapshot, integrationId: integrationId, patch: patch, now: now)
+        let commit: @Sendable (any StoreTransaction, Decision) throws -> SessionOutcome = { tx, decision in
+            var outcome = try Self.commit(tx, decision, now: now)
+            if countProfileRedemptions {
+                outcome.profileRedemptions = try tx.redemptionCounts(
+                    couponIds: outcome.coupons.map(\.id), profileId: outcome.session.profileId)
             }
-            let decision = await scheduler.run(applicationId: applicationId) {
-                Self.decide(loaded, snapshot: snapshot, cascading: cascading, now: now, limits: limits)
+            if listReferredCustomers, let referral = outcome.referral {
+                outcome.referredCustomers = try tx.referredCustomers(referralId: referral.id)
             }
-            do {
-                return Self.counted(
-                    try await store.write(durable: durable) { tx in
-                        var outcome = try Self.commit(tx, decision, now: now)
-                        if countProfileRedemptions {
-                            outcome.profileRedemptions = try tx.redemptionCounts(
-                                couponIds: outcome.coupons.map(\.id), profileId: outcome.session.profileId)
-                        }
-                        if listReferredCustomers, let referral = outcome.referral {
-                            outcome.referredCustomers = try tx.referredCustomers(referralId: referral.id)
-                        }
-                        return outcome
-                    })
-            } catch StoreError.conflict {
-                try await Self.backOff(attempt)
-            }
+            return outcome
         }
-        throw StoreError.conflict
+        // Updates of one session through this node wait for each other here, so they do not
+        // race to the database; other nodes' updates (PostgreSQL) are caught by the version check.
+        return try await serializer.run("\(applicationId)/\(integrationId)") {
+            let attempts = store.singleWriter ? Self.attempts : Self.optimisticAttempts
+            for attempt in 0..<attempts {
+                let loaded = try await store.read { tx in
+                    try Self.load(tx, snapshot, integrationId: integrationId, patch: patch, now: now)
+                }
+                let decision = await scheduler.run(applicationId: applicationId) {
+                    Self.decide(loaded, snapshot: snapshot, cascading: cascading, now: now, limits: limits)
+                }
+                do {
+                    return Self.counted(try await store.write(durable: durable) { tx in try commit(tx, decision) })
+                } catch StoreError.conflict {
+                    try await Self.backOff(attempt)
+                }
+            }
+            // Other nodes kept changing this session (or its budgets). Where writers lock rows,
+            // decide with the session locked: only its own updates wait, and one of them wins.
+            guard !store.singleWriter else { throw StoreError.conflict }
+            return Self.counted(
+                try await store.writeDecidingInside(durable: durable) { tx in
+                    let loaded = try Self.load(tx, snapshot, integrationId: integrationId, patch: patch, now: now)
+                    return try commit(
+                        tx, Self.decide(loaded, snapshot: snapshot, cascading: cascading, now: now, limits: limits))
+                })
+        }
     }
 
     /// A short, growing, random pause before starting over, so that updates racing for one

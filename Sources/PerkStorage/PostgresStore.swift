@@ -20,6 +20,7 @@ import Talang
 /// PostgreSQL gives up to break a deadlock is run again. Reads are REPEATABLE READ: one
 /// consistent snapshot, as in SQLite.
 public final class PostgresStore: Store {
+    public var singleWriter: Bool { false }
     /// How often a write is run again after PostgreSQL broke a deadlock by giving it up.
     static let deadlockAttempts = 20
 

@@ -8,6 +8,7 @@ import Talang
 /// (GRDB serialises writers) and read through a pool.
 public final class SQLiteStore: Store {
     let pool: DatabasePool
+    public var singleWriter: Bool { true }
 
     /// Opens (creating if needed) the database at `path` and migrates its schema.
     public init(path: String) throws {

@@ -13,6 +13,10 @@ public protocol Store: Sendable {
     /// A read-write transaction. With `durable`, the commit reaches stable storage before this
     /// returns (confirmed redemptions); otherwise it survives a crash of the process.
     func write<T: Sendable>(durable: Bool, _ body: @Sendable (any StoreTransaction) throws -> T) async throws -> T
+
+    /// Whether one write transaction at a time holds the whole database (SQLite), rather than
+    /// the rows it locks (PostgreSQL): nothing slow may then run inside a write.
+    var singleWriter: Bool { get }
 }
 
 extension Store {
