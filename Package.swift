@@ -52,11 +52,14 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The web console: HTML, CSS and JavaScript modules compiled into the binary, served by
+        // PerkServer; a client of the Management API only.
+        .target(name: "PerkConsole", resources: [.embedInCode("Assets")], swiftSettings: swiftSettings),
         // HTTP: maps requests to engine and storage calls and back.
         .target(
             name: "PerkServer",
             dependencies: [
-                "PerkEngine", "PerkStorage", "PerkJSON", "Talang",
+                "PerkEngine", "PerkStorage", "PerkJSON", "Talang", "PerkConsole",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -118,6 +121,7 @@ let package = Package(
             name: "PerkServerTests",
             dependencies: [
                 "PerkServer", "PerkStorage", "PerkEngine", "PerkJSON", "Talang", "PerkTestSupport", "PerkClient",
+                "PerkConsole",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

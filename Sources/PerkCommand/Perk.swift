@@ -120,8 +120,16 @@ struct Serve: AsyncParsableCommand {
         }
         if demo {
             let info = try await Demo.prepare(store: store)
+            var text = Demo.instructions(info, host: host, port: port) + "\n"
+            if let email = env["PERK_ADMIN_EMAIL"], env["PERK_ADMIN_PASSWORD"] != nil, !email.isEmpty {
+                text += Demo.consoleInstructions(host: host, port: port, email: email, password: nil) + "\n"
+            } else {
+                let password = try await Demo.prepareUser(store: store)
+                text +=
+                    Demo.consoleInstructions(host: host, port: port, email: Demo.userEmail, password: password) + "\n"
+            }
             // Written straight to the descriptor: stdout is block-buffered when it is a pipe.
-            FileHandle.standardOutput.write(Data((Demo.instructions(info, host: host, port: port) + "\n").utf8))
+            FileHandle.standardOutput.write(Data(text.utf8))
         }
         let app = PerkServer.application(
             store: store, host: host, port: port, logger: logger, metrics: registry, settings: settings,

@@ -26,6 +26,8 @@ public struct EvaluationRequest: Sendable {
     public var cascading: Bool
     /// How much evaluation the rules may do.
     public var limits: EvaluationLimits = .standard
+    /// The application's offset from UTC at `now`, in seconds (the rules' `now()` is in it).
+    public var utcOffsetSeconds: Int32 = 0
 
     public init(
         application: Application, session: CustomerSession, profile: CustomerProfile?, eventType: String,
@@ -184,6 +186,7 @@ struct Pass {
     var limits: LimitLedger
     var budget: RequestBudget
     var failures: [RuleFailure] = []
+    let evaluationTime: TimeValue
 
     init(
         request: EvaluationRequest, candidates: [Int64: [Coupon]], referral: Referral?, root: ValueMap,
@@ -198,6 +201,10 @@ struct Pass {
         self.referralRejection = referralRejection
         self.limits = LimitLedger(confirmed: request.limitUsage)
         self.budget = RequestBudget(request.limits)
+        self.evaluationTime = TimeValue(
+            seconds: request.now.microseconds / 1_000_000,
+            nanoseconds: Int32(request.now.microseconds % 1_000_000) * 1000,
+            offsetSeconds: request.utcOffsetSeconds)
     }
 
     func subject(coupon: Coupon? = nil, referral: Referral? = nil) -> LimitSubject {
@@ -271,7 +278,7 @@ struct Pass {
                 compiled, ruleset, coupon: coupon, referral: campaignReferral, referralAccepted: &referralAccepted,
                 subject: subject(coupon: coupon, referral: campaignReferral), limits: &limits,
                 root: &root, total: &total, cascading: request.cascading, budget: &budget, failures: &failures,
-                into: &effects)
+                now: evaluationTime, into: &effects)
             guard let coupon else { continue }
             var reason: CouponRejectionReason?
             if !wasAccepted.accepted {
@@ -445,10 +452,11 @@ public enum Evaluator {
         _ compiled: CompiledCampaign, _ ruleset: CompiledRuleset, coupon: Coupon?, referral: Referral?,
         referralAccepted: inout Bool, subject: LimitSubject, limits: inout LimitLedger, root: inout ValueMap,
         total: inout DecimalNumber, cascading: Bool, budget: inout RequestBudget, failures: inout [RuleFailure],
-        into effects: inout [Effect]
+        now: TimeValue, into effects: inout [Effect]
     ) -> (accepted: Bool, blocked: Bool) {
         var blocked = false
         let host = PromotionHost()
+        host.now = now
         host.couponValid = coupon != nil
         host.referral = referral
         host.profileId = subject.profileId

@@ -18,6 +18,8 @@ final class PromotionHost: EvaluationHost {
     var campaign: Campaign?
     var ruleIndex = 0
     var emitted: [Emitted] = []
+    /// When the evaluation happens, in the application's time zone (`now`).
+    var now = TimeValue(seconds: 0)
     /// Creations the current rule asked for so far; numbers them for `Creation.key`.
     var creations = 0
 
@@ -37,6 +39,9 @@ public enum PromotionLibrary {
             .nullary(returns: .boolean) { env throws(EvalError) in
                 .bool(host(env).couponValid)
             })
+        // Perk's own: the time of the evaluation, in the application's time zone, for date and
+        // weekday windows (`weekday(now())`, `before(now(), …)`).
+        lib.register("now", .nullary(returns: .time) { env throws(EvalError) in .time(host(env).now) })
         lib.register(
             "referralValid",
             .nullary(returns: .boolean) { env throws(EvalError) in

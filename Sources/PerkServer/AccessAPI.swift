@@ -109,15 +109,20 @@ extension ManagementAPI {
         let app = try await application(ctx)
         let body = try await req.json(context: ctx)
         let now = clock()
-        let (title, expires) = try decode {
+        let (title, expires, type) = try decode {
             let r = try ObjectReader(body, at: "")
-            return (try r.string("title", required: true)!, try r.timestamp("expires", required: true)!)
+            let type = try r.string("type") ?? ""
+            guard type == "" || type == "staging" else {
+                throw ObjectReader.enumError("/type", "type", ["", "staging"])
+            }
+            return (try r.string("title", required: true)!, try r.timestamp("expires", required: true)!, type)
         }
         let key = Credentials.randomHex(bytes: 32)
         let record = try await store.write { tx in
             try tx.insertAPIKey(
                 APIKeyRecord(
-                    id: 0, applicationId: app.id, title: title, createdBy: userId, created: now, expires: expires),
+                    id: 0, applicationId: app.id, title: title, createdBy: userId, created: now, expires: expires,
+                    type: type),
                 hash: Credentials.digest(key))
         }
         var o = Self.apiKeyJSON(record)
@@ -154,6 +159,7 @@ extension ManagementAPI {
         o.appendUnique("applicationID", .number(record.applicationId))
         o.appendUnique("created", record.created.json)
         o.appendUnique("expires", record.expires.json)
+        if !record.type.isEmpty { o.appendUnique("type", .string(record.type)) }
         return o
     }
 }

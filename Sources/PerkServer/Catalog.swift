@@ -13,6 +13,24 @@ struct ApplicationSnapshot: Sendable {
     var catalogVersion: Int64 = 0
 }
 
+extension ApplicationSnapshot {
+    /// The snapshot a dry run with `evaluableCampaignIds` evaluates: only those campaigns, and
+    /// disabled ones among them as if enabled (their schedule still applies).
+    func evaluating(_ ids: [Int64]?) -> ApplicationSnapshot {
+        guard let ids else { return self }
+        let wanted = Set(ids)
+        let chosen = campaigns.filter { wanted.contains($0.campaign.id) }.map { c -> CompiledCampaign in
+            guard c.campaign.state == .disabled else { return c }
+            var enabled = c.campaign
+            enabled.state = .enabled
+            return CompiledCampaign(campaign: enabled, ruleset: c.ruleset)
+        }
+        var out = ApplicationSnapshot(application: application, campaigns: chosen, campaignSet: campaignSet)
+        out.catalogVersion = catalogVersion
+        return out
+    }
+}
+
 /// Several Perk processes may share one database: each keeps its own catalog, and a change made
 /// through another one is noticed by the store's catalog version, which every change moves in its
 /// own transaction. The version is read at most every `checkInterval`, by the first request
@@ -24,6 +42,7 @@ final class Catalog: Sendable {
     /// A key as read from the store, with when and at which catalog version.
     struct CachedKey {
         var applicationId: Int64
+        var staging: Bool
         var expires: Timestamp
         var version: Int64
         var read: ContinuousClock.Instant
@@ -109,12 +128,13 @@ final class Catalog: Sendable {
         attributes.withLock { $0 = nil }
     }
 
-    /// The application of an Integration API key, from memory while it is fresh.
-    func application(forKeyDigest digest: String, now: Timestamp) async throws -> Int64? {
+    /// The application of an Integration API key, and whether it is a staging key (dry runs
+    /// only), from memory while it is fresh.
+    func application(forKeyDigest digest: String, now: Timestamp) async throws -> (id: Int64, staging: Bool)? {
         let version = try await latestVersion()
         let instant = ContinuousClock.now
         if let hit = keys.withLock({ $0[digest] }), hit.version >= version, instant - hit.read < Self.keyLifetime {
-            return now < hit.expires ? hit.applicationId : nil
+            return now < hit.expires ? (hit.applicationId, hit.staging) : nil
         }
         let found = try await store.read { tx in (try tx.apiKey(hash: digest, now: now), try tx.catalogVersion()) }
         guard let record = found.0 else {
@@ -124,8 +144,9 @@ final class Catalog: Sendable {
         keys.withLock { k in
             // Unknown keys are never kept, so this only grows with the keys that exist.
             k[digest] = CachedKey(
-                applicationId: record.applicationId, expires: record.expires, version: found.1, read: instant)
+                applicationId: record.applicationId, staging: record.type == "staging", expires: record.expires,
+                version: found.1, read: instant)
         }
-        return record.applicationId
+        return (record.applicationId, record.type == "staging")
     }
 }

@@ -21,6 +21,13 @@ public enum Credentials {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// A password people can type: 16 characters without look-alikes.
+    static func randomPassword() -> String {
+        let alphabet = Array("abcdefghjkmnpqrstuvwxyzABCDEFGHJKMNPQRSTUVWXYZ23456789")
+        var rng = SystemRandomNumberGenerator()
+        return String((0..<16).map { _ in alphabet[Int.random(in: 0..<alphabet.count, using: &rng)] })
+    }
+
     /// Digest under which a key or token is stored and looked up.
     static func digest(_ secret: String) -> String { hex(SHA256.hash(data: Data(secret.utf8))) }
 

@@ -152,6 +152,33 @@ public enum Demo {
         }
     }
 
+    public static let userEmail = "demo@example.com"
+
+    /// The demo's console user when no administrator is configured: made on the first start and
+    /// given a new random password at every start, which is printed (a demo has nothing to hide).
+    public static func prepareUser(store: any Store, now: Timestamp = PerkServer.systemClock()) async throws -> String {
+        let password = Credentials.randomPassword()
+        let hash = Credentials.hashPassword(password)
+        try await store.write { tx in
+            if let user = try tx.user(email: userEmail) {
+                try tx.updatePasswordHash(userId: user.id, passwordHash: hash)
+            } else {
+                _ = try tx.insertUser(email: userEmail, passwordHash: hash, created: now)
+            }
+        }
+        return password
+    }
+
+    /// How to reach the console and sign in; `password` nil when the administrator comes from
+    /// `PERK_ADMIN_EMAIL` / `PERK_ADMIN_PASSWORD`.
+    public static func consoleInstructions(host: String, port: Int, email: String, password: String?) -> String {
+        let shownHost = host == "0.0.0.0" ? "127.0.0.1" : host
+        return """
+            Perk console: http://\(shownHost):\(port)/
+              sign in as \(email) \(password.map { "with the password \($0)" } ?? "with PERK_ADMIN_PASSWORD")
+            """
+    }
+
     public static func instructions(_ info: Info, host: String, port: Int) -> String {
         let body =
             #"{"customerSession": {"profileId": "alice", "couponCodes": ["SUMMER10"], "cartItems": [{"name": "Running shoes", "sku": "shoe-01", "quantity": 1, "price": 120, "category": "shoes"}]}, "responseContent": ["customerSession"]}"#

@@ -34,7 +34,8 @@ struct EventService: Sendable {
 
     /// A custom event on a session, created (open, with the profile) when it does not exist.
     func track(
-        applicationId: Int64, sessionId: String, profileId: String, type: String, attributes: JSONObject
+        applicationId: Int64, sessionId: String, profileId: String, type: String, attributes: JSONObject,
+        dry: Bool = false
     ) async throws -> SessionOutcome {
         guard let snapshot = try await catalog.snapshot(applicationId) else { throw Failure.unknownApplication }
         let now = clock()
@@ -87,10 +88,11 @@ struct EventService: Sendable {
                     referral: loaded.referral, reservedCouponIds: loaded.reserved, campaignSet: snapshot.campaignSet,
                     limitUsage: loaded.usage, now: now, cascading: false)
                 request.limits = limits
+                request.utcOffsetSeconds = TimeZones.offset(snapshot.application.timezone, at: now)
                 let evaluation = request
                 let result = await scheduler.run(applicationId: applicationId) { Evaluator.evaluate(evaluation) }
                 do {
-                    return try await store.write { tx in
+                    return try await write(dry) { tx in
                         let current = try tx.sessionVersion(applicationId: applicationId, integrationId: sessionId)
                         guard current == loaded.stored?.version else { throw StoreError.conflict }
                         var session = loaded.session
@@ -133,8 +135,8 @@ struct EventService: Sendable {
     /// Creates or updates a profile (attributes merged per key, nulls ignored) and evaluates the
     /// rules for it with `talon_profile_created`/`talon_profile_updated` on an empty, unsaved session.
     /// Codes that rules would create need a session, so profile updates create none.
-    func updateProfile(applicationId: Int64, integrationId: String, attributes: JSONObject?) async throws
-        -> SessionOutcome
+    func updateProfile(applicationId: Int64, integrationId: String, attributes: JSONObject?, dry: Bool = false)
+        async throws -> SessionOutcome
     {
         guard let snapshot = try await catalog.snapshot(applicationId) else { throw Failure.unknownApplication }
         let now = clock()
@@ -155,6 +157,7 @@ struct EventService: Sendable {
                     campaigns: snapshot.campaigns, coupons: [], campaignSet: snapshot.campaignSet, now: now,
                     cascading: false)
                 request.limits = limits
+                request.utcOffsetSeconds = TimeZones.offset(snapshot.application.timezone, at: now)
                 let evaluation = request
                 let result = await scheduler.run(applicationId: applicationId) { Evaluator.evaluate(evaluation) }
                 let effects = result.effects.filter { $0.creation == nil }
@@ -163,7 +166,7 @@ struct EventService: Sendable {
                 profile = updated ?? profile
                 profile.lastActivity = now
                 do {
-                    return try await store.write { [profile, session] tx in
+                    return try await write(dry) { [profile, session] tx in
                         // What the rules saw must still be the profile: otherwise evaluate again.
                         let current = try tx.profile(integrationId: integrationId)
                         guard Self.sameForRules(current, existing) else { throw StoreError.conflict }
@@ -194,6 +197,13 @@ struct EventService: Sendable {
             }
             throw StoreError.conflict
         }
+    }
+
+    /// A write, or for a dry run a rehearsal that is rolled back.
+    func write(_ dry: Bool, _ body: @escaping @Sendable (any StoreTransaction) throws -> SessionOutcome) async throws
+        -> SessionOutcome
+    {
+        dry ? try await store.rehearse(body) : try await store.write(body)
     }
 
     /// Whether two readings of a profile show rules the same thing.

@@ -22,23 +22,27 @@ struct IntegrationAPI: Sendable {
         registerCustomerData(on: router)
     }
 
-    /// The application of the request's `Authorization: ApiKey-v1 <key>`.
-    func application(_ req: Request) async throws -> Int64 {
+    /// The application of the request's `Authorization: ApiKey-v1 <key>`. A staging key is
+    /// good for dry runs only (`dryRunnable` endpoints with `dry=true`), else 403.
+    func application(_ req: Request, dryRunnable: Bool) async throws -> Int64 {
         let digest = Credentials.digest(try req.credential(scheme: "ApiKey-v1"))
-        guard let id = try await catalog.application(forKeyDigest: digest, now: clock()) else {
+        guard let key = try await catalog.application(forKeyDigest: digest, now: clock()) else {
             throw APIError.unauthorized
         }
-        return id
+        if key.staging, !(dryRunnable && (try? req.boolQuery("dry")) == true) {
+            throw APIError(status: .forbidden, message: "A staging API key can only be used for dry requests")
+        }
+        return key.id
     }
 
     /// The request's application and raw body. `Authorization: ApiKey-v1` works everywhere;
     /// `Content-Signature` where `signed` (every endpoint but the v2 session update).
-    func authenticate(_ req: Request, _ ctx: PerkRequestContext, signed: Bool = true) async throws -> (
-        applicationId: Int64, body: ByteBuffer
-    ) {
+    func authenticate(_ req: Request, _ ctx: PerkRequestContext, signed: Bool = true, dryRunnable: Bool = false)
+        async throws -> (applicationId: Int64, body: ByteBuffer)
+    {
         let body = try await req.bodyBytes(context: ctx)
         guard signed, req.headers[.authorization] == nil, let raw = req.headers[Self.contentSignature] else {
-            return (try await application(req), body)
+            return (try await application(req, dryRunnable: dryRunnable), body)
         }
         guard let header = ContentSignature.parse(raw), let snapshot = try await catalog.snapshot(header.signer) else {
             throw APIError.unauthorized
@@ -55,14 +59,17 @@ struct IntegrationAPI: Sendable {
     static let contentSignature = HTTPField.Name("Content-Signature")!
 
     func updateSessionV2(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
-        let (applicationId, raw) = try await authenticate(req, ctx, signed: false)
+        let (applicationId, raw) = try await authenticate(req, ctx, signed: false, dryRunnable: true)
         let integrationId = try Self.sessionId(ctx)
         let body = try integrationBody(raw)
         let (patch, content) = try decode { try IntegrationRequests.sessionV2(body) }
         try await validateAttributes(of: patch, applicationId: applicationId, pointer: "/customerSession")
+        var dry = try Self.dryRun(req)
+        dry?.evaluableCampaignIds = try decode { try IntegrationRequests.evaluableCampaignIds(body) }
         let outcome = try await update(
             applicationId: applicationId, integrationId: integrationId, patch: patch, cascading: true,
-            countProfileRedemptions: content.contains("coupons"), listReferredCustomers: content.contains("referral"))
+            countProfileRedemptions: content.contains("coupons"), listReferredCustomers: content.contains("referral"),
+            dry: dry)
         RuleFailures.report(outcome.failures, logger: ctx.logger)
         return jsonResponse(.ok, IntegrationResponses.stateV2(outcome, content: content, now: clock()))
     }
@@ -75,7 +82,8 @@ struct IntegrationAPI: Sendable {
         let patch = try decode { try IntegrationRequests.sessionV1(body) }
         try await validateAttributes(of: patch, applicationId: applicationId, pointer: "")
         let outcome = try await update(
-            applicationId: applicationId, integrationId: integrationId, patch: patch, cascading: false)
+            applicationId: applicationId, integrationId: integrationId, patch: patch, cascading: false,
+            dry: try Self.dryRun(req))
         RuleFailures.report(outcome.failures, logger: ctx.logger)
         return jsonResponse(.ok, IntegrationResponses.stateV1(outcome, now: clock()))
     }
@@ -112,15 +120,32 @@ struct IntegrationAPI: Sendable {
         try ctx.parameters.integrationId("customerSessionId")
     }
 
+    /// `?dry=true` (and, with it, `now`): evaluate and answer as a real update, store nothing.
+    static func dryRun(_ req: Request) throws -> SessionService.DryRun? {
+        let now = try req.query("now").map { text -> Timestamp in
+            guard let t = TimeValue(rfc3339: text) else {
+                throw APIError.invalidParameter("now", "now must be an RFC 3339 date-time")
+            }
+            return t.utc
+        }
+        guard try req.boolQuery("dry") == true else {
+            if now != nil { throw APIError.invalidParameter("now", "now can only be given with dry=true") }
+            return nil
+        }
+        return SessionService.DryRun(now: now)
+    }
+
     /// A session update with the service's failures mapped to HTTP errors.
     func update(
         applicationId: Int64, integrationId: String, patch: SessionPatch, cascading: Bool,
-        countProfileRedemptions: Bool = false, listReferredCustomers: Bool = false
+        countProfileRedemptions: Bool = false, listReferredCustomers: Bool = false,
+        dry: SessionService.DryRun? = nil
     ) async throws -> SessionOutcome {
         do {
             return try await sessions.update(
                 applicationId: applicationId, integrationId: integrationId, patch: patch, cascading: cascading,
-                countProfileRedemptions: countProfileRedemptions, listReferredCustomers: listReferredCustomers)
+                countProfileRedemptions: countProfileRedemptions, listReferredCustomers: listReferredCustomers,
+                dry: dry)
         } catch SessionService.Failure.session(let e) {
             throw APIError(status: .badRequest, message: e.message)
         } catch SessionService.Failure.unknownApplication {
@@ -132,7 +157,7 @@ struct IntegrationAPI: Sendable {
 extension IntegrationAPI {
     /// `POST /v1/events` (201): a custom event on a session, evaluated by the rules.
     func trackEvent(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
-        let (applicationId, raw) = try await authenticate(req, ctx)
+        let (applicationId, raw) = try await authenticate(req, ctx, dryRunnable: true)
         let body = try integrationBody(raw)
         let e = try decode { try IntegrationRequests.newEvent(body) }
         if !e.attributes.isEmpty {
@@ -148,7 +173,7 @@ extension IntegrationAPI {
         do {
             let outcome = try await events.track(
                 applicationId: applicationId, sessionId: e.sessionId, profileId: e.profileId, type: e.type,
-                attributes: e.attributes)
+                attributes: e.attributes, dry: try req.boolQuery("dry") == true)
             RuleFailures.report(outcome.failures, logger: ctx.logger)
             return jsonResponse(.created, IntegrationResponses.stateV1(outcome, now: clock()))
         } catch EventService.Failure.sessionOfAnotherProfile(let owner) {
@@ -164,7 +189,7 @@ extension IntegrationAPI {
 
     /// `PUT /v1/customer_profiles/{integrationId}`: attributes merged, rules evaluated.
     func updateProfile(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
-        let (applicationId, raw) = try await authenticate(req, ctx)
+        let (applicationId, raw) = try await authenticate(req, ctx, dryRunnable: true)
         let integrationId = try ctx.parameters.integrationId("integrationId")
         let body = try integrationBody(raw)
         let attributes = try decode { () throws(FieldError) in try ObjectReader(body, at: "").object("attributes") }
@@ -179,7 +204,8 @@ extension IntegrationAPI {
         }
         do {
             let outcome = try await events.updateProfile(
-                applicationId: applicationId, integrationId: integrationId, attributes: attributes)
+                applicationId: applicationId, integrationId: integrationId, attributes: attributes,
+                dry: try req.boolQuery("dry") == true)
             RuleFailures.report(outcome.failures, logger: ctx.logger)
             return jsonResponse(.ok, IntegrationResponses.stateV1(outcome, now: clock()))
         } catch EventService.Failure.unknownApplication {
@@ -276,6 +302,24 @@ enum IntegrationRequests {
         "customerSession", "customerProfile", "coupons", "triggeredCampaigns", "referral", "loyalty", "event",
         "ruleFailureReasons",
     ]
+
+    /// `customerSession.evaluableCampaignIds`: the campaigns a dry run evaluates.
+    static func evaluableCampaignIds(_ body: JSON) throws(FieldError) -> [Int64]? {
+        let r = try ObjectReader(
+            try ObjectReader(body, at: "").value("customerSession", required: true)!,
+            at: "/customerSession", name: "customerSession")
+        guard let ids = try r.array("evaluableCampaignIds") else { return nil }
+        var out: [Int64] = []
+        for (i, id) in ids.enumerated() {
+            guard case .number(let n) = id, let v = n.wholeValue else {
+                throw .type(
+                    JSONPointer.append(r.path("evaluableCampaignIds"), i), "evaluableCampaignIds items",
+                    expected: "integers", found: id)
+            }
+            out.append(v)
+        }
+        return out
+    }
 
     /// `IntegrationRequest {customerSession: NewCustomerSessionV2, responseContent?}`.
     static func sessionV2(_ body: JSON) throws(FieldError) -> (SessionPatch, Set<String>) {

@@ -38,6 +38,8 @@ struct ManagementAPI: Sendable {
             try await createCoupons(req, ctx)
         }
         registerAccess(on: router)
+        registerCouponTransfer(on: router)
+        registerCustomerLookup(on: router)
         registerActivity(on: router)
         registerAttributes(on: router)
         registerCampaignSet(on: router)

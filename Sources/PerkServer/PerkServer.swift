@@ -92,6 +92,7 @@ public enum PerkServer {
                 status: .ok, headers: headers,
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: PackageResources.openapi_yaml)))
         }
+        ConsoleRoutes.register(on: routes)
         routes.answerOtherMethodsNotAllowed()
         return router
     }

@@ -78,12 +78,28 @@ struct SessionService: Sendable {
         var campaigns: [Campaign] = []
     }
 
+    /// A dry run: evaluated and committed exactly as a real update, then rolled back.
+    struct DryRun: Sendable {
+        /// Only these campaigns are evaluated, disabled ones included.
+        var evaluableCampaignIds: [Int64]?
+        /// The time the update is evaluated at, instead of now.
+        var now: Timestamp?
+    }
+
     func update(
         applicationId: Int64, integrationId: String, patch: SessionPatch, cascading: Bool,
-        countProfileRedemptions: Bool = false, listReferredCustomers: Bool = false
+        countProfileRedemptions: Bool = false, listReferredCustomers: Bool = false, dry: DryRun? = nil
     ) async throws -> SessionOutcome {
-        guard let snapshot = try await catalog.snapshot(applicationId) else { throw Failure.unknownApplication }
-        let now = clock()
+        guard let stored = try await catalog.snapshot(applicationId) else { throw Failure.unknownApplication }
+        let snapshot = dry.map { stored.evaluating($0.evaluableCampaignIds) } ?? stored
+        let now = dry?.now ?? clock()
+        let store = self.store
+        let write:
+            @Sendable (Bool, @escaping @Sendable (any StoreTransaction) throws -> SessionOutcome) async throws
+                -> SessionOutcome = { durable, body in
+                    if dry != nil { return try await store.rehearse(body) }
+                    return Self.counted(try await store.write(durable: durable, body))
+                }
         // Only an update that counts or gives back redemptions must reach the disk before we answer.
         let durable = patch.state == .closed || patch.state == .cancelled
         let limits = self.limits
@@ -110,7 +126,7 @@ struct SessionService: Sendable {
                     Self.decide(loaded, snapshot: snapshot, cascading: cascading, now: now, limits: limits)
                 }
                 do {
-                    return Self.counted(try await store.write(durable: durable) { tx in try commit(tx, decision) })
+                    return try await write(durable) { tx in try commit(tx, decision) }
                 } catch StoreError.conflict {
                     try await Self.backOff(attempt)
                 }
@@ -118,12 +134,11 @@ struct SessionService: Sendable {
             // Other nodes kept changing this session (or its budgets). Where writers lock rows,
             // decide with the session locked: only its own updates wait, and one of them wins.
             guard !store.singleWriter else { throw StoreError.conflict }
-            return Self.counted(
-                try await store.writeDecidingInside(durable: durable) { tx in
-                    let loaded = try Self.load(tx, snapshot, integrationId: integrationId, patch: patch, now: now)
-                    return try commit(
-                        tx, Self.decide(loaded, snapshot: snapshot, cascading: cascading, now: now, limits: limits))
-                })
+            return try await write(durable) { tx in
+                let loaded = try Self.load(tx, snapshot, integrationId: integrationId, patch: patch, now: now)
+                return try commit(
+                    tx, Self.decide(loaded, snapshot: snapshot, cascading: cascading, now: now, limits: limits))
+            }
         }
     }
 
@@ -224,6 +239,7 @@ struct SessionService: Sendable {
             referral: loaded.referral, reservedCouponIds: loaded.reservedCouponIds,
             campaignSet: snapshot.campaignSet, limitUsage: loaded.limitUsage, now: now, cascading: cascading)
         request.limits = limits
+        request.utcOffsetSeconds = TimeZones.offset(snapshot.application.timezone, at: now)
         let result = Evaluator.evaluate(request)
         let byId = Dictionary(snapshot.campaigns.map { ($0.campaign.id, $0.campaign) }, uniquingKeysWith: { a, _ in a })
         return Decision(

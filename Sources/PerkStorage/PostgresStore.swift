@@ -517,6 +517,7 @@ enum PostgresSchema {
                 ("v7: catalog version", SQLSchema.catalogVersion, nil),
                 ("v8: campaign activity", SQLSchema.campaignActivity, nil),
                 ("v9: health probe", SQLSchema.healthProbe, nil),
+                ("v10: API key types", SQLSchema.apiKeyType, nil),
             ]
 
     static func migrate(_ connection: BlockingPostgresConnection) throws {

@@ -186,4 +186,7 @@ enum SQLSchema {
         CREATE TABLE health_probe (id BIGINT PRIMARY KEY, checked BIGINT NOT NULL);
         INSERT INTO health_probe (id, checked) VALUES (1, 0)
         """
+
+    /// Staging keys (dry runs only).
+    static let apiKeyType = "ALTER TABLE api_keys ADD COLUMN type TEXT NOT NULL DEFAULT ''"
 }

@@ -55,14 +55,19 @@ extension SQLTransaction {
     static func apiKey(_ r: SQLRow) -> APIKeyRecord {
         APIKeyRecord(
             id: r["id"], applicationId: r["application_id"], title: r["title"], createdBy: r["created_by"],
-            created: Timestamp(microseconds: r["created"]), expires: Timestamp(microseconds: r["expires"]))
+            created: Timestamp(microseconds: r["created"]), expires: Timestamp(microseconds: r["expires"]),
+            type: r["type"])
     }
 
     func insertAPIKey(_ key: APIKeyRecord, hash: String) throws -> APIKeyRecord {
         let newId = try insert(
-            "INSERT INTO api_keys (application_id, title, key_hash, created_by, created, expires) VALUES (?, ?, ?, ?, ?, ?)",
+            """
+            INSERT INTO api_keys (application_id, title, key_hash, created_by, created, expires, type)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            """,
             arguments: [
                 key.applicationId, key.title, hash, key.createdBy, key.created.microseconds, key.expires.microseconds,
+                key.type,
             ])
         var out = key
         out.id = newId

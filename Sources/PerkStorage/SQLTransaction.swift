@@ -357,6 +357,7 @@ struct SQLTransaction<Connection: SQLConnection>: StoreTransaction {
         if let b = f.batchId { c.add("batch_id = ?", b) }
         if let r = f.referralId { c.add("referral_id = ?", r) }
         if let r = f.recipientIntegrationId { c.add("recipient_integration_id = ?", r) }
+        if let a = f.afterId { c.add("id > ?", a) }
         return c
     }
 

@@ -289,6 +289,7 @@ enum SQLiteSchema {
         m.registerMigration("v7: catalog version") { db in try db.execute(sql: SQLSchema.catalogVersion) }
         m.registerMigration("v8: campaign activity") { db in try db.execute(sql: SQLSchema.campaignActivity) }
         m.registerMigration("v9: health probe") { db in try db.execute(sql: SQLSchema.healthProbe) }
+        m.registerMigration("v10: API key types") { db in try db.execute(sql: SQLSchema.apiKeyType) }
         return m
     }
 }

@@ -1,5 +1,6 @@
 import PerkEngine
 import PerkJSON
+import Synchronization
 import Talang
 
 /// Where Perk keeps its state. Work happens in transactions: a closure receives a transaction
@@ -24,6 +25,20 @@ extension Store {
         try await write(durable: false, body)
     }
 
+    /// A write transaction that is always rolled back: what `body` answers, with nothing stored
+    /// (dry runs: the same statements as a real update, counters and redemptions included).
+    public func rehearse<T: Sendable>(_ body: @Sendable (any StoreTransaction) throws -> T) async throws -> T {
+        let answer = RehearsalAnswer<T>()
+        do {
+            _ = try await write(durable: false) { tx -> Int in
+                answer.value.withLock { $0 = Result { try body(tx) } }
+                throw RehearsalRollback()
+            }
+        } catch is RehearsalRollback {}
+        guard let result = answer.value.withLock({ $0 }) else { throw RehearsalRollback() }
+        return try result.get()
+    }
+
     /// A write that reads the session it changes inside itself (locked on PostgreSQL, by the only
     /// writer on SQLite): only a session another request created meanwhile can still make it end
     /// in `StoreError.conflict`, and then running it once more finds that session.
@@ -36,6 +51,14 @@ extension Store {
             return try await write(durable: durable, body)
         }
     }
+}
+
+/// Thrown at the end of a rehearsal to roll it back.
+struct RehearsalRollback: Error {}
+
+/// What a rehearsal's body answered, kept past the rollback.
+final class RehearsalAnswer<T: Sendable>: Sendable {
+    let value = Mutex<Result<T, any Error>?>(nil)
 }
 
 /// A page of a listing and the number of all matching rows.
@@ -68,9 +91,13 @@ public struct APIKeyRecord: Sendable {
     public var createdBy: Int64
     public var created: Timestamp
     public var expires: Timestamp
+    /// "" or "staging": a staging key is only good for dry runs.
+    public var type: String
     public init(
-        id: Int64, applicationId: Int64, title: String, createdBy: Int64, created: Timestamp, expires: Timestamp
+        id: Int64, applicationId: Int64, title: String, createdBy: Int64, created: Timestamp, expires: Timestamp,
+        type: String = ""
     ) {
+        self.type = type
         self.id = id
         self.applicationId = applicationId
         self.title = title
@@ -130,6 +157,8 @@ public struct CouponFilter: Sendable {
     public var attributes: JSONObject?
     /// The listing's order (oldest first by default); `id` breaks ties.
     public var order = CouponOrder()
+    /// Only coupons with a greater id (paging through an export by id, not by offset).
+    public var afterId: Int64?
     public init() {}
 }
 
