@@ -3,7 +3,7 @@
 // It uses a staging key of the application (good for dry runs only), made once per tab.
 
 import { ApiError, api, request } from "./api.js";
-import { badge, formatMoney, h, panel } from "./dom.js";
+import { badge, formatMoney, h, panel, replace } from "./dom.js";
 import { Form } from "./forms.js";
 import { appApi, currency, state } from "./state.js";
 
@@ -157,7 +157,7 @@ async function testCart() {
     const total = Number(reply.customerSession?.total ?? items.reduce((s, i) => s + i.price * i.quantity, 0));
     const triggered = reply.triggeredCampaigns || [];
     const failures = reply.ruleFailureReasons || [];
-    result.replaceChildren(
+    replace(result,
       effects.length
         ? h("ul", { class: "effects", "aria-label": "Effects" }, described.map((d) => h("li", {},
           d.kind ? badge(d.kind === "accepted" ? "✓" : "✗", d.kind) : null,
