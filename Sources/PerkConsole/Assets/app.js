@@ -203,6 +203,8 @@ async function render() {
     const page = await found.view(found.params, query);
     if (ticket !== rendering) return;
     replace(main, page);
+    // When the page showed its data (bench/console-screens reads it).
+    main.dataset.renderedAt = String(performance.now());
     const heading = main.querySelector("h1");
     document.title = `${heading ? heading.textContent + " · " : ""}${state.application ? state.application.name + " · " : ""}Perk`;
     main.focus({ preventScroll: true });

@@ -73,6 +73,7 @@ export async function couponsTab(campaign) {
               await refresh();
             } }, "Delete"))))))));
     }
+    table.dataset.renderedAt = String(performance.now());
     pager.replaceChildren(
       h("span", {}, items.length ? `${formatNumber(skip + 1)}–${formatNumber(skip + items.length)}` : ""),
       h("button", { type: "button", class: "small", disabled: skip === 0, onclick: () => { skip = Math.max(0, skip - PAGE); refresh(); } }, "Previous"),

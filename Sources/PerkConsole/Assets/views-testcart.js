@@ -173,6 +173,7 @@ async function testCart() {
         ? h("div", { class: "form-error" }, h("strong", {}, "Rules that failed:"), h("ul", {}, failures.map((f) => h("li", {}, `${f.campaignName}, rule "${f.ruleName}": ${f.details}`))))
         : null,
       h("p", { class: "help" }, "A dry run: nothing was stored, no coupon was redeemed, no budget used."));
+    result.dataset.renderedAt = String(performance.now());
     result.focus();
   };
   result.setAttribute("tabindex", "-1");
