@@ -93,15 +93,15 @@ def wait_marker(selector, since, timeout=30):
 
 
 def screen(path):
-    d.get(base + "/#/")  # somewhere else first, so that the screen is built anew
-    time.sleep(0.3)
+    # Somewhere else first, so that the screen is built anew.
+    before = d.execute_script("const t = performance.now(); location.hash = '#/attributes'; return t")
+    wait_marker("#main", before)
     since = d.execute_script("const t = performance.now(); location.hash = arguments[0]; return t", "#" + path)
     return wait_marker("#main", since)
 
 
 def search_coupons():
-    d.get(base + "/#/apps/%d/campaigns/%d/coupons" % (app, campaign))
-    wait_marker("main .table-wrap", 0)
+    screen("/apps/%d/campaigns/%d/coupons" % (app, campaign))
     field = d.find_element(By.ID, "coupon-filter-value")
     since = d.execute_script("const t = performance.now(); const f = arguments[0]; f.value = arguments[1]; f.dispatchEvent(new Event('input')); return t", field, codes[7][:8])
     # The filter waits 250 ms for the typing to stop: that pause is not Perk's time.
@@ -109,8 +109,7 @@ def search_coupons():
 
 
 def test_cart():
-    d.get(base + "/#/apps/%d/test-cart" % app)
-    wait_marker("#main", 0)
+    screen("/apps/%d/test-cart" % app)
     d.find_element(By.CSS_SELECTOR, "input[aria-label='Coupon codes'], #" + d.find_element(By.XPATH, "//label[text()='Coupon codes']").get_attribute("for")).send_keys(codes[999])
     since = d.execute_script("const t = performance.now(); document.querySelector('main form button[type=submit]').click(); return t")
     return wait_marker("[aria-live=polite][data-rendered-at]", since)

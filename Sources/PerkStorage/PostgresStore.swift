@@ -518,7 +518,25 @@ enum PostgresSchema {
                 ("v8: campaign activity", SQLSchema.campaignActivity, nil),
                 ("v9: health probe", SQLSchema.healthProbe, nil),
                 ("v10: API key types", SQLSchema.apiKeyType, nil),
+                ("v11: coupons by creation", SQLSchema.couponsByCreation, nil),
+                ("v12: coupon search", "", createCouponSearch),
+                ("v13: listing indexes", SQLSchema.listingIndexes, nil),
             ]
+
+    /// A trigram index of coupon codes serves searches by part of a code, when the server lets
+    /// this database have the pg_trgm extension (a trusted one: the database's owner may). Without
+    /// it the searches read the campaign's coupons instead, and are slower, not wrong.
+    static func createCouponSearch(_ tx: SQLTransaction<BlockingPostgresConnection>) throws {
+        try tx.exec("SAVEPOINT trigrams")
+        do {
+            try tx.exec("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+            try tx.exec("RELEASE SAVEPOINT trigrams")
+        } catch {
+            try tx.exec("ROLLBACK TO SAVEPOINT trigrams")
+            return
+        }
+        try tx.exec("CREATE INDEX coupons_by_code_trigrams ON coupons USING gin (lower(value) gin_trgm_ops)")
+    }
 
     static func migrate(_ connection: BlockingPostgresConnection) throws {
         try connection.run(

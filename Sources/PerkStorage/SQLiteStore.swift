@@ -290,6 +290,9 @@ enum SQLiteSchema {
         m.registerMigration("v8: campaign activity") { db in try db.execute(sql: SQLSchema.campaignActivity) }
         m.registerMigration("v9: health probe") { db in try db.execute(sql: SQLSchema.healthProbe) }
         m.registerMigration("v10: API key types") { db in try db.execute(sql: SQLSchema.apiKeyType) }
+        m.registerMigration("v11: coupons by creation") { db in try db.execute(sql: SQLSchema.couponsByCreation) }
+        m.registerMigration("v12: coupon search") { db in try db.execute(sql: SQLSchema.sqliteCouponSearch) }
+        m.registerMigration("v13: listing indexes") { db in try db.execute(sql: SQLSchema.listingIndexes) }
         return m
     }
 }

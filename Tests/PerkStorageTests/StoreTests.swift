@@ -171,4 +171,60 @@ enum Backend: String, CaseIterable, CustomTestStringConvertible {
             try await store.read { tx in try tx.apiKey(hash: "h", now: Timestamp(seconds: Self.now.seconds + 10)) }
                 == nil)
     }
+
+    /// Searches by part of a code: the same answers whether the full-text index (SQLite) finds
+    /// few matches, finds too many and the listing walks the campaign instead, or the text is too
+    /// short for trigrams; quotes and LIKE's wildcards are plain characters.
+    @Test(arguments: Backend.allCases) func couponsAreFoundByPartOfTheirCode(_ backend: Backend) async throws {
+        guard let store = try await backend.store() else { return }
+        let (app, _) = try await Self.seed(store, usageLimit: 0)
+        let dense = SQLTransaction<GRDBConnection>.searchedCodesRead + 10
+        let campaigns = try await store.write { tx in
+            let mine = try tx.insertCampaign(Campaign(id: 0, applicationId: app, userId: 1, created: Self.now, name: "M"))
+            let other = try tx.insertCampaign(Campaign(id: 0, applicationId: app, userId: 1, created: Self.now, name: "O"))
+            var values = (0..<dense).map { "BULK-\($0)" } + ["Rare-Xyz-1", "rare-xyz-2", "a\"b%c_d", "ab%cd"]
+            values.append("RARE-XYZ-OTHER")
+            let coupons = values.enumerated().map { i, v in
+                Coupon(
+                    id: 0, created: Timestamp(microseconds: Self.now.microseconds + Int64(i)),
+                    campaignId: v.hasSuffix("OTHER") ? other.id : mine.id, value: v, usageLimit: 0)
+            }
+            _ = try tx.insertCoupons(coupons, applicationId: app, lookupKeys: values)
+            return (mine.id, other.id)
+        }
+        func search(_ text: String, exact: Bool = false) async throws -> [String] {
+            var f = CouponFilter()
+            f.value = text
+            f.exactMatch = exact
+            f.order = CouponOrder(field: .created, descending: true)
+            let filter = f
+            return try await store.read { tx in
+                try tx.coupons(campaignId: campaigns.0, filter: filter, now: Self.now, skip: 0, limit: 3)
+            }.items.map(\.value)
+        }
+        #expect(try await search("RARE-xyz") == ["rare-xyz-2", "Rare-Xyz-1"])
+        #expect(try await search("xyz-1") == ["Rare-Xyz-1"])
+        #expect(try await search("e-x") == ["rare-xyz-2", "Rare-Xyz-1"])
+        #expect(try await search("z-") == ["rare-xyz-2", "Rare-Xyz-1"])
+        #expect(try await search("\"b%") == ["a\"b%c_d"])
+        #expect(try await search("%c") == ["ab%cd", "a\"b%c_d"])
+        #expect(try await search("b%c_") == ["a\"b%c_d"])
+        #expect(try await search("nothing like it") == [])
+        #expect(try await search("BULK-1") == ["BULK-1999", "BULK-1998", "BULK-1997"])
+        let bulk = try await search("bulk-")
+        #expect(bulk == ["BULK-\(dense - 1)", "BULK-\(dense - 2)", "BULK-\(dense - 3)"])
+        #expect(try await search("rare-xyz-1", exact: true) == [])
+        #expect(try await search("Rare-Xyz-1", exact: true) == ["Rare-Xyz-1"])
+        var counted = CouponFilter()
+        counted.value = "xyz"
+        counted.order = CouponOrder(field: .created, descending: true)
+        let xyz = counted
+        let page = try await store.read { tx in
+            try tx.coupons(campaignId: campaigns.0, filter: xyz, now: Self.now, skip: 0, limit: 1)
+        }
+        #expect(page.total == 2 && page.items.map(\.value) == ["rare-xyz-2"])
+        // Deleted coupons leave the index with them.
+        _ = try await store.write { tx in try tx.deleteCoupons(campaignId: campaigns.0, filter: xyz, now: Self.now) }
+        #expect(try await search("xyz") == [])
+    }
 }
