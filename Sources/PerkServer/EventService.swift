@@ -4,7 +4,8 @@ import PerkStorage
 import Talang
 
 /// Rule evaluations that do not update a session's content: custom events on a session
-/// (`POST /v1/events`) and profile updates (`PUT /v1/customer_profiles/{id}`). Each reads, then
+/// (`POST /v1/events`) or of a profile (`POST /v2/events`), and profile updates
+/// (`PUT /v1/customer_profiles/{id}`, `PUT /v2/customer_profiles/{id}`). Each reads, then
 /// evaluates outside any transaction, then writes in one transaction that starts over when what
 /// was evaluated changed meanwhile; it records its event and confirms nothing: only closing a
 /// session redeems.
@@ -35,10 +36,11 @@ struct EventService: Sendable {
     /// A custom event on a session, created (open, with the profile) when it does not exist.
     func track(
         applicationId: Int64, sessionId: String, profileId: String, type: String, attributes: JSONObject,
-        dry: Bool = false
+        dry: SessionService.DryRun? = nil
     ) async throws -> SessionOutcome {
-        guard let snapshot = try await catalog.snapshot(applicationId) else { throw Failure.unknownApplication }
-        let now = clock()
+        guard let stored = try await catalog.snapshot(applicationId) else { throw Failure.unknownApplication }
+        let snapshot = dry.map { stored.evaluating($0.evaluableCampaignIds) } ?? stored
+        let now = dry?.now ?? clock()
         let app = snapshot.application
         // The key of the session's own updates (SessionService): they queue behind each other.
         return try await serializer.run("\(applicationId)/\(sessionId)") {
@@ -92,7 +94,7 @@ struct EventService: Sendable {
                 let evaluation = request
                 let result = await scheduler.run(applicationId: applicationId) { Evaluator.evaluate(evaluation) }
                 do {
-                    return try await write(dry) { tx in
+                    return try await write(dry != nil) { tx in
                         let current = try tx.sessionVersion(applicationId: applicationId, integrationId: sessionId)
                         guard current == loaded.stored?.version else { throw StoreError.conflict }
                         var session = loaded.session
@@ -132,41 +134,88 @@ struct EventService: Sendable {
         }
     }
 
-    /// Creates or updates a profile (attributes merged per key, nulls ignored) and evaluates the
-    /// rules for it with `talon_profile_created`/`talon_profile_updated` on an empty, unsaved session.
-    /// Codes that rules would create need a session, so profile updates create none.
-    func updateProfile(applicationId: Int64, integrationId: String, attributes: JSONObject?, dry: Bool = false)
-        async throws -> SessionOutcome
-    {
-        guard let snapshot = try await catalog.snapshot(applicationId) else { throw Failure.unknownApplication }
-        let now = clock()
+    /// What a profile-level evaluation answers: a profile update (`talon_profile_created` or
+    /// `talon_profile_updated`), or a custom event of a profile without a session (v2 events).
+    enum ProfileTrigger: Sendable {
+        case update(attributes: JSONObject?)
+        case event(type: String, attributes: JSONObject)
+    }
+
+    /// Creates or updates a profile (attributes merged per key, nulls ignored) and, with
+    /// `runRules`, evaluates the rules for it with `talon_profile_created`/`talon_profile_updated`
+    /// on an empty, unsaved session. Codes that rules would create need a session, so profile
+    /// updates create none.
+    func updateProfile(
+        applicationId: Int64, integrationId: String, attributes: JSONObject?, runRules: Bool = true,
+        dry: SessionService.DryRun? = nil
+    ) async throws -> SessionOutcome {
+        try await onProfile(
+            applicationId: applicationId, integrationId: integrationId, .update(attributes: attributes),
+            runRules: runRules, dry: dry)
+    }
+
+    /// A custom event of a profile (created when unknown, without an event of its own), with no
+    /// session: evaluated like a profile update, on an empty, unsaved session.
+    func trackProfileEvent(
+        applicationId: Int64, profileId: String, type: String, attributes: JSONObject,
+        dry: SessionService.DryRun? = nil
+    ) async throws -> SessionOutcome {
+        try await onProfile(
+            applicationId: applicationId, integrationId: profileId, .event(type: type, attributes: attributes),
+            runRules: true, dry: dry)
+    }
+
+    func onProfile(
+        applicationId: Int64, integrationId: String, _ trigger: ProfileTrigger, runRules: Bool,
+        dry: SessionService.DryRun?
+    ) async throws -> SessionOutcome {
+        guard let stored = try await catalog.snapshot(applicationId) else { throw Failure.unknownApplication }
+        let snapshot = dry.map { stored.evaluating($0.evaluableCampaignIds) } ?? stored
+        let now = dry?.now ?? clock()
         return try await serializer.run("profile/\(integrationId)") {
             for attempt in 0..<SessionService.attempts {
                 let existing = try await store.read { tx in try tx.profile(integrationId: integrationId) }
                 var profile = existing ?? CustomerProfile(id: 0, integrationId: integrationId, created: now)
-                if let attributes {
-                    profile.attributes.merge(
-                        attributes.entries.lazy.filter { !$0.value.isNull }.map { ($0.key, $0.value) })
+                let type: String
+                var eventAttributes = JSONObject()
+                switch trigger {
+                case .update(let attributes):
+                    if let attributes {
+                        profile.attributes.merge(
+                            attributes.entries.lazy.filter { !$0.value.isNull }.map { ($0.key, $0.value) })
+                    }
+                    type = existing == nil ? "talon_profile_created" : "talon_profile_updated"
+                case .event(let custom, let attributes):
+                    type = custom
+                    eventAttributes = attributes
                 }
-                let type = existing == nil ? "talon_profile_created" : "talon_profile_updated"
                 var session = CustomerSession(
                     id: 0, integrationId: "", applicationId: applicationId, created: now, profileId: integrationId)
                 session.firstSession = false
-                var request = EvaluationRequest(
-                    application: snapshot.application, session: session, profile: profile, eventType: type,
-                    campaigns: snapshot.campaigns, coupons: [], campaignSet: snapshot.campaignSet, now: now,
-                    cascading: false)
-                request.limits = limits
-                request.utcOffsetSeconds = TimeZones.offset(snapshot.application.timezone, at: now)
-                let evaluation = request
-                let result = await scheduler.run(applicationId: applicationId) { Evaluator.evaluate(evaluation) }
-                let effects = result.effects.filter { $0.creation == nil }
+                var effects: [Effect] = []
+                var triggered: [Int64] = []
+                var failures: [RuleFailure] = []
+                if runRules {
+                    var request = EvaluationRequest(
+                        application: snapshot.application, session: session, profile: profile, eventType: type,
+                        eventAttributes: eventAttributes, campaigns: snapshot.campaigns, coupons: [],
+                        campaignSet: snapshot.campaignSet, now: now, cascading: false)
+                    request.limits = limits
+                    request.utcOffsetSeconds = TimeZones.offset(snapshot.application.timezone, at: now)
+                    let evaluation = request
+                    let result = await scheduler.run(applicationId: applicationId) {
+                        Evaluator.evaluate(evaluation)
+                    }
+                    effects = result.effects.filter { $0.creation == nil }
+                    triggered = result.triggeredCampaignIds
+                    failures = result.failures
+                }
                 var updated: CustomerProfile? = profile
                 SessionService.applyAttributeUpdates(effects, session: &session, profile: &updated)
                 profile = updated ?? profile
                 profile.lastActivity = now
                 do {
-                    return try await write(dry) { [profile, session] tx in
+                    return try await write(dry != nil) { [profile, session, effects, eventAttributes, triggered, failures] tx in
                         // What the rules saw must still be the profile: otherwise evaluate again.
                         let current = try tx.profile(integrationId: integrationId)
                         guard Self.sameForRules(current, existing) else { throw StoreError.conflict }
@@ -178,14 +227,14 @@ struct EventService: Sendable {
                         }
                         let id = try tx.insertEvent(
                             applicationId: applicationId, sessionId: "", profileId: integrationId, type: type,
-                            attributes: JSONObject(), effects: effects, created: now)
+                            attributes: eventAttributes, effects: effects, created: now)
                         let event = RecordedEvent(
                             id: id, created: now, applicationId: applicationId, profileId: integrationId, type: type,
-                            attributes: JSONObject(), sessionId: "")
+                            attributes: eventAttributes, sessionId: "")
                         var outcome = SessionOutcome(
                             session: session, profile: saved, effects: effects, coupons: [],
-                            triggeredCampaigns: Self.campaigns(result.triggeredCampaignIds, of: snapshot), event: event)
-                        outcome.failures = result.failures
+                            triggeredCampaigns: Self.campaigns(triggered, of: snapshot), event: event)
+                        outcome.failures = failures
                         return outcome
                     }
                 } catch StoreError.conflict {

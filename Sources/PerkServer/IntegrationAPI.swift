@@ -20,6 +20,7 @@ struct IntegrationAPI: Sendable {
         router.post("/v1/events") { req, ctx in try await trackEvent(req, ctx) }
         router.put("/v1/customer_profiles/:integrationId") { req, ctx in try await updateProfile(req, ctx) }
         registerCustomerData(on: router)
+        registerCurrent(on: router)
     }
 
     /// The application of the request's `Authorization: ApiKey-v1 <key>`. A staging key is
@@ -173,7 +174,7 @@ extension IntegrationAPI {
         do {
             let outcome = try await events.track(
                 applicationId: applicationId, sessionId: e.sessionId, profileId: e.profileId, type: e.type,
-                attributes: e.attributes, dry: try req.boolQuery("dry") == true)
+                attributes: e.attributes, dry: try req.boolQuery("dry") == true ? SessionService.DryRun() : nil)
             RuleFailures.report(outcome.failures, logger: ctx.logger)
             return jsonResponse(.created, IntegrationResponses.stateV1(outcome, now: clock()))
         } catch EventService.Failure.sessionOfAnotherProfile(let owner) {
@@ -205,7 +206,7 @@ extension IntegrationAPI {
         do {
             let outcome = try await events.updateProfile(
                 applicationId: applicationId, integrationId: integrationId, attributes: attributes,
-                dry: try req.boolQuery("dry") == true)
+                dry: try req.boolQuery("dry") == true ? SessionService.DryRun() : nil)
             RuleFailures.report(outcome.failures, logger: ctx.logger)
             return jsonResponse(.ok, IntegrationResponses.stateV1(outcome, now: clock()))
         } catch EventService.Failure.unknownApplication {
@@ -220,18 +221,7 @@ extension IntegrationAPI {
         let body = try integrationBody(raw)
         let new = try decode { try IntegrationRequests.newReferral(body) }
         guard let snapshot = try await catalog.snapshot(applicationId) else { throw APIError.unauthorized }
-        guard let campaign = snapshot.campaigns.first(where: { $0.campaign.id == new.campaignId })?.campaign else {
-            throw APIError.invalid(
-                FieldError(
-                    title: "Invalid value", details: "no campaign \(new.campaignId) in this application",
-                    pointer: "/campaignId"))
-        }
-        guard campaign.features.contains("referrals") else {
-            throw APIError.invalid(
-                FieldError(
-                    title: "Invalid value", details: "campaign \(campaign.id) does not have the referrals feature",
-                    pointer: "/campaignId"))
-        }
+        let campaign = try Self.referralCampaign(snapshot, new.campaignId)
         let generator = try CodeGenerator(campaign.referralSettings ?? CodeGenerator.defaultSettings)
         let caseSensitivity = snapshot.application.caseSensitivity
         let now = clock()
@@ -300,7 +290,7 @@ enum IntegrationRequests {
 
     static let responseContentValues = [
         "customerSession", "customerProfile", "coupons", "triggeredCampaigns", "referral", "loyalty", "event",
-        "ruleFailureReasons",
+        "ruleFailureReasons", "awardedGiveaways", "previousReturns",
     ]
 
     /// `customerSession.evaluableCampaignIds`: the campaigns a dry run evaluates.
@@ -470,6 +460,9 @@ enum IntegrationResponses {
         if content.contains("ruleFailureReasons") {
             out.appendUnique("ruleFailureReasons", .array(o.failures.map(RuleFailures.json)))
         }
+        // Perk has no giveaways and no returns yet: asked for, they are empty.
+        if content.contains("awardedGiveaways") { out.appendUnique("awardedGiveaways", []) }
+        if content.contains("previousReturns") { out.appendUnique("previousReturns", []) }
         return .object(out)
     }
 }

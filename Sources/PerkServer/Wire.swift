@@ -55,6 +55,24 @@ enum Wire {
         o.appendUnique("frontendState", .string(c.frontendState(at: now)))
         o.appendUnique("storesImported", false)
         o.appendUnique("budgets", [])
+        // Perk has no cart item returns: nothing is evaluated again on a return.
+        o.appendUnique("reevaluateOnReturn", false)
+        return .object(o)
+    }
+
+    /// A campaign as `GET /v1/integration/campaigns` lists it (`IntegrationCampaign`).
+    static func integrationCampaign(_ c: Campaign) -> JSON {
+        var o = JSONObject()
+        o.appendUnique("id", .number(c.id))
+        o.appendUnique("applicationId", .number(c.applicationId))
+        o.appendUnique("name", .string(c.name))
+        o.appendUnique("description", .string(c.description))
+        if let t = c.startTime { o.appendUnique("startTime", t.json) }
+        if let t = c.endTime { o.appendUnique("endTime", t.json) }
+        o.appendUnique("attributes", .object(c.attributes))
+        o.appendUnique("state", .string(c.state.rawValue))
+        o.appendUnique("tags", .array(c.tags.map(JSON.string)))
+        o.appendUnique("features", .array(c.features.map(JSON.string)))
         return .object(o)
     }
 
@@ -142,6 +160,8 @@ enum Wire {
         o.appendUnique("identifiers", .array(s.identifiers.map(JSON.string)))
         o.appendUnique("attributes", .object(s.attributes))
         o.appendUnique("firstSession", .bool(s.firstSession))
+        // 1 when created, one more for every update stored since.
+        o.appendUnique("updateCount", .number(s.version + 1))
         o.appendUnique("total", s.total.json)
         o.appendUnique("cartItemTotal", s.cartItemTotal.json)
         o.appendUnique("additionalCostTotal", s.additionalCostTotal.json)

@@ -1,5 +1,7 @@
-"""Drives a running `perk serve` with Talon.One's official Python SDK (PyPI talon-one-python-sdk
-6.1.1), client-side validation on: every response must deserialize into the SDK's models."""
+"""Drives a running `perk serve` with Talon.One's official Python SDK, client-side validation on:
+every response must deserialize into the SDK's models. scripts/test runs it with 6.1.1 (the oldest
+on PyPI) and again with 3.0.0 (April 2020, the client of the API Perk was made from; not on PyPI,
+installed from its source package)."""
 
 import json
 import urllib.error
@@ -206,9 +208,9 @@ def test_v1_operations_over_raw_http(perk):
 
 
 def test_management_answers_deserialize_in_the_sdk(perk, api):
-    """The management reads through the SDK's ManagementApi, client-side validation on. (The
-    2020 SDK, talon_one 3.0.0, is not on PyPI; 6.1.1 is the oldest there, and wants a few later
-    fields too: totalDiscounts on sessions, loyalty points in analytics.)"""
+    """The management reads through the SDK's ManagementApi, client-side validation on. (6.1.1
+    wants a few fields 3.0.0 does not know: totalDiscounts on sessions, loyalty points in
+    analytics.)"""
     base, _ = perk
     api.update_customer_session_v2("py-mgmt", talon_one.IntegrationRequest(
         customer_session=talon_one.NewCustomerSessionV2(
@@ -236,12 +238,16 @@ def test_management_answers_deserialize_in_the_sdk(perk, api):
     assert [c.value for c in found.data] == ["SUMMER10"]
     assert manager.get_referrals_without_total_count(app, referrals, advocate="py-mgmt-ann").data[0].usage_limit == 1
     sessions = manager.get_application_sessions(app, integration_id="py-mgmt").data
-    assert len(sessions) == 1 and sessions[0].state == "closed" and sessions[0].total_discounts > 0
+    assert len(sessions) == 1 and sessions[0].state == "closed"
+    assert getattr(sessions[0], "total_discounts", 12) > 0
     assert manager.get_application_session(app, sessions[0].id).profileintegrationid == "py-mgmt-ann"
     events = manager.get_application_events_without_total_count(app, session="py-mgmt").data
     assert events and any(e.effects for e in events)
     customer = next(c for c in manager.get_application_customers(app).data if c.integration_id == "py-mgmt-ann")
-    assert manager.get_customer_profile(customer.id).closed_sessions == 1
+    # 3.0.0 sends an application id this route does not use.
+    profile = (manager.get_customer_profile(app, customer.id) if talon_one.__version__ == "3.0.0"
+               else manager.get_customer_profile(customer.id))
+    assert profile.closed_sessions == 1
     assert manager.get_application_customer(app, customer.id).integration_id == "py-mgmt-ann"
     assert any(a.name == "Email" for a in manager.get_attributes().data)
     analytics = manager.get_campaign_analytics(app, summer, "2020-01-01T00:00:00Z", "2099-01-01T00:00:00Z",

@@ -1,0 +1,262 @@
+"""Drives a running `perk serve` with Talon.One's current official Python client (talon_one
+12.0.0, May 2026; not on PyPI, installed from its source package), client-side validation on as
+shipped: every operation Perk has, every answer deserialized into the client's models."""
+
+import datetime
+
+import pytest
+import talon_one
+from talon_one.rest import ApiException
+
+from perkserver import management, sign_in
+
+assert talon_one.__version__ == "12.0.0", talon_one.__version__
+
+SESSION_CONTENT = ["customerSession", "customerProfile", "coupons", "triggeredCampaigns", "referral", "loyalty",
+                   "event", "awardedGiveaways", "ruleFailureReasons", "previousReturns"]
+PROFILE_CONTENT = ["customerProfile", "triggeredCampaigns", "loyalty", "event", "awardedGiveaways",
+                   "ruleFailureReasons"]
+
+
+def client(base, key, prefix):
+    configuration = talon_one.Configuration(host=base)
+    configuration.client_side_validation = True
+    configuration.api_key["Authorization"] = key
+    configuration.api_key_prefix["Authorization"] = prefix
+    return talon_one.ApiClient(configuration)
+
+
+@pytest.fixture(scope="module")
+def api(perk):
+    base, key = perk
+    return talon_one.IntegrationApi(client(base, key, "ApiKey-v1"))
+
+
+@pytest.fixture(scope="module")
+def manager(perk):
+    base, _ = perk
+    return talon_one.ManagementApi(client(base, sign_in(base), "Bearer"))
+
+
+@pytest.fixture(scope="module")
+def app(manager):
+    return next(a for a in manager.get_applications().data if a.name == "Perk demo shop").id
+
+
+def campaign_id(manager, app, name):
+    return next(c.id for c in manager.get_campaigns(app).data if c.name == name)
+
+
+def update(api, session_id, response_content=SESSION_CONTENT, dry=None, **fields):
+    body = talon_one.IntegrationRequest(
+        customer_session=talon_one.NewCustomerSessionV2(**fields), response_content=response_content)
+    if dry is None:
+        return api.update_customer_session_v2(session_id, body)
+    return api.update_customer_session_v2(session_id, body, dry=dry)
+
+
+def effects(state, kind):
+    return [e.props for e in state.effects if e.effect_type == kind]
+
+
+SHOES = [talon_one.CartItem(name="Running shoes", sku="shoe-01", quantity=1, price=120.0, category="shoes")]
+
+
+def test_session_update_with_every_response_content(api):
+    state = update(api, "cur-1", profile_id="cur-alice", coupon_codes=["SUMMER10"], cart_items=SHOES)
+    assert isinstance(state, talon_one.IntegrationStateV2)
+    assert effects(state, "acceptCoupon") == [{"value": "SUMMER10"}]
+    assert effects(state, "setDiscount")[0]["value"] == 12
+    session = state.customer_session
+    assert session.update_count == 1 and session.total == 120 and session.cart_item_total == 120
+    assert session.additional_cost_total == 0 and session.first_session is True
+    assert state.customer_profile.integration_id == "cur-alice"
+    assert [c.value for c in state.coupons] == ["SUMMER10"]
+    assert all(c.reevaluate_on_return is False for c in state.triggered_campaigns)
+    assert state.awarded_giveaways == [] and state.previous_returns == [] and state.rule_failure_reasons == []
+    assert state.event.type == "talon_session_created"
+
+    again = update(api, "cur-1", coupon_codes=["SUMMER10"], cart_items=SHOES * 2)
+    assert again.customer_session.update_count == 2 and again.customer_session.total == 240
+    closed = update(api, "cur-1", state="closed")
+    assert closed.customer_session.update_count == 3 and closed.customer_session.state == "closed"
+    assert closed.coupons[0].usage_counter >= 1
+
+    read = api.get_customer_session("cur-1")
+    assert isinstance(read, talon_one.IntegrationCustomerSessionResponse)
+    assert read.customer_session.update_count == 3 and read.customer_session.state == "closed"
+    assert [e.effect_type for e in read.effects if e.effect_type == "acceptCoupon"] == ["acceptCoupon"]
+
+    update(api, "cur-1", state="cancelled")
+    cancelled = api.get_customer_session("cur-1")
+    assert cancelled.customer_session.state == "cancelled" and cancelled.effects == []
+    with pytest.raises(ApiException) as missing:
+        api.get_customer_session("cur-never")
+    assert missing.value.status == 404
+
+
+def test_dry_session_update_stores_nothing(api):
+    state = update(api, "cur-dry", dry=True, profile_id="cur-dry-bob", coupon_codes=["SUMMER10"],
+                   cart_items=SHOES, state="closed")
+    assert state.customer_session.state == "closed" and effects(state, "setDiscount")[0]["value"] == 12
+    with pytest.raises(ApiException) as missing:
+        api.get_customer_session("cur-dry")
+    assert missing.value.status == 404
+
+
+def test_profile_updates(api):
+    body = talon_one.CustomerProfileIntegrationRequestV2(attributes={"Name": "Carol"})
+    quiet = api.update_customer_profile_v2("cur-carol", body)
+    assert isinstance(quiet, talon_one.CustomerProfileIntegrationResponseV2)
+    assert quiet.effects == [] and quiet.customer_profile is None
+    assert quiet.created_coupons == [] and quiet.created_referrals == []
+
+    asked = talon_one.CustomerProfileIntegrationRequestV2(attributes={"Email": "carol@example.com"},
+                                                          response_content=PROFILE_CONTENT)
+    state = api.update_customer_profile_v2("cur-carol", asked, run_rule_engine=True)
+    assert state.customer_profile.attributes == {"Name": "Carol", "Email": "carol@example.com"}
+    assert state.event.type == "talon_profile_updated"
+    assert state.awarded_giveaways == [] and isinstance(state.triggered_campaigns, list)
+
+    dry = talon_one.CustomerProfileIntegrationRequestV2(attributes={"Name": "Not stored"},
+                                                        response_content=["customerProfile"])
+    rehearsed = api.update_customer_profile_v2("cur-carol", dry, run_rule_engine=True, dry=True)
+    assert rehearsed.customer_profile.attributes["Name"] == "Not stored"
+    again = api.update_customer_profile_v2(
+        "cur-carol", talon_one.CustomerProfileIntegrationRequestV2(response_content=["customerProfile"]),
+        run_rule_engine=True)
+    assert again.customer_profile.attributes["Name"] == "Carol"
+
+    with pytest.raises(ApiException) as refused:
+        api.update_customer_profile_v2("cur-carol", asked)
+    assert refused.value.status == 400 and "runRuleEngine" in refused.value.body
+    with pytest.raises(ApiException) as unknown:
+        api.update_customer_profile_v2(
+            "cur-carol", talon_one.CustomerProfileIntegrationRequestV2(attributes={"Shoe size": 42}))
+    assert unknown.value.status == 400 and "/attributes" in unknown.value.body
+
+
+def test_many_profiles_at_once(api):
+    body = talon_one.MultipleCustomerProfileIntegrationRequest(customer_profiles=[
+        talon_one.MultipleCustomerProfileIntegrationRequestItem(integration_id="cur-many-%d" % i,
+                                                                attributes={"Name": "Customer %d" % i})
+        for i in range(3)])
+    assert api.update_customer_profiles_v2_with_http_info(body)[1] == 204  # silent by default
+    answered = api.update_customer_profiles_v2(body, silent="no")
+    assert isinstance(answered, talon_one.MultipleCustomerProfileIntegrationResponseV2)
+    assert [s.customer_profile.integration_id for s in answered.integration_states] == \
+        ["cur-many-0", "cur-many-1", "cur-many-2"]
+    assert answered.integration_states[2].customer_profile.attributes == {"Name": "Customer 2"}
+
+
+def test_events_of_a_profile(api, perk, manager, app):
+    base, _ = perk
+    token = sign_in(base)
+    management(base, "POST", "/v1/attributes", {
+        "entity": "Event", "eventType": "review_written", "name": "stars", "title": "Stars", "type": "number",
+        "description": "", "suggestions": [], "editable": True, "subscribedApplicationsIds": [app]}, token=token)
+    body = talon_one.IntegrationEventV2Request(profile_id="cur-dave", type="review_written",
+                                               attributes={"stars": 5}, response_content=PROFILE_CONTENT)
+    state = api.track_event_v2(body)
+    assert isinstance(state, talon_one.IntegrationEventV2Response)
+    assert state.event.type == "review_written" and state.event.attributes == {"stars": 5}
+    assert state.customer_profile.integration_id == "cur-dave"
+    assert state.created_coupons == [] and state.created_referrals == []
+    events = manager.get_application_events_without_total_count(app, profile="cur-dave").data
+    assert [e.type for e in events] == ["review_written"]
+
+    rehearsed = api.track_event_v2(body, dry=True)
+    assert rehearsed.event.type == "review_written"
+    assert len(manager.get_application_events_without_total_count(app, profile="cur-dave").data) == 1
+
+    with pytest.raises(ApiException) as reserved:
+        api.track_event_v2(talon_one.IntegrationEventV2Request(profile_id="cur-dave", type="talon_session_closed"))
+    assert reserved.value.status == 400
+    with pytest.raises(ApiException) as anonymous:
+        api.track_event_v2(talon_one.IntegrationEventV2Request(type="review_written"))
+    assert anonymous.value.status == 400 and "/profileId" in anonymous.value.body
+
+
+def test_running_campaigns(api, manager, app):
+    running = api.integration_get_all_campaigns()
+    assert isinstance(running, talon_one.InlineResponse200)
+    names = {c.name for c in running.data}
+    assert "Summer coupon: 10% off" in names and running.has_more is False
+    summer = campaign_id(manager, app, "Summer coupon: 10% off")
+    only = api.integration_get_all_campaigns(campaign_ids=[str(summer)], page_size=1)
+    assert [c.id for c in only.data] == [summer] and only.data[0].state == "enabled"
+    first = api.integration_get_all_campaigns(page_size=1)
+    assert len(first.data) == 1 and first.has_more is (len(running.data) > 1)
+    later = api.integration_get_all_campaigns(start_after=datetime.datetime(2999, 1, 1, tzinfo=datetime.timezone.utc))
+    assert later.data == []
+
+
+def test_referrals(api, manager, app):
+    campaign = campaign_id(manager, app, "Refer a friend")
+    referral = api.create_referral(talon_one.NewReferral(campaign_id=campaign, advocate_profile_integration_id="cur-ann"))
+    assert isinstance(referral, talon_one.Referral) and referral.usage_limit == 1
+    many = talon_one.NewReferralsForMultipleAdvocates(
+        campaign_id=campaign, usage_limit=3, advocate_profile_integration_ids=["cur-ben", "cur-cid"])
+    # The client cannot read the empty answer it asks for: look at the raw response.
+    assert api.create_referrals_for_multiple_advocates(many, silent="yes", _preload_content=False).status == 204
+    answered = api.create_referrals_for_multiple_advocates(many)
+    assert answered.total_result_size == 2
+    assert sorted(r.advocate_profile_integration_id for r in answered.data) == ["cur-ben", "cur-cid"]
+    assert all(r.usage_limit == 3 and r.code.startswith("FRIEND-") for r in answered.data)
+
+    state = update(api, "cur-ref-1", profile_id="cur-dan", referral_code=referral.code)
+    assert effects(state, "acceptReferral") == [{"value": referral.code}]
+    assert state.referral.code == referral.code
+    listed = manager.get_referrals_without_total_count(app, campaign, advocate="cur-ben")
+    assert len(listed.data) == 2
+
+
+def test_reservations_inventory_and_customer_data(api):
+    reserved = api.create_coupon_reservation("SUMMER10", talon_one.CouponReservations(integration_i_ds=["cur-erin"]))
+    assert isinstance(reserved, talon_one.Coupon)
+    assert [p.integration_id for p in api.get_reserved_customers("SUMMER10").data] == ["cur-erin"]
+    api.delete_coupon_reservation("SUMMER10", talon_one.CouponReservations(integration_i_ds=["cur-erin"]))
+    assert api.get_reserved_customers("SUMMER10").data == []
+
+    update(api, "cur-erin-1", profile_id="cur-erin", state="closed", attributes={},
+           cart_items=[talon_one.CartItem(name="Hat", sku="hat", quantity=1, price=20.0)])
+    inventory = api.get_customer_inventory("cur-erin", profile=True, referrals=True)
+    assert isinstance(inventory, talon_one.CustomerInventory)
+    assert inventory.profile.closed_sessions == 1 and inventory.referrals == []
+    api.delete_customer_data("cur-erin")
+    with pytest.raises(ApiException) as unknown:
+        api.delete_customer_data("cur-nobody")
+    assert unknown.value.status == 404
+
+
+def test_management_reads(api, manager, app):
+    update(api, "cur-mgmt", profile_id="cur-mgmt-ann", coupon_codes=["SUMMER10"], state="closed", cart_items=SHOES)
+    summer = campaign_id(manager, app, "Summer coupon: 10% off")
+    referrals = campaign_id(manager, app, "Refer a friend")
+    assert manager.get_application(app).currency == "EUR"
+    campaign = manager.get_campaign(app, summer)
+    assert isinstance(campaign, talon_one.Campaign) and campaign.reevaluate_on_return is False
+    assert campaign.frontend_state == "running"
+    ruleset = manager.get_rulesets(app, summer).data[0]
+    assert manager.get_ruleset(app, summer, ruleset.id).rules == ruleset.rules
+    coupons = manager.get_coupons_without_total_count(app, summer, value="summer10")
+    assert [c.value for c in coupons.data] == ["SUMMER10"] and coupons.has_more is False
+    assert [c.value for c in manager.search_coupons_advanced_without_total_count(app, summer, {}).data] == ["SUMMER10"]
+    assert "SUMMER10" in [c.value for c in
+                          manager.search_coupons_advanced_application_wide_without_total_count(app, {}).data]
+    assert manager.get_referrals_without_total_count(app, referrals).data is not None
+    assert "SUMMER10" in manager.export_coupons(app, campaign_id=summer)
+    sessions = manager.get_application_sessions(app, integration_id="cur-mgmt").data
+    assert len(sessions) == 1 and sessions[0].state == "closed"
+    assert manager.get_application_session(app, sessions[0].id).profileintegrationid == "cur-mgmt-ann"
+    events = manager.get_application_events_without_total_count(app, session="cur-mgmt").data
+    assert events and any(e.effects for e in events)
+    customer = next(c for c in manager.get_application_customers(app).data if c.integration_id == "cur-mgmt-ann")
+    assert manager.get_customer_profile(customer.id).closed_sessions == 1
+    assert manager.get_application_customer(app, customer.id).integration_id == "cur-mgmt-ann"
+    attributes = manager.get_attributes().data
+    email = next(a for a in attributes if a.name == "Email")
+    assert manager.get_attribute(email.id).name == "Email"
+    analytics = manager.get_campaign_analytics(app, summer, "2020-01-01T00:00:00Z", "2099-01-01T00:00:00Z",
+                                               granularity="1 year")
+    assert sum(a.coupon_redemptions for a in analytics.data) >= 1
