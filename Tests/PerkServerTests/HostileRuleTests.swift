@@ -143,7 +143,11 @@ extension HostileRuleTests {
             #expect(r.status == .ok)
             let details = (r["ruleFailureReasons"]?.arrayValue ?? []).compactMap { $0["details"]?.stringValue }
             #expect(details.count == 2)
-            #expect(details.first == "ran past the evaluation's time limit")
+            // The first rule runs out of time; on a busy machine the millisecond may already be
+            // gone before it starts, and then it is not evaluated either.
+            #expect(
+                details.first == "ran past the evaluation's time limit"
+                    || details.first?.hasPrefix("not evaluated: the request ran past its") == true)
             #expect(details.last?.hasPrefix("not evaluated: the request ran past its") == true)
         }
     }
