@@ -40,7 +40,7 @@ public struct Effect: Sendable, Equatable {
 
     /// The discount this effect gives, if it is one.
     public var discount: (name: String, value: DecimalNumber)? {
-        guard type == "setDiscount" || type == "setDiscountPerItem",
+        guard type == "setDiscount" || type == "setDiscountPerItem" || type == "setDiscountPerAdditionalCost",
             let name = props["name"]?.stringValue,
             let value = props["value"]?.numberValue.flatMap({ DecimalNumber($0.text) })
         else { return nil }

@@ -187,6 +187,8 @@ struct Pass {
     var budget: RequestBudget
     var failures: [RuleFailure] = []
     let evaluationTime: TimeValue
+    /// What is left to discount of each item, cost and the total.
+    var room: DiscountRoom
 
     init(
         request: EvaluationRequest, candidates: [Int64: [Coupon]], referral: Referral?, root: ValueMap,
@@ -201,6 +203,7 @@ struct Pass {
         self.referralRejection = referralRejection
         self.limits = LimitLedger(confirmed: request.limitUsage)
         self.budget = RequestBudget(request.limits)
+        self.room = DiscountRoom(request.session)
         self.evaluationTime = TimeValue(
             seconds: request.now.microseconds / 1_000_000,
             nanoseconds: Int32(request.now.microseconds % 1_000_000) * 1000,
@@ -273,12 +276,12 @@ struct Pass {
         let campaign = compiled.campaign
         for coupon in coupons.isEmpty ? [nil] : coupons.map(Optional.some) {
             // What the run changes, so that a coupon refused after it takes its effects back.
-            let saved = (effects.count, root, total, limits)
+            let saved = (effects.count, root, total, limits, room)
             let wasAccepted = Evaluator.run(
                 compiled, ruleset, coupon: coupon, referral: campaignReferral, referralAccepted: &referralAccepted,
                 subject: subject(coupon: coupon, referral: campaignReferral), limits: &limits,
-                root: &root, total: &total, cascading: request.cascading, budget: &budget, failures: &failures,
-                now: evaluationTime, into: &effects)
+                root: &root, total: &total, room: &room, cascading: request.cascading, budget: &budget,
+                failures: &failures, now: evaluationTime, cart: request, into: &effects)
             guard let coupon else { continue }
             var reason: CouponRejectionReason?
             if !wasAccepted.accepted {
@@ -295,7 +298,7 @@ struct Pass {
             }
             if wasAccepted.accepted {
                 effects.removeSubrange(saved.0...)
-                (root, total, limits) = (saved.1, saved.2, saved.3)
+                (root, total, limits, room) = (saved.1, saved.2, saved.3, saved.4)
             }
             rejections.append(
                 CouponRejection(code: coupon.value, campaignId: coupon.campaignId, couponId: coupon.id, reason: reason))
@@ -451,12 +454,15 @@ public enum Evaluator {
     static func run(
         _ compiled: CompiledCampaign, _ ruleset: CompiledRuleset, coupon: Coupon?, referral: Referral?,
         referralAccepted: inout Bool, subject: LimitSubject, limits: inout LimitLedger, root: inout ValueMap,
-        total: inout DecimalNumber, cascading: Bool, budget: inout RequestBudget, failures: inout [RuleFailure],
-        now: TimeValue, into effects: inout [Effect]
+        total: inout DecimalNumber, room: inout DiscountRoom, cascading: Bool, budget: inout RequestBudget,
+        failures: inout [RuleFailure], now: TimeValue, cart request: EvaluationRequest, into effects: inout [Effect]
     ) -> (accepted: Bool, blocked: Bool) {
         var blocked = false
         let host = PromotionHost()
         host.now = now
+        host.quantities = request.session.cartItems.map { Int($0.quantity) }
+        host.costNames = Set(request.session.additionalCosts.map(\.name))
+        host.currencyPlaces = Currency.places(request.application.currency)
         host.couponValid = coupon != nil
         host.referral = referral
         host.profileId = subject.profileId
@@ -548,11 +554,25 @@ public enum Evaluator {
                     campaignId: campaign.id, rulesetId: ruleset.id, ruleIndex: rule.index, ruleName: rule.title,
                     type: emitted.type, props: emitted.props, triggeredByCoupon: coupon?.id,
                     creation: emitted.creation)
-                if let d = e.discount {
-                    guard campaign.limits.isEmpty || Self.fits(d.value, campaign, subject, &limits) else {
-                        blocked = true
-                        continue
+                if let asked = e.discount?.value {
+                    // Lowered to what is left to discount (dropped when nothing is), then charged.
+                    var left = room
+                    guard left.take(&e), var d = e.discount else { continue }
+                    if !campaign.limits.isEmpty && !Self.fits(d.value, campaign, subject, &limits) {
+                        // Over budget: dropped, or with partial discounts lowered to what is left.
+                        guard request.application.enablePartialDiscounts,
+                            let part = Self.partialFit(campaign, subject, &limits)
+                        else {
+                            blocked = true
+                            continue
+                        }
+                        e.props["value"] = part.json
+                        e.props["desiredValue"] = asked.json
+                        left = room
+                        _ = left.take(&e)
+                        d.value = part
                     }
+                    room = left
                     discounted = discounted + d.value
                 } else if e.creation != nil && !campaign.limits.isEmpty {
                     guard limits.exceeded(campaign, "createCoupon", .one, subject) == nil else {
@@ -594,6 +614,19 @@ public enum Evaluator {
         return true
     }
 
+    /// What is left of the campaign's `setDiscount` money budgets, when some is and the discount
+    /// count budgets allow one more; charged to them.
+    static func partialFit(_ campaign: Campaign, _ subject: LimitSubject, _ limits: inout LimitLedger)
+        -> DecimalNumber?
+    {
+        guard let left = limits.left(campaign, "setDiscount", subject), left > .zero,
+            limits.exceeded(campaign, "setDiscountEffect", .one, subject) == nil
+        else { return nil }
+        limits.charge(campaign, "setDiscount", left, subject)
+        limits.charge(campaign, "setDiscountEffect", .one, subject)
+        return left
+    }
+
     static func bind(_ bindings: [(name: String, expression: Expression)], in env: inout Environment) {
         for b in bindings {
             // A binding that fails stays unbound; rules that read it then fail (and do not fire).
@@ -605,7 +638,7 @@ public enum Evaluator {
 
     static func baseContext(_ r: EvaluationRequest) -> ValueMap {
         [
-            "Session": sessionContext(r.session),
+            "Session": sessionContext(r.session, flattened: r.application.enableFlattenedCartItems),
             "Profile": profileContext(r.profile, integrationId: r.session.profileId),
             "Event": .map(["Type": .string(r.eventType), "Attributes": Value(json: .object(r.eventAttributes))]),
             "Application": .map([
@@ -615,21 +648,31 @@ public enum Evaluator {
         ]
     }
 
-    static func sessionContext(_ s: CustomerSession) -> Value {
+    /// The session as rules see it. `flattened`: a line of quantity N is N items of quantity 1,
+    /// each with the line's `Position` and its own `SubPosition` (0 to N-1).
+    static func sessionContext(_ s: CustomerSession, flattened: Bool = false) -> Value {
         var items: [Value] = []
         items.reserveCapacity(s.cartItems.count)
         for (i, item) in s.cartItems.enumerated() {
             // Every field is present, with its zero value when the request left it out (as the
             // reference engine's struct-to-map conversion did), so rules can test any item.
-            items.append(
-                .map([
-                    "Name": .string(item.name), "Sku": .string(item.sku), "SKU": .string(item.sku),
-                    "Quantity": .decimal(DecimalNumber(item.quantity)), "Price": .decimal(item.price),
-                    "Category": .string(item.category ?? ""), "Weight": .decimal(item.weight ?? .zero),
-                    "Height": .decimal(item.height ?? .zero), "Width": .decimal(item.width ?? .zero),
-                    "Length": .decimal(item.length ?? .zero), "Position": .decimal(DecimalNumber(i)),
-                    "Attributes": item.attributes.map { Value(json: .object($0)) } ?? .map([:]),
-                ]))
+            var fields: ValueMap = [
+                "Name": .string(item.name), "Sku": .string(item.sku), "SKU": .string(item.sku),
+                "Quantity": .decimal(DecimalNumber(item.quantity)), "Price": .decimal(item.price),
+                "Category": .string(item.category ?? ""), "Weight": .decimal(item.weight ?? .zero),
+                "Height": .decimal(item.height ?? .zero), "Width": .decimal(item.width ?? .zero),
+                "Length": .decimal(item.length ?? .zero), "Position": .decimal(DecimalNumber(i)),
+                "Attributes": item.attributes.map { Value(json: .object($0)) } ?? .map([:]),
+            ]
+            guard flattened else {
+                items.append(.map(fields))
+                continue
+            }
+            fields["Quantity"] = .decimal(.one)
+            for unit in 0..<max(Int(item.quantity), 0) {
+                fields["SubPosition"] = .decimal(DecimalNumber(unit))
+                items.append(.map(fields))
+            }
         }
         var costs: ValueMap = [:]
         for c in s.additionalCosts { costs[c.name] = .map(["Price": .decimal(c.price)]) }

@@ -99,6 +99,19 @@ struct LimitLedger {
         return nil
     }
 
+    /// What is left of the tightest limit of `action` in `campaign` for `subject`; nil when the
+    /// campaign has no such limit.
+    func left(_ campaign: Campaign, _ action: String, _ subject: LimitSubject) -> DecimalNumber? {
+        var tightest: DecimalNumber?
+        for limit in campaign.limits where limit.action == action {
+            for key in limit.keys(campaignId: campaign.id, for: subject) {
+                let left = limit.limit - used(key)
+                tightest = tightest.map { min($0, left) } ?? left
+            }
+        }
+        return tightest
+    }
+
     /// Plans `amount` of `action` on every counter it touches.
     mutating func charge(_ campaign: Campaign, _ action: String, _ amount: DecimalNumber, _ subject: LimitSubject) {
         for limit in campaign.limits where limit.action == action {

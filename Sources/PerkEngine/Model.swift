@@ -79,6 +79,12 @@ public struct Application: Sendable {
     public var limits: [LimitConfig]
     /// The 16-hex-digit secret for Content-Signature requests.
     public var key: String
+    /// Rules see a cart line of quantity N as N items of quantity 1 (`Position` the line's,
+    /// `SubPosition` the unit's), so that they can discount single units.
+    public var enableFlattenedCartItems = false
+    /// A discount over a campaign's money budget is lowered to what is left of it instead of
+    /// being dropped (`desiredValue` says what the rule asked for).
+    public var enablePartialDiscounts = false
 
     public init(
         id: Int64, created: Timestamp, modified: Timestamp, name: String, description: String?, timezone: String,

@@ -22,6 +22,12 @@ final class PromotionHost: EvaluationHost {
     var now = TimeValue(seconds: 0)
     /// Creations the current rule asked for so far; numbers them for `Creation.key`.
     var creations = 0
+    /// The quantity of each cart line, for checking the positions rules discount.
+    var quantities: [Int] = []
+    /// The session's additional costs by name.
+    var costNames: Set<String> = []
+    /// Decimal places of the application's currency (2, or 0 for currencies without minor units).
+    var currencyPlaces = 2
 
     func creationKey() -> String {
         defer { creations += 1 }
@@ -54,17 +60,46 @@ public enum PromotionLibrary {
                 emit(env, "setDiscount", [("name", name.json), ("value", amount.json)])
                 return .null
             })
+        for params: [Kind] in [[.string, .decimal, .decimal], [.string, .decimal, .decimal, .decimal]] {
+            // The line at `position`, or with `subPosition` one unit of it.
+            lib.register(
+                "setDiscountPerItem",
+                .nary(params, returns: .null) { args, env throws(EvalError) in
+                    let amount = try nonNegative(args[1], "setDiscountPerItem")
+                    let (p, s) = try position(args[2], args.count > 3 ? args[3] : nil, env, "setDiscountPerItem")
+                    var props: [(String, JSON)] = [
+                        ("name", .string((args[0].atomText ?? "") + "#" + String(p))), ("value", amount.json),
+                        ("position", .number(Int64(p))),
+                    ]
+                    if let s { props.append(("subPosition", .number(Int64(s)))) }
+                    emit(env, "setDiscountPerItem", props)
+                    return .null
+                })
+        }
+        // A discount of one of the session's additional costs (shipping...), by its name.
         lib.register(
-            "setDiscountPerItem",
-            .nary([.string, .decimal, .decimal], returns: .null) { args, env throws(EvalError) in
-                let amount = try nonNegative(args[1], "setDiscountPerItem")
-                guard case .decimal(let position) = args[2], let p = position.exactInt, p >= 0 else {
-                    throw EvalError("setDiscountPerItem: the position must be a cart item position")
+            "setDiscountPerAdditionalCost",
+            .nary([.string, .string, .decimal], returns: .null) { args, env throws(EvalError) in
+                let cost = args[1].atomText ?? ""
+                guard host(env).costNames.contains(cost) else {
+                    throw EvalError("setDiscountPerAdditionalCost: the session has no additional cost \"\(cost)\"")
                 }
-                let name = (args[0].atomText ?? "") + "#" + String(p)
+                let amount = try nonNegative(args[2], "setDiscountPerAdditionalCost")
                 emit(
-                    env, "setDiscountPerItem",
-                    [("name", .string(name)), ("value", amount.json), ("position", .number(p))])
+                    env, "setDiscountPerAdditionalCost",
+                    [
+                        ("name", args[0].json), ("additionalCostId", .number(0)), ("additionalCost", .string(cost)),
+                        ("value", amount.json),
+                    ])
+                return .null
+            })
+        // Perk's own: an amount spread over cart items in proportion to their price times quantity,
+        // in the currency's smallest unit; the shares add up to the amount exactly, the leftover
+        // units going to the largest remainders (ties: the earlier item).
+        lib.register(
+            "spreadDiscount",
+            .nary([.string, .decimal, .list], returns: .null) { args, env throws(EvalError) in
+                try spread(args, env)
                 return .null
             })
         lib.register(
@@ -127,6 +162,7 @@ public enum PromotionLibrary {
                     return .null
                 })
         }
+        registerBundles(&lib)
         return lib
     }()
 
@@ -142,6 +178,67 @@ public enum PromotionLibrary {
         var o = JSONObject()
         for (k, v) in props { o.appendUnique(k, v) }
         host.emitted.append(.init(type: type, props: o, creation: creation))
+    }
+
+    /// A cart position (and unit) a rule names, checked against the session's cart.
+    static func position(_ position: Value, _ sub: Value?, _ env: Environment, _ name: String) throws(EvalError)
+        -> (Int, Int?)
+    {
+        let quantities = host(env).quantities
+        guard case .decimal(let d) = position, let p = d.exactInt, quantities.indices.contains(p) else {
+            throw EvalError("\(name): the position must be the position of a cart item")
+        }
+        guard let sub else { return (p, nil) }
+        guard case .decimal(let sd) = sub, let s = sd.exactInt, s >= 0, s < quantities[p] else {
+            throw EvalError("\(name): the sub-position must be a unit of the cart item at position \(p)")
+        }
+        return (p, s)
+    }
+
+    /// `spreadDiscount(name, amount, items)`: see its registration.
+    static func spread(_ args: [Value], _ env: Environment) throws(EvalError) {
+        let places = host(env).currencyPlaces
+        let total = try nonNegative(args[1], "spreadDiscount").rounded(toPlaces: places)
+        guard case .list(let items) = args[2] else { return }
+        var parts: [(position: Int, sub: Int?, weight: DecimalNumber)] = []
+        for item in items {
+            guard case .map(let m) = item, let pv = m["Position"], case .decimal(let price)? = m["Price"],
+                case .decimal(let quantity)? = m["Quantity"]
+            else { throw EvalError("spreadDiscount: the items must be cart items") }
+            let (p, s) = try position(pv, m["SubPosition"], env, "spreadDiscount")
+            parts.append((p, s, price * quantity))
+        }
+        let weights = parts.reduce(DecimalNumber.zero) { $0 + $1.weight }
+        guard !total.isZero, !parts.isEmpty, !weights.isZero, !weights.isNegative else { return }
+        let amount = min(total, weights)
+        // Floor of each exact share, in the smallest unit, then the leftover units one by one.
+        var shares: [DecimalNumber] = []
+        var remainders: [(index: Int, rest: DecimalNumber)] = []
+        for (i, part) in parts.enumerated() {
+            let exact: DecimalNumber
+            do { exact = try (amount * part.weight).divided(by: weights) } catch { exact = .zero }
+            let floor = exact.rounded(toPlaces: places, rounding: .towardZero)
+            shares.append(floor)
+            remainders.append((i, exact - floor))
+        }
+        let unit = DecimalNumber(coefficient: 1, exponent: -places, isNegative: false)
+        var left = amount - shares.reduce(DecimalNumber.zero, +)
+        for r in remainders.sorted(by: { $0.rest > $1.rest || ($0.rest == $1.rest && $0.index < $1.index) }) {
+            guard left >= unit else { break }
+            shares[r.index] = shares[r.index] + unit
+            left = left - unit
+        }
+        let name = args[0].atomText ?? ""
+        for (i, part) in parts.enumerated() where !shares[i].isZero {
+            var props: [(String, JSON)] = [
+                ("name", .string(name + "#" + String(part.position))), ("value", shares[i].json),
+                ("position", .number(Int64(part.position))),
+            ]
+            if let s = part.sub { props.append(("subPosition", .number(Int64(s)))) }
+            props.append(("totalDiscount", amount.json))
+            if amount < total { props.append(("desiredTotalDiscount", total.json)) }
+            emit(env, "setDiscountPerItem", props)
+        }
     }
 
     static func nonNegative(_ v: Value, _ name: String) throws(EvalError) -> DecimalNumber {

@@ -17,6 +17,8 @@ public struct SessionPatch: Sendable {
     public var total: DecimalNumber?
     /// v2 updates compute the total from the cart.
     public var computesTotal = false
+    /// `…/reopen`: a closed session opened again, its redemptions given back.
+    public var reopens = false
 
     public init() {}
 }
@@ -29,6 +31,11 @@ public enum SessionTransition: Sendable, Equatable {
     case cancelled
     /// A closed session cancelled: its redemptions are given back.
     case revoked
+    /// A closed session opened again: its redemptions are given back, as for `revoked`.
+    case reopened
+
+    /// The redemptions the session's close confirmed are given back.
+    public var givesBack: Bool { self == .revoked || self == .reopened }
     /// A repeat of the closed or cancelled state with nothing changed: answered, not counted.
     case unchanged
 
@@ -39,6 +46,7 @@ public enum SessionTransition: Sendable, Equatable {
         case .closed: "talon_session_closed"
         case .cancelled: "talon_session_cancelled"
         case .revoked: "talon_session_revoked"
+        case .reopened: "talon_session_reopened"
         }
     }
 }
@@ -46,6 +54,8 @@ public enum SessionTransition: Sendable, Equatable {
 public enum SessionUpdateError: Error, Sendable, Equatable {
     case invalidTransition(from: SessionState, to: SessionState)
     case profileChanged(from: String, to: String)
+    /// Only a stored session can be reopened.
+    case unknownSession
 
     public var message: String {
         switch self {
@@ -53,6 +63,7 @@ public enum SessionUpdateError: Error, Sendable, Equatable {
             "Cannot move session to state \"\(to.rawValue)\" from state \"\(from.rawValue)\""
         case .profileChanged(let from, _):
             "The session belongs to the customer profile \"\(from)\" and cannot be moved to another one"
+        case .unknownSession: "Customer session not found"
         }
     }
 }
@@ -72,6 +83,14 @@ public enum SessionMachine {
     public static func apply(
         _ patch: SessionPatch, to existing: CustomerSession?, new: CustomerSession, now: Timestamp
     ) throws(SessionUpdateError) -> SessionChange {
+        if patch.reopens {
+            guard let existing else { throw .unknownSession }
+            guard existing.state == .closed else { throw .invalidTransition(from: existing.state, to: .open) }
+            var reopened = existing
+            reopened.state = .open
+            reopened.updated = now
+            return SessionChange(session: reopened, transition: .reopened, profileAttached: false)
+        }
         guard let existing else {
             var s = merge(patch, into: new)
             s.created = now

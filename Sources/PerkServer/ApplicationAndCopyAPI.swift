@@ -47,6 +47,8 @@ extension ManagementAPI {
         }
         if let a = try r.object("attributes") { app.attributes = a }
         if let l = try r.array("limits") { app.limits = try LimitConfig.list(l, at: "/limits") }
+        if let f = try r.bool("enableFlattenedCartItems") { app.enableFlattenedCartItems = f }
+        if let p = try r.bool("enablePartialDiscounts") { app.enablePartialDiscounts = p }
         app.modified = now
         return app
     }

@@ -15,6 +15,11 @@ public enum Demo {
         public let created: Bool
     }
 
+    /// The units of socks in the cart (the demo flattens cart items).
+    static let socks: JSON = [
+        "filter", [".", "Session", "CartItems"], [["Item"], ["=", [".", "Item", "Category"], "socks"]],
+    ]
+
     static let campaigns: [(campaign: JSON, rules: JSON)] = [
         (
             [
@@ -76,6 +81,47 @@ public enum Demo {
             ]
         ),
         (
+            ["name": "3 for 2 on socks", "state": "enabled", "tags": ["demo"], "features": [], "limits": []],
+            [
+                [
+                    "title": "Of every three pairs of socks, the cheapest is free",
+                    "condition": [">=", ["count", socks], 3],
+                    "effects": [
+                        [
+                            "map",
+                            [
+                                "take", ["sortByNumber", socks, [["Item"], [".", "Item", "Price"]], false],
+                                ["floor", ["/", ["count", socks], 3]],
+                            ],
+                            "Item",
+                            [
+                                "setDiscountPerItem", "3 for 2 on socks", [".", "Item", "Price"],
+                                [".", "Item", "Position"], [".", "Item", "SubPosition"],
+                            ],
+                        ]
+                    ],
+                ]
+            ]
+        ),
+        (
+            ["name": "Free shipping from 50", "state": "enabled", "tags": ["demo"], "features": [], "limits": []],
+            [
+                [
+                    "title": "Shipping is free for carts of 50 or more",
+                    "condition": [
+                        "and", [">=", [".", "Session", "CartItemTotal"], 50],
+                        [">", [".|", 0, [".", "Session", "AdditionalCosts", "shipping", "Price"]], 0],
+                    ],
+                    "effects": [
+                        [
+                            "setDiscountPerAdditionalCost", "Free shipping", "shipping",
+                            [".", "Session", "AdditionalCosts", "shipping", "Price"],
+                        ]
+                    ],
+                ]
+            ]
+        ),
+        (
             [
                 "name": "Refer a friend", "state": "enabled", "tags": ["demo"], "features": ["referrals"],
                 "limits": [], "referralSettings": ["couponPattern": "FRIEND-####", "validCharacters": ["A-Z", "0-9"]],
@@ -122,7 +168,10 @@ public enum Demo {
 
     static func create(store: any Store, now: Timestamp) async throws -> PerkEngine.Application {
         let app = try ManagementRequests.newApplication(
-            ["name": .string(applicationName), "currency": "EUR", "timezone": "Europe/Berlin"], now: now)
+            [
+                "name": .string(applicationName), "currency": "EUR", "timezone": "Europe/Berlin",
+                "enableFlattenedCartItems": true,
+            ], now: now)
         return try await store.write { tx in
             let app = try tx.insertApplication(app)
             for (campaignJSON, rulesJSON) in campaigns {

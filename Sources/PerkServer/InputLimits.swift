@@ -17,6 +17,8 @@ enum InputLimits {
     static let maxCartItems = 1_000
     /// Units of one cart line.
     static let maxQuantity: Int64 = 10_000
+    /// Units in one cart, all lines together (as Talon.One): also what bounds a flattened cart.
+    static let maxUnits: Int64 = 10_000
 
     /// Checks every string, collection and nesting level of a body.
     static func check(_ body: JSON) throws(FieldError) {
@@ -81,6 +83,11 @@ enum InputLimits {
                     pointer: JSONPointer.append(JSONPointer.append(cart, i), "quantity"))
             }
             total = total + item.price * DecimalNumber(item.quantity)
+        }
+        let units = items.reduce(Int64(0)) { $0 + max($1.quantity, 0) }
+        guard units <= maxUnits else {
+            throw FieldError(
+                title: "maximum", details: "the quantities of cartItems can add up to at most \(maxUnits)", pointer: cart)
         }
         for cost in patch.additionalCosts ?? [] { total = total + cost.price }
         let bound = DecimalNumber(1_000_000_000_000_000)

@@ -12,6 +12,7 @@ import Talang
 extension IntegrationAPI {
     func registerCurrent(on router: Routes) {
         router.get("/v2/customer_sessions/:customerSessionId") { req, ctx in try await getSession(req, ctx) }
+        router.put("/v2/customer_sessions/:customerSessionId/reopen") { req, ctx in try await reopenSession(req, ctx) }
         router.put("/v2/customer_profiles/:integrationId") { req, ctx in try await updateProfileV2(req, ctx) }
         router.put("/v2/customer_profiles") { req, ctx in try await updateProfilesV2(req, ctx) }
         router.post("/v2/events") { req, ctx in try await trackEventV2(req, ctx) }
@@ -35,6 +36,28 @@ extension IntegrationAPI {
         let effects = session.state == .cancelled ? [] : session.effects.filter { !$0.type.hasPrefix("rollback") }
         return jsonResponse(
             .ok, ["customerSession": Wire.sessionV2(session), "effects": .array(effects.map(\.json))])
+    }
+
+    /// `PUT /v2/customer_sessions/{id}/reopen`: a closed session open again, with the effects a
+    /// cancel would give (its coupon and referral redemptions, budgets, campaign counters and the
+    /// profile's sales given back); closing it again confirms anew. Codes created and attributes
+    /// written at the close stay, as for a cancel.
+    func reopenSession(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
+        let (applicationId, _) = try await authenticate(req, ctx)
+        let integrationId = try Self.sessionId(ctx)
+        var patch = SessionPatch()
+        patch.reopens = true
+        do {
+            let outcome = try await sessions.update(
+                applicationId: applicationId, integrationId: integrationId, patch: patch, cascading: true)
+            return jsonResponse(.ok, ["effects": .array(outcome.effects.map(\.json))])
+        } catch SessionService.Failure.session(.unknownSession) {
+            throw APIError.notFound("Customer session \"\(integrationId)\"")
+        } catch SessionService.Failure.session(let e) {
+            throw APIError(status: .badRequest, message: e.message)
+        } catch SessionService.Failure.unknownApplication {
+            throw APIError.unauthorized
+        }
     }
 
     /// `PUT /v2/customer_profiles/{id}`: attributes merged; the rules run only with

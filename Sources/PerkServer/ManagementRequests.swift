@@ -14,7 +14,7 @@ enum ManagementRequests {
         if let key, !key.allSatisfy(\.isHexDigit) {
             throw FieldError(title: "pattern", details: "key must be 16 hexadecimal digits", pointer: "/key")
         }
-        return Application(
+        var app = Application(
             id: 0, created: now, modified: now, name: try r.string("name", required: true, minLength: 1)!,
             description: try r.string("description"), timezone: try r.string("timezone", required: true, minLength: 1)!,
             currency: try r.string("currency", required: true, minLength: 1)!,
@@ -22,6 +22,9 @@ enum ManagementRequests {
             attributes: try r.object("attributes") ?? JSONObject(),
             limits: try LimitConfig.list(try r.array("limits") ?? [], at: "/limits"),
             key: key?.lowercased() ?? Credentials.randomHex(bytes: 8))
+        app.enableFlattenedCartItems = try r.bool("enableFlattenedCartItems") ?? false
+        app.enablePartialDiscounts = try r.bool("enablePartialDiscounts") ?? false
+        return app
     }
 
     /// Applies a `NewCampaign` (creating) or `UpdateCampaign` body. Required fields replace the

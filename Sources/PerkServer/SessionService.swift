@@ -101,7 +101,7 @@ struct SessionService: Sendable {
                     return Self.counted(try await store.write(durable: durable, body))
                 }
         // Only an update that counts or gives back redemptions must reach the disk before we answer.
-        let durable = patch.state == .closed || patch.state == .cancelled
+        let durable = patch.state == .closed || patch.state == .cancelled || patch.reopens
         let limits = self.limits
         let commit: @Sendable (any StoreTransaction, Decision) throws -> SessionOutcome = { tx, decision in
             var outcome = try Self.commit(tx, decision, now: now)
@@ -164,7 +164,9 @@ struct SessionService: Sendable {
                 Counter(label: "perk_redemptions_total", dimensions: [("kind", "referral")]).increment()
             }
         }
-        if outcome.event.type == SessionTransition.revoked.eventType {
+        if outcome.event.type == SessionTransition.revoked.eventType
+            || outcome.event.type == SessionTransition.reopened.eventType
+        {
             let given = outcome.effects.filter { $0.type == "rollbackCoupon" }.count
             Counter(label: "perk_redemptions_given_back_total", dimensions: [("kind", "coupon")]).increment(by: given)
         }
@@ -228,7 +230,8 @@ struct SessionService: Sendable {
     ) -> Decision {
         let change = loaded.change
         switch change.transition {
-        case .unchanged, .revoked, .cancelled: return Decision(loaded: loaded, evaluation: nil, triggered: [])
+        case .unchanged, .revoked, .reopened, .cancelled:
+            return Decision(loaded: loaded, evaluation: nil, triggered: [])
         case .created where change.session.state == .cancelled:
             return Decision(loaded: loaded, evaluation: nil, triggered: [])
         default: break
@@ -286,7 +289,7 @@ struct SessionService: Sendable {
         var created = Created()
         var couponRejections: [CouponRejection] = []
         var referralRejection: ReferralRejection?
-        if change.transition == .revoked {
+        if change.transition.givesBack {
             effects = try giveBack(tx, session.ledger, sessionId: session.integrationId, profile: &profile, now: now)
             for c in session.ledger?.coupons ?? [] { counted[c.couponId, default: 0] -= 1 }
             if session.ledger?.referral != nil { referral?.usageCounter -= 1 }

@@ -21,6 +21,8 @@ enum Wire {
         o.appendUnique("attributes", .object(a.attributes))
         o.appendUnique("limits", .array(a.limits.map(\.json)))
         o.appendUnique("loyaltyPrograms", [])
+        o.appendUnique("enableFlattenedCartItems", .bool(a.enableFlattenedCartItems))
+        o.appendUnique("enablePartialDiscounts", .bool(a.enablePartialDiscounts))
         // The HMAC secret, needed by clients that sign requests (Content-Signature).
         o.appendUnique("key", .string(a.key))
         return .object(o)

@@ -521,6 +521,7 @@ enum PostgresSchema {
                 ("v11: coupons by creation", SQLSchema.couponsByCreation, nil),
                 ("v12: coupon search", "", createCouponSearch),
                 ("v13: listing indexes", SQLSchema.listingIndexes, nil),
+                ("v14: application discount settings", SQLSchema.applicationDiscountSettings, nil),
             ]
 
     /// A trigram index of coupon codes serves searches by part of a code, when the server lets

@@ -211,6 +211,12 @@ enum SQLSchema {
         CREATE INDEX events_by_application_session ON events(application_id, session_id, id)
         """
 
+    /// Applications' cart item flattening and partial discounts (off for those made before).
+    static let applicationDiscountSettings = """
+        ALTER TABLE applications ADD COLUMN flattened_cart_items BIGINT NOT NULL DEFAULT 0;
+        ALTER TABLE applications ADD COLUMN partial_discounts BIGINT NOT NULL DEFAULT 0
+        """
+
     /// SQLite's index of coupons by part of their code: the trigrams of each code, kept by
     /// triggers. A search for a rare code reads a few of its rows instead of every coupon.
     static let sqliteCouponSearch = """

@@ -79,12 +79,15 @@ struct SQLTransaction<Connection: SQLConnection>: StoreTransaction {
     // MARK: Applications
 
     static func application(_ r: SQLRow) -> Application {
-        Application(
+        var app = Application(
             id: r["id"], created: Timestamp(microseconds: r["created"]),
             modified: Timestamp(microseconds: r["modified"]),
             name: r["name"], description: r["description"], timezone: r["timezone"], currency: r["currency"],
             caseSensitivity: CaseSensitivity(rawValue: r["case_sensitivity"]) ?? .sensitive,
             attributes: object(r["attributes"]), limits: limits(r["limits"]), key: r["key"])
+        app.enableFlattenedCartItems = (r["flattened_cart_items"] as Int64) != 0
+        app.enablePartialDiscounts = (r["partial_discounts"] as Int64) != 0
+        return app
     }
 
     func insertApplication(_ app: Application) throws -> Application {
@@ -92,14 +95,15 @@ struct SQLTransaction<Connection: SQLConnection>: StoreTransaction {
         let newId = try insert(
             """
             INSERT INTO applications (created, modified, name, description, timezone, currency, case_sensitivity,
-                attributes, limits, key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                attributes, limits, key, flattened_cart_items, partial_discounts)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             arguments: [
                 app.created.microseconds, app.modified.microseconds, app.name, app.description, app.timezone,
                 app.currency,
                 app.caseSensitivity.rawValue, Self.text(.object(app.attributes)),
                 Self.text(.array(app.limits.map(\.json))),
-                app.key,
+                app.key, app.enableFlattenedCartItems ? 1 : 0, app.enablePartialDiscounts ? 1 : 0,
             ])
         var out = app
         out.id = newId
@@ -111,11 +115,12 @@ struct SQLTransaction<Connection: SQLConnection>: StoreTransaction {
         try exec(
             """
             UPDATE applications SET modified = ?, name = ?, description = ?, timezone = ?, currency = ?,
-                attributes = ?, limits = ? WHERE id = ?
+                attributes = ?, limits = ?, flattened_cart_items = ?, partial_discounts = ? WHERE id = ?
             """,
             arguments: [
                 app.modified.microseconds, app.name, app.description, app.timezone, app.currency,
-                Self.text(.object(app.attributes)), Self.text(.array(app.limits.map(\.json))), app.id,
+                Self.text(.object(app.attributes)), Self.text(.array(app.limits.map(\.json))),
+                app.enableFlattenedCartItems ? 1 : 0, app.enablePartialDiscounts ? 1 : 0, app.id,
             ])
     }
 

@@ -293,6 +293,9 @@ enum SQLiteSchema {
         m.registerMigration("v11: coupons by creation") { db in try db.execute(sql: SQLSchema.couponsByCreation) }
         m.registerMigration("v12: coupon search") { db in try db.execute(sql: SQLSchema.sqliteCouponSearch) }
         m.registerMigration("v13: listing indexes") { db in try db.execute(sql: SQLSchema.listingIndexes) }
+        m.registerMigration("v14: application discount settings") { db in
+            try db.execute(sql: SQLSchema.applicationDiscountSettings)
+        }
         return m
     }
 }

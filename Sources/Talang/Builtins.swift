@@ -308,6 +308,18 @@ enum Builtins {
         lib.register(
             "ceil", .unary(.decimal, returns: .decimal) { a, _ throws(EvalError) in .decimal(decimal(a).integral(.up)) }
         )
+        // Perk's own (later Talang has it): half to even, to an integer or to N decimal places
+        // (-20 to 20; negative rounds to tens, hundreds...).
+        lib.register(
+            "round", .unary(.decimal, returns: .decimal) { a, _ throws(EvalError) in .decimal(decimal(a).rounded(toPlaces: 0)) })
+        lib.register(
+            "round",
+            .binary(.decimal, .decimal, returns: .decimal) { a, places, _ throws(EvalError) in
+                guard let n = decimal(places).exactInt, (-20...20).contains(n) else {
+                    throw EvalError("round: the places must be a whole number from -20 to 20")
+                }
+                return .decimal(decimal(a).rounded(toPlaces: n))
+            })
     }
 
     // MARK: Lists
@@ -325,6 +337,15 @@ enum Builtins {
             "drop",
             .unary(.list, returns: .list) { a, env throws(EvalError) in
                 try built(list: Array(list(a).dropLast()), "drop", &env)
+            })
+        // Perk's own: the first N items (all when there are fewer), for "the N cheapest" and the like.
+        lib.register(
+            "take",
+            .binary(.list, .decimal, returns: .list) { a, n, env throws(EvalError) in
+                guard let k = decimal(n).truncatedInt, k >= 0 else {
+                    throw EvalError("take: the count must be a number from 0 up")
+                }
+                return try built(list: Array(list(a).prefix(k)), "take", &env)
             })
         lib.register(
             "item",

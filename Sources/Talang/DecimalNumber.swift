@@ -301,6 +301,23 @@ public struct DecimalNumber: Sendable, CustomStringConvertible {
         return DecimalNumber(coefficient: magnitude, exponent: 0, isNegative: isNegative)
     }
 
+    public enum Rounding { case halfEven, towardZero }
+
+    /// Rounded to `places` decimal places (negative: to tens, hundreds...), half to even unless
+    /// told otherwise. A number with no more places than that is itself.
+    public func rounded(toPlaces places: Int, rounding: Rounding = .halfEven) -> DecimalNumber {
+        let target = -places
+        guard exponent < target else { return self }
+        let shift = target - exponent
+        guard shift <= 38 else { return DecimalNumber(coefficient: 0, exponent: target, isNegative: false) }
+        let unit = powersOfTen128[shift]
+        var q = coefficient / unit
+        let r = coefficient % unit
+        let half = unit / 2
+        if rounding == .halfEven && (r > half || (r == half && q % 2 == 1)) { q += 1 }
+        return DecimalNumber(coefficient: q, exponent: target, isNegative: isNegative)
+    }
+
     /// Truncation toward zero to an integer value, if it fits in Int.
     public var truncatedInt: Int? {
         let t = integral(isNegative ? .up : .down)

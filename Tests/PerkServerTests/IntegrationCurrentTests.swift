@@ -223,4 +223,40 @@ import Testing
             #expect(pattern.status == .badRequest && pattern["errors"]?[0]?["source"]?["pointer"] == "/referralPattern", "\(pattern.body.text)")
         }
     }
+
+    @Test func aClosedSessionReopensWithTheRollbacksOfACancel() async throws {
+        try await Harness.run { h in
+            let shop = try await Self.shop(h)
+            let campaign = try await h.createCampaign(shop.app, rules: [Harness.couponRule])
+            let code = try await h.createCoupons(shop.app, campaign, pattern: "RE-####", usageLimit: 1)[0]
+            let coupons = "/v1/applications/\(shop.app)/campaigns/\(campaign)/coupons"
+            func used() async throws -> Int64? { try await h.call(.get, coupons)["data"]?[0]?["usageCounter"]?.numberValue?.intValue }
+            let session: JSON = [
+                "profileId": "ria", "couponCodes": [.string(code)], "cartItems": [cartItem("a", price: 40)], "state": "closed",
+            ]
+            _ = try await h.session("r1", key: shop.key, session)
+            #expect(try await used() == 1)
+
+            let reopened = try await h.call(.put, "/v2/customer_sessions/r1/reopen", headers: shop.auth)
+            #expect(reopened.status == .ok)
+            #expect(Set(reopened.body.effectList.map(\.type)) == ["rollbackCoupon", "rollbackDiscount"])
+            #expect(try await used() == 0)
+            let read = try await h.call(.get, "/v2/customer_sessions/r1", headers: shop.auth)
+            #expect(read["customerSession"]?["state"] == "open" && read["effects"] == [])
+            let customer = try await h.call(.get, "/v1/applications/\(shop.app)/customers")
+            #expect(customer["data"]?[0]?["closedSessions"] == 0)
+
+            // Open again, it can be changed and closed again, and counts anew.
+            let closed = try await h.session("r1", key: shop.key, ["state": "closed"])
+            #expect(closed.body.effects("acceptCoupon").count == 1)
+            #expect(try await used() == 1)
+
+            #expect(try await h.call(.put, "/v2/customer_sessions/nope/reopen", headers: shop.auth).status == .notFound)
+            _ = try await h.session("r2", key: shop.key, ["cartItems": [cartItem("a", price: 1)]])
+            let open = try await h.call(.put, "/v2/customer_sessions/r2/reopen", headers: shop.auth)
+            #expect(open.status == .badRequest && open["message"] == "Cannot move session to state \"open\" from state \"open\"")
+            let events = try await h.call(.get, "/v1/applications/\(shop.app)/events?session=r1")
+            #expect(events["data"]?.arrayValue?.contains { $0["type"] == "talon_session_reopened" } == true)
+        }
+    }
 }

@@ -260,3 +260,30 @@ def test_management_reads(api, manager, app):
     analytics = manager.get_campaign_analytics(app, summer, "2020-01-01T00:00:00Z", "2099-01-01T00:00:00Z",
                                                granularity="1 year")
     assert sum(a.coupon_redemptions for a in analytics.data) >= 1
+
+
+def test_units_costs_and_reopen(api):
+    """The demo flattens cart items: "3 for 2 on socks" discounts one unit, "Free shipping from 50"
+    the shipping cost; both read into the client's effect props models. A closed session reopens
+    with the rollbacks of a cancel."""
+    socks = talon_one.CartItem(name="Socks", sku="socks-01", quantity=3, price=5.0, category="socks")
+    hat = talon_one.CartItem(name="Hat", sku="hat", quantity=1, price=50.0)
+    state = update(api, "cur-units", profile_id="cur-fay", cart_items=[socks, hat],
+                   additional_costs={"shipping": talon_one.AdditionalCost(price=4.9)})
+    free = effects(state, "setDiscountPerItem")
+    assert free == [{"name": "3 for 2 on socks#0", "value": 5, "position": 0, "subPosition": 0}]
+    props = api.api_client._ApiClient__deserialize(free[0], "SetDiscountPerItemEffectProps")
+    assert props.sub_position == 0 and props.value == 5
+    shipping = effects(state, "setDiscountPerAdditionalCost")
+    assert shipping == [{"name": "Free shipping", "additionalCostId": 0, "additionalCost": "shipping", "value": 4.9}]
+    assert api.api_client._ApiClient__deserialize(shipping[0], "SetDiscountPerAdditionalCostEffectProps").value == 4.9
+    assert state.customer_session.cart_items[0].quantity == 3
+
+    update(api, "cur-units", state="closed")
+    reopened = api.reopen_customer_session("cur-units")
+    assert isinstance(reopened, talon_one.ReopenSessionResponse)
+    assert {e.effect_type for e in reopened.effects} == {"rollbackDiscount"}
+    assert api.get_customer_session("cur-units").customer_session.state == "open"
+    with pytest.raises(ApiException) as missing:
+        api.reopen_customer_session("cur-never")
+    assert missing.value.status == 404

@@ -384,6 +384,58 @@ export const effectTemplates = [
       `Take ${fmtOf(fmt).money(p.amount)} off each unit of ${whichItems(p)}, as the discount ${text(p.name)}`,
   },
   {
+    kind: "cheapestFree",
+    label: "Of every N units, the cheapest free",
+    params: [
+      { name: "every", label: "Of every", type: "number", default: 3, min: 2, step: 1 },
+      { name: "field", label: "Of", type: "select", options: EACH_ITEM_FIELDS, default: "" },
+      { name: "value", label: "Value", type: "text", default: "", shownWhen: { field: ["Category", "Sku"] } },
+      discountName("3 for 2"),
+    ],
+    // Needs the application's cart item flattening: each unit is an item with its SubPosition.
+    toTalang: ({ every, field, value, name }) => [
+      "map",
+      ["take", ["sortByNumber", itemsOf(field, value), [["Item"], item("Price")], false],
+        ["floor", ["/", ["count", itemsOf(field, value)], every]]],
+      "Item",
+      ["setDiscountPerItem", name, item("Price"), item("Position"), item("SubPosition")],
+    ],
+    fromTalang(json) {
+      if (!isCall(json, "map", 3) || json[2] !== "Item" || !isCall(json[1], "take", 2)) return null;
+      const sorted = json[1][1];
+      const count = json[1][2];
+      if (!isCall(sorted, "sortByNumber", 3)) return null;
+      const items = readItems(sorted[1]);
+      if (!items || !isCall(count, "floor", 1) || !isCall(count[1], "/", 2) || !isNumberParam(count[1][2])) return null;
+      const set = json[3];
+      if (!isCall(set, "setDiscountPerItem", 4) || !isString(set[1])) return null;
+      return { every: count[1][2], field: items.field, value: items.value, name: set[1] };
+    },
+    describe: (p, fmt) =>
+      `Of every ${fmtOf(fmt).number(p.every)} units of ${whichItems(p).replace(/^each item/, "the items").replace(/^every item/, "all items")}, give the cheapest for free, as the discount ${text(p.name)} (needs cart item flattening)`,
+  },
+  {
+    kind: "additionalCostOff",
+    label: "Percent off an additional cost (shipping...)",
+    params: [
+      { name: "percent", label: "Percent", type: "number", default: 100, min: 0, max: 100 },
+      { name: "cost", label: "Of the cost", type: "text", default: "shipping" },
+      discountName("Free shipping"),
+    ],
+    toTalang: ({ percent, cost, name }) => [
+      "setDiscountPerAdditionalCost", name, cost,
+      ["*", [".", "Session", "AdditionalCosts", cost, "Price"], percentToFactor(percent)],
+    ],
+    fromTalang(json) {
+      if (!isCall(json, "setDiscountPerAdditionalCost", 3) || !isString(json[1]) || !isString(json[2])) return null;
+      const v = json[3];
+      if (!isCall(v, "*", 2) || !isNumberParam(v[2])) return null;
+      return { percent: factorToPercent(v[2]), cost: json[2], name: json[1] };
+    },
+    describe: ({ percent, cost, name }, fmt) =>
+      `Take ${fmtOf(fmt).number(percent)}% off the additional cost ${text(cost)}, as the discount ${text(name)}`,
+  },
+  {
     kind: "freeItem",
     label: "Add a free item",
     params: [

@@ -52,6 +52,7 @@ async function newApplication() {
         currency: currencyField.read(),
         timezone: timezone.read(),
         caseSensitivity: caseSensitivity.read(),
+        enableFlattenedCartItems: flattened.read(),
       });
       await loadApplications();
       useApplication(created.id);
@@ -69,7 +70,11 @@ async function newApplication() {
     options: [["sensitive", "Case-sensitive"], ["insensitive-uppercase", "Not case-sensitive (stored upper-case)"], ["insensitive-lowercase", "Not case-sensitive (stored lower-case)"], ["insensitive-mixed", "Not case-sensitive (stored as written)"]],
     help: "Cannot be changed later.",
   });
-  form.add(name, description, h("div", { class: "grid-2" }, currencyField, timezone), caseSensitivity);
+  const flattened = form.field({
+    label: "Rules see each unit of a cart line", pointer: "/enableFlattenedCartItems", type: "checkbox", value: true,
+    help: "A line of 3 pairs of socks is 3 items to the rules, so that they can discount single units (3 for 2, cheapest free).",
+  });
+  form.add(name, description, h("div", { class: "grid-2" }, currencyField, timezone), caseSensitivity, flattened);
   return h("div", {},
     h("div", { class: "breadcrumbs" }, h("a", { href: "#/apps" }, "Applications")),
     h("h1", {}, "New application"),
