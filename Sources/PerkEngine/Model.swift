@@ -342,6 +342,8 @@ public struct CartItem: Sendable, Equatable {
     public var width: DecimalNumber?
     public var length: DecimalNumber?
     public var attributes: JSONObject?
+    /// Units given back by returns (never sent by clients).
+    public var returnedQuantity: Int64 = 0
 
     public init(
         name: String, sku: String, quantity: Int64, price: DecimalNumber, category: String? = nil,
@@ -363,6 +365,33 @@ public struct CartItem: Sendable, Equatable {
 
 public enum SessionState: String, Sendable, CaseIterable {
     case open, closed, cancelled
+    /// Closed, and some of its items returned (only `…/returns` gets a session here).
+    case partiallyReturned = "partially_returned"
+}
+
+/// One return of items of a closed session (`POST /v2/customer_sessions/{id}/returns`).
+public struct SessionReturn: Sendable, Equatable {
+    public struct Item: Sendable, Equatable {
+        public var position: Int
+        public var quantity: Int64
+        public var sku: String
+        public init(position: Int, quantity: Int64, sku: String) {
+            self.position = position
+            self.quantity = quantity
+            self.sku = sku
+        }
+    }
+
+    /// The id of the event the return recorded.
+    public var id: Int64
+    public var created: Timestamp
+    public var items: [Item]
+
+    public init(id: Int64, created: Timestamp, items: [Item]) {
+        self.id = id
+        self.created = created
+        self.items = items
+    }
 }
 
 /// What a close counted, kept with the session so that a cancel gives back exactly that.
@@ -444,6 +473,22 @@ public struct CustomerSession: Sendable {
     public var effects: [Effect]
     /// Bumped by every stored update, so that concurrent updates cannot overwrite each other.
     public var version: Int64 = 0
+    /// Returns of its items, oldest first.
+    public var returns: [SessionReturn] = []
+    /// When it was closed, kept once a return changes `updated`: returns evaluate at that time.
+    public var closedAt: Timestamp?
+
+    /// The session as it stands after its returns: each line with the units kept.
+    public var remaining: CustomerSession {
+        var s = self
+        s.cartItems = cartItems.map { item in
+            var i = item
+            i.quantity = max(item.quantity - item.returnedQuantity, 0)
+            i.returnedQuantity = 0
+            return i
+        }
+        return s
+    }
 
     public init(
         id: Int64, integrationId: String, applicationId: Int64, created: Timestamp, profileId: String = "",

@@ -68,7 +68,36 @@ extension CartItem {
         if let length { o.appendUnique("length", length.json) }
         o.appendUnique("position", .number(position))
         if let attributes { o.appendUnique("attributes", .object(attributes)) }
+        if returnedQuantity > 0 {
+            o.appendUnique("returnedQuantity", .number(returnedQuantity))
+            o.appendUnique("remainingQuantity", .number(quantity - returnedQuantity))
+        }
         return .object(o)
+    }
+}
+
+extension SessionReturn {
+    /// As kept with the session.
+    public var json: JSON {
+        [
+            "id": .number(id), "created": .number(created.microseconds),
+            "items": .array(
+                items.map { ["position": .number(Int64($0.position)), "quantity": .number($0.quantity), "sku": .string($0.sku)] }),
+        ]
+    }
+
+    public init?(json: JSON) {
+        guard let id = json["id"]?.numberValue?.intValue, let created = json["created"]?.numberValue?.intValue,
+            let items = json["items"]?.arrayValue
+        else { return nil }
+        self.init(
+            id: id, created: Timestamp(microseconds: created),
+            items: items.compactMap { i in
+                guard let p = i["position"]?.numberValue?.intValue, let q = i["quantity"]?.numberValue?.intValue else {
+                    return nil
+                }
+                return Item(position: Int(p), quantity: q, sku: i["sku"]?.stringValue ?? "")
+            })
     }
 }
 

@@ -110,6 +110,7 @@ public enum SessionMachine {
             case .open: return SessionChange(session: merged, transition: .updated, profileAttached: attached)
             case .closed: return SessionChange(session: merged, transition: .closed, profileAttached: attached)
             case .cancelled: return SessionChange(session: merged, transition: .cancelled, profileAttached: attached)
+            case .partiallyReturned: throw .invalidTransition(from: .open, to: .partiallyReturned)
             }
         case .closed:
             if target == .cancelled {
@@ -120,6 +121,18 @@ public enum SessionMachine {
             }
             guard target == .closed, sameContent(merged, existing) else {
                 throw .invalidTransition(from: .closed, to: target)
+            }
+            return SessionChange(session: existing, transition: .unchanged, profileAttached: false)
+        case .partiallyReturned:
+            // Only cancelled (giving back what the returns left), or repeated as it is.
+            if target == .cancelled {
+                var revoked = existing
+                revoked.state = .cancelled
+                revoked.updated = now
+                return SessionChange(session: revoked, transition: .revoked, profileAttached: false)
+            }
+            guard target == .partiallyReturned, sameContent(merged, existing) else {
+                throw .invalidTransition(from: .partiallyReturned, to: target)
             }
             return SessionChange(session: existing, transition: .unchanged, profileAttached: false)
         case .cancelled:

@@ -375,6 +375,10 @@ enum IntegrationRequests {
         var patch = SessionPatch()
         patch.profileId = try r.string("profileId", maxLength: 1000)
         patch.state = try r.enumeration("state", SessionState.self)
+        if patch.state == .partiallyReturned {
+            // Only a return (`…/returns`) makes a session partially returned.
+            throw ObjectReader.enumError(r.path("state"), "state", ["open", "closed", "cancelled"])
+        }
         if let items = try r.array("cartItems") {
             var cart: [CartItem] = []
             cart.reserveCapacity(items.count)

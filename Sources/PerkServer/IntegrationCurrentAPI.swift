@@ -13,6 +13,7 @@ extension IntegrationAPI {
     func registerCurrent(on router: Routes) {
         router.get("/v2/customer_sessions/:customerSessionId") { req, ctx in try await getSession(req, ctx) }
         router.put("/v2/customer_sessions/:customerSessionId/reopen") { req, ctx in try await reopenSession(req, ctx) }
+        router.post("/v2/customer_sessions/:customerSessionId/returns") { req, ctx in try await returnItems(req, ctx) }
         router.put("/v2/customer_profiles/:integrationId") { req, ctx in try await updateProfileV2(req, ctx) }
         router.put("/v2/customer_profiles") { req, ctx in try await updateProfilesV2(req, ctx) }
         router.post("/v2/events") { req, ctx in try await trackEventV2(req, ctx) }
@@ -57,6 +58,60 @@ extension IntegrationAPI {
             throw APIError(status: .badRequest, message: e.message)
         } catch SessionService.Failure.unknownApplication {
             throw APIError.unauthorized
+        }
+    }
+
+    /// `POST /v2/customer_sessions/{id}/returns`: items of a closed session given back (see
+    /// `SessionService.returnItems`); answers the rollbacks, and the return.
+    func returnItems(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
+        let (applicationId, raw) = try await authenticate(req, ctx, dryRunnable: true)
+        let integrationId = try Self.sessionId(ctx)
+        let body = try integrationBody(raw)
+        let (items, content) = try decode { try IntegrationRequests.returnRequest(body) }
+        let runRules = try req.boolQuery("runRuleEngine") ?? true
+        do {
+            let stored = try await catalog.store.read { tx in
+                try tx.session(applicationId: applicationId, integrationId: integrationId)
+            }
+            let (outcome, entry) = try await sessions.returnItems(
+                applicationId: applicationId, integrationId: integrationId,
+                items: try Self.resolve(items, in: stored), runRules: runRules, dry: try Self.dryRun(req))
+            var state = IntegrationResponses.stateV2(outcome, content: content, now: clock())
+            if case .object(var o) = state {
+                o["return"] = Wire.sessionReturn(entry, session: outcome.session, profile: outcome.profile)
+                if content.contains("previousReturns") {
+                    o["previousReturns"] = .array(
+                        outcome.session.returns.dropLast().map {
+                            Wire.sessionReturn($0, session: outcome.session, profile: outcome.profile)
+                        })
+                }
+                state = .object(o)
+            }
+            return jsonResponse(.ok, state)
+        } catch SessionService.ReturnFailure.unknownSession {
+            throw APIError.notFound("Customer session \"\(integrationId)\"")
+        } catch SessionService.ReturnFailure.notReturnable(let state) {
+            throw APIError.badRequest("Cannot return items of a session in state \"\(state.rawValue)\"")
+        } catch SessionService.ReturnFailure.invalid(let e) {
+            throw APIError.invalid(e)
+        } catch SessionService.Failure.unknownApplication {
+            throw APIError.unauthorized
+        }
+    }
+
+    /// Items named by SKU alone are the first line of that SKU.
+    static func resolve(_ items: [IntegrationRequests.ReturnedItem], in session: CustomerSession?) throws
+        -> [SessionService.ReturnedItem]
+    {
+        try items.enumerated().map { i, item in
+            if let p = item.position { return .init(position: p, quantity: item.quantity) }
+            guard let p = session?.cartItems.firstIndex(where: { $0.sku == item.sku }) else {
+                throw APIError.invalid(
+                    FieldError(
+                        title: "Invalid value", details: "the session has no cart item of SKU \"\(item.sku ?? "")\"",
+                        pointer: "/return/returnedCartItems/\(i)/sku"))
+            }
+            return .init(position: p, quantity: item.quantity)
         }
     }
 
@@ -281,6 +336,37 @@ extension IntegrationAPI {
 }
 
 extension IntegrationRequests {
+    struct ReturnedItem {
+        var position: Int?
+        var sku: String?
+        var quantity: Int64?
+    }
+
+    /// `ReturnIntegrationRequest {return: {returnedCartItems: [{position?, sku?, quantity?}]},
+    /// responseContent?}`: each item named by its position or SKU; no quantity: all of it.
+    static func returnRequest(_ body: JSON) throws(FieldError) -> ([ReturnedItem], Set<String>) {
+        let root = try ObjectReader(body, at: "")
+        let r = try ObjectReader(try root.value("return", required: true)!, at: "/return", name: "return")
+        let list = try r.array("returnedCartItems", required: true)!
+        guard (1...InputLimits.maxCartItems).contains(list.count) else {
+            throw FieldError(
+                title: "Invalid value", details: "returnedCartItems must list 1 to \(InputLimits.maxCartItems) items",
+                pointer: "/return/returnedCartItems")
+        }
+        var items: [ReturnedItem] = []
+        for (i, json) in list.enumerated() {
+            let item = try ObjectReader(json, at: "/return/returnedCartItems/\(i)", name: "returned cart item")
+            let position = try item.integer("position", minimum: 0, maximum: Int64(InputLimits.maxCartItems))
+            let sku = try item.string("sku", maxLength: InputLimits.maxIdLength)
+            guard position != nil || sku != nil else { throw .required(item.path("position"), "position") }
+            items.append(
+                ReturnedItem(
+                    position: position.map(Int.init), sku: sku,
+                    quantity: try item.integer("quantity", minimum: 1, maximum: InputLimits.maxQuantity)))
+        }
+        return (items, try responseContent(root, allowed: responseContentValues))
+    }
+
     /// What v2 profile updates and v2 events may ask to get back.
     static let profileContentValues = [
         "customerProfile", "triggeredCampaigns", "loyalty", "event", "awardedGiveaways", "ruleFailureReasons",

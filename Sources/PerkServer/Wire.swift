@@ -57,8 +57,31 @@ enum Wire {
         o.appendUnique("frontendState", .string(c.frontendState(at: now)))
         o.appendUnique("storesImported", false)
         o.appendUnique("budgets", [])
-        // Perk has no cart item returns: nothing is evaluated again on a return.
-        o.appendUnique("reevaluateOnReturn", false)
+        // A return evaluates every campaign again on the kept cart.
+        o.appendUnique("reevaluateOnReturn", true)
+        return .object(o)
+    }
+
+    /// A return of a session's items (`ModelReturn`).
+    static func sessionReturn(_ r: SessionReturn, session: CustomerSession, profile: CustomerProfile?) -> JSON {
+        var o = JSONObject()
+        o.appendUnique("id", .number(r.id))
+        o.appendUnique("created", r.created.json)
+        o.appendUnique("applicationId", .number(session.applicationId))
+        o.appendUnique("accountId", .number(perkAccountID))
+        o.appendUnique(
+            "returnedCartItems",
+            .array(
+                r.items.map {
+                    ["position": .number(Int64($0.position)), "quantity": .number($0.quantity), "sku": .string($0.sku)]
+                }))
+        o.appendUnique("eventId", .number(r.id))
+        o.appendUnique("sessionId", .number(session.id))
+        o.appendUnique("sessionIntegrationId", .string(session.integrationId))
+        if let p = profile {
+            o.appendUnique("profileId", .number(p.id))
+            o.appendUnique("profileIntegrationId", .string(p.integrationId))
+        }
         return .object(o)
     }
 

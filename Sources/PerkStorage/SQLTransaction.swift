@@ -927,6 +927,8 @@ struct SQLTransaction<Connection: SQLConnection>: StoreTransaction {
             "identifiers": .array(s.identifiers.map(JSON.string)), "attributes": .object(s.attributes),
         ]
         if let total = s.suppliedTotal { o.appendUnique("total", total.json) }
+        if !s.returns.isEmpty { o.appendUnique("returns", .array(s.returns.map(\.json))) }
+        if let t = s.closedAt { o.appendUnique("closedAt", .number(t.microseconds)) }
         return text(.object(o))
     }
 
@@ -945,6 +947,11 @@ struct SQLTransaction<Connection: SQLConnection>: StoreTransaction {
             attributes: c["attributes"]?.objectValue ?? JSONObject(), firstSession: r["first_session"])
         s.updated = Timestamp(microseconds: r["updated"])
         s.suppliedTotal = c["total"]?.numberValue.flatMap { DecimalNumber($0.text) }
+        for (i, item) in (c["cartItems"]?.arrayValue ?? []).enumerated() where i < s.cartItems.count {
+            s.cartItems[i].returnedQuantity = item["returnedQuantity"]?.numberValue?.intValue ?? 0
+        }
+        s.returns = (c["returns"]?.arrayValue ?? []).compactMap(SessionReturn.init(json:))
+        s.closedAt = c["closedAt"]?.numberValue?.intValue.map(Timestamp.init(microseconds:))
         s.version = r["version"]
         let ledgerText: String? = r["ledger"]
         s.ledger = ledgerText.flatMap { try? RedemptionLedger(json: json($0)) }

@@ -72,7 +72,7 @@ def test_session_update_with_every_response_content(api):
     assert session.additional_cost_total == 0 and session.first_session is True
     assert state.customer_profile.integration_id == "cur-alice"
     assert [c.value for c in state.coupons] == ["SUMMER10"]
-    assert all(c.reevaluate_on_return is False for c in state.triggered_campaigns)
+    assert all(c.reevaluate_on_return is True for c in state.triggered_campaigns)
     assert state.awarded_giveaways == [] and state.previous_returns == [] and state.rule_failure_reasons == []
     assert state.event.type == "talon_session_created"
 
@@ -235,7 +235,7 @@ def test_management_reads(api, manager, app):
     referrals = campaign_id(manager, app, "Refer a friend")
     assert manager.get_application(app).currency == "EUR"
     campaign = manager.get_campaign(app, summer)
-    assert isinstance(campaign, talon_one.Campaign) and campaign.reevaluate_on_return is False
+    assert isinstance(campaign, talon_one.Campaign) and campaign.reevaluate_on_return is True
     assert campaign.frontend_state == "running"
     ruleset = manager.get_rulesets(app, summer).data[0]
     assert manager.get_ruleset(app, summer, ruleset.id).rules == ruleset.rules
@@ -287,3 +287,24 @@ def test_units_costs_and_reopen(api):
     with pytest.raises(ApiException) as missing:
         api.reopen_customer_session("cur-never")
     assert missing.value.status == 404
+
+
+def test_returns(api):
+    """A returned pair of socks ends "3 for 2": its discount is rolled back, shipping stays free."""
+    socks = talon_one.CartItem(name="Socks", sku="socks-01", quantity=3, price=5.0, category="socks")
+    hat = talon_one.CartItem(name="Hat", sku="hat", quantity=1, price=50.0)
+    closed = update(api, "cur-return", profile_id="cur-gus", cart_items=[socks, hat], state="closed",
+                    additional_costs={"shipping": talon_one.AdditionalCost(price=4.9)})
+    body = talon_one.ReturnIntegrationRequest(
+        _return=talon_one.NewReturn(returned_cart_items=[talon_one.ReturnedCartItem(position=0, quantity=1)]),
+        response_content=["customerSession", "customerProfile", "previousReturns"])
+    state = api.return_cart_items("cur-return", body)
+    assert isinstance(state, talon_one.IntegrationStateV2)
+    assert effects(state, "rollbackDiscount") == [{"name": "3 for 2 on socks#0", "value": 5}]
+    assert state.customer_session.state == "partially_returned"
+    assert state.customer_session.cart_items[0].returned_quantity == 1
+    assert state.customer_session.cart_items[0].remaining_quantity == 2
+    assert state.customer_profile.total_sales == pytest.approx(closed.customer_profile.total_sales - 5)
+    assert state._return.returned_cart_items[0].quantity == 1 and state.previous_returns == []
+    kept = api.get_customer_session("cur-return")
+    assert [e.effect_type for e in kept.effects] == ["setDiscountPerAdditionalCost"]
