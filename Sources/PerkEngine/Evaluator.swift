@@ -189,6 +189,8 @@ struct Pass {
     let evaluationTime: TimeValue
     /// What is left to discount of each item, cost and the total.
     var room: DiscountRoom
+    /// Cart positions whose per-item discounts a campaign may not give (cart item scoped groups).
+    var deniedPositions: [Int64: Set<Int>] = [:]
 
     init(
         request: EvaluationRequest, candidates: [Int64: [Coupon]], referral: Referral?, root: ValueMap,
@@ -222,17 +224,93 @@ struct Pass {
         case .campaign(let id):
             guard let compiled = campaigns[id], !visited.contains(id) else { return false }
             return campaign(compiled)
-        case .set(_, .all, let elements):
-            var qualified = false
-            for e in elements where visit(e, campaigns) { qualified = true }
-            return qualified
-        case .set(_, .first, let elements):
-            for (i, e) in elements.enumerated() where visit(e, campaigns) {
-                for skipped in elements[(i + 1)...] { passOver(skipped, campaigns) }
-                return true
+        case .set(_, let op, let elements, let evaluation):
+            let mode = evaluation?.mode ?? (op == .all ? .stackable : .listOrder)
+            if evaluation?.scope == .cartItem && mode != .stackable { return perItem(elements, mode, campaigns) }
+            switch mode {
+            case .stackable:
+                var qualified = false
+                for e in elements where visit(e, campaigns) { qualified = true }
+                return qualified
+            case .listOrder:
+                for (i, e) in elements.enumerated() where visit(e, campaigns) {
+                    for skipped in elements[(i + 1)...] { passOver(skipped, campaigns) }
+                    return true
+                }
+                return false
+            case .lowestDiscount, .highestDiscount:
+                return best(elements, mode, campaigns)
             }
+        }
+    }
+
+    /// The discounts effects from `start` on add up to.
+    func discounted(since start: Int) -> DecimalNumber {
+        effects[start...].reduce(DecimalNumber.zero) { $0 + ($1.discount?.value ?? .zero) }
+    }
+
+    /// Session scope: each child evaluated from the same point; the one whose discounts add up to
+    /// the least or most is kept, the others passed over.
+    mutating func best(
+        _ elements: [CampaignSetNode], _ mode: CampaignSetNode.Evaluation.Mode, _ campaigns: [Int64: CompiledCampaign]
+    ) -> Bool {
+        let start = self
+        var winner: (index: Int, total: DecimalNumber, pass: Pass)?
+        for (i, e) in elements.enumerated() {
+            var trial = start
+            guard trial.visit(e, campaigns) else { continue }
+            let total = trial.discounted(since: start.effects.count)
+            let better =
+                winner.map { mode == .highestDiscount ? total > $0.total : total < $0.total } ?? true
+            if better { winner = (i, total, trial) }
+        }
+        guard let winner else {
+            for e in elements { passOver(e, campaigns) }
             return false
         }
+        self = winner.pass
+        for (i, e) in elements.enumerated() where i != winner.index { passOver(e, campaigns) }
+        return true
+    }
+
+    /// Cart item scope: each child evaluated from the same point to see which discounts each item
+    /// would get; then every child runs, an item's per-item discounts coming only from the child
+    /// chosen for it (the first for `listOrder`, the lowest or highest otherwise).
+    mutating func perItem(
+        _ elements: [CampaignSetNode], _ mode: CampaignSetNode.Evaluation.Mode, _ campaigns: [Int64: CompiledCampaign]
+    ) -> Bool {
+        let start = self
+        var chosen: [Int: (child: Int, total: DecimalNumber)] = [:]
+        for (i, e) in elements.enumerated() {
+            var trial = start
+            _ = trial.visit(e, campaigns)
+            var byItem: [Int: DecimalNumber] = [:]
+            for effect in trial.effects[start.effects.count...] where effect.type == "setDiscountPerItem" {
+                guard let p = effect.props["position"]?.numberValue?.intValue, let d = effect.discount else { continue }
+                byItem[Int(p)] = (byItem[Int(p)] ?? .zero) + d.value
+            }
+            for (p, total) in byItem {
+                guard let current = chosen[p] else {
+                    chosen[p] = (i, total)
+                    continue
+                }
+                let better =
+                    switch mode {
+                    case .highestDiscount: total > current.total
+                    case .lowestDiscount: total < current.total
+                    default: false
+                    }
+                if better { chosen[p] = (i, total) }
+            }
+        }
+        for (i, e) in elements.enumerated() {
+            let denied = Set(chosen.filter { $0.value.child != i }.map(\.key))
+            for id in e.campaignIds { deniedPositions[id] = denied }
+        }
+        var qualified = false
+        for e in elements where visit(e, campaigns) { qualified = true }
+        for e in elements { for id in e.campaignIds { deniedPositions[id] = nil } }
+        return qualified
     }
 
     /// A campaign a FIRST set did not get to: its codes are refused as if its rules had not fired.
@@ -281,7 +359,8 @@ struct Pass {
                 compiled, ruleset, coupon: coupon, referral: campaignReferral, referralAccepted: &referralAccepted,
                 subject: subject(coupon: coupon, referral: campaignReferral), limits: &limits,
                 root: &root, total: &total, room: &room, cascading: request.cascading, budget: &budget,
-                failures: &failures, now: evaluationTime, cart: request, into: &effects)
+                failures: &failures, now: evaluationTime, cart: request,
+                deniedPositions: deniedPositions[compiled.campaign.id] ?? [], into: &effects)
             guard let coupon else { continue }
             var reason: CouponRejectionReason?
             if !wasAccepted.accepted {
@@ -455,7 +534,8 @@ public enum Evaluator {
         _ compiled: CompiledCampaign, _ ruleset: CompiledRuleset, coupon: Coupon?, referral: Referral?,
         referralAccepted: inout Bool, subject: LimitSubject, limits: inout LimitLedger, root: inout ValueMap,
         total: inout DecimalNumber, room: inout DiscountRoom, cascading: Bool, budget: inout RequestBudget,
-        failures: inout [RuleFailure], now: TimeValue, cart request: EvaluationRequest, into effects: inout [Effect]
+        failures: inout [RuleFailure], now: TimeValue, cart request: EvaluationRequest,
+        deniedPositions: Set<Int> = [], into effects: inout [Effect]
     ) -> (accepted: Bool, blocked: Bool) {
         var blocked = false
         let host = PromotionHost()
@@ -554,6 +634,12 @@ public enum Evaluator {
                     campaignId: campaign.id, rulesetId: ruleset.id, ruleIndex: rule.index, ruleName: rule.title,
                     type: emitted.type, props: emitted.props, triggeredByCoupon: coupon?.id,
                     creation: emitted.creation)
+                if e.type == "setDiscountPerItem", !deniedPositions.isEmpty,
+                    let p = e.props["position"]?.numberValue?.intValue, deniedPositions.contains(Int(p))
+                {
+                    // Another campaign of its group gives this item's discount.
+                    continue
+                }
                 if let asked = e.discount?.value {
                     // Lowered to what is left to discount (dropped when nothing is), then charged.
                     var left = room

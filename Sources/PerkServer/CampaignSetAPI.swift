@@ -22,7 +22,7 @@ extension ManagementAPI {
             stored
             ?? CampaignSet(
                 id: 0, created: app.created, applicationId: app.id,
-                root: .set(name: "All campaigns", operator: .all, elements: campaigns.map { .campaign($0.id) }))
+                root: .set(name: "All campaigns", operator: .all, elements: campaigns.map { .campaign($0.id) }, evaluation: nil))
         return jsonResponse(.ok, Wire.campaignSet(set))
     }
 
