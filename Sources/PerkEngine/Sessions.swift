@@ -112,27 +112,17 @@ public enum SessionMachine {
             case .cancelled: return SessionChange(session: merged, transition: .cancelled, profileAttached: attached)
             case .partiallyReturned: throw .invalidTransition(from: .open, to: .partiallyReturned)
             }
-        case .closed:
+        case .closed, .partiallyReturned:
+            // Only cancelled (giving back what the close counted, less any returns), or
+            // repeated as it is.
             if target == .cancelled {
                 var revoked = existing
                 revoked.state = .cancelled
                 revoked.updated = now
                 return SessionChange(session: revoked, transition: .revoked, profileAttached: false)
             }
-            guard target == .closed, sameContent(merged, existing) else {
-                throw .invalidTransition(from: .closed, to: target)
-            }
-            return SessionChange(session: existing, transition: .unchanged, profileAttached: false)
-        case .partiallyReturned:
-            // Only cancelled (giving back what the returns left), or repeated as it is.
-            if target == .cancelled {
-                var revoked = existing
-                revoked.state = .cancelled
-                revoked.updated = now
-                return SessionChange(session: revoked, transition: .revoked, profileAttached: false)
-            }
-            guard target == .partiallyReturned, sameContent(merged, existing) else {
-                throw .invalidTransition(from: .partiallyReturned, to: target)
+            guard target == existing.state, sameContent(merged, existing) else {
+                throw .invalidTransition(from: existing.state, to: target)
             }
             return SessionChange(session: existing, transition: .unchanged, profileAttached: false)
         case .cancelled:

@@ -161,16 +161,7 @@ extension IntegrationAPI {
         let (applicationId, raw) = try await authenticate(req, ctx, dryRunnable: true)
         let body = try integrationBody(raw)
         let e = try decode { try IntegrationRequests.newEvent(body) }
-        if !e.attributes.isEmpty {
-            let schema = try await catalog.attributeSchema()
-            do {
-                try schema.validate(
-                    e.attributes, entity: .event, eventType: e.type, applicationId: applicationId,
-                    pointer: "/attributes")
-            } catch {
-                throw APIError.invalid(error)
-            }
-        }
+        try await validateEventAttributes(e.attributes, type: e.type, applicationId: applicationId)
         do {
             let outcome = try await events.track(
                 applicationId: applicationId, sessionId: e.sessionId, profileId: e.profileId, type: e.type,

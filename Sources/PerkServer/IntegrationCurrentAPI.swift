@@ -178,16 +178,7 @@ extension IntegrationAPI {
         let e = try decode { try IntegrationRequests.eventV2(body) }
         var dry = try Self.dryRun(req)
         dry?.evaluableCampaignIds = e.evaluableCampaignIds
-        if !e.attributes.isEmpty {
-            let schema = try await catalog.attributeSchema()
-            do {
-                try schema.validate(
-                    e.attributes, entity: .event, eventType: e.type, applicationId: applicationId,
-                    pointer: "/attributes")
-            } catch {
-                throw APIError.invalid(error)
-            }
-        }
+        try await validateEventAttributes(e.attributes, type: e.type, applicationId: applicationId)
         do {
             let outcome = try await events.trackProfileEvent(
                 applicationId: applicationId, profileId: e.profileId, type: e.type, attributes: e.attributes, dry: dry)
@@ -195,6 +186,18 @@ extension IntegrationAPI {
             return jsonResponse(.ok, IntegrationResponses.profileStateV2(outcome, content: e.content, now: clock()))
         } catch EventService.Failure.unknownApplication {
             throw APIError.unauthorized
+        }
+    }
+
+    /// A custom event's attributes must be declared `Event` attributes of its type.
+    func validateEventAttributes(_ attributes: JSONObject, type: String, applicationId: Int64) async throws {
+        guard !attributes.isEmpty else { return }
+        let schema = try await catalog.attributeSchema()
+        do {
+            try schema.validate(
+                attributes, entity: .event, eventType: type, applicationId: applicationId, pointer: "/attributes")
+        } catch {
+            throw APIError.invalid(error)
         }
     }
 

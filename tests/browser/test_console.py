@@ -268,3 +268,23 @@ def test_every_screen_shows_and_works_by_keyboard(browser, perk):
         text_appears(browser, "Total sales")
     except TimeoutException:
         pytest.skip("the first test did not run before this one")
+
+
+def test_stackable_campaigns_can_keep_only_the_best_deal(browser, perk):
+    base, _ = perk
+    sign_in(browser, base)
+    app_id = int(browser.current_url.split("/apps/")[1].split("/")[0])
+    browser.get(base + "/#/apps/%d/priority" % app_id)
+    Select(by_label(browser, "When several apply:")).select_by_visible_text("Only the one that gives the biggest discount")
+    click_button(browser, "Save priority")
+    token = api(base, "POST", "/v1/sessions", {"email": perkserver.ADMIN_EMAIL, "password": perkserver.ADMIN_PASSWORD})["token"]
+    wait(browser, lambda d: api(base, "GET", "/v1/applications/%d/campaign_set" % app_id, auth="Bearer " + token)
+         ["set"]["elements"][0]["elements"][1].get("evaluationMode") == "highestDiscount")
+    # Shown again as it was saved; back to all of them.
+    browser.refresh()
+    select = Select(by_label(browser, "When several apply:"))
+    assert select.first_selected_option.text == "Only the one that gives the biggest discount"
+    select.select_by_visible_text("All of them apply together")
+    click_button(browser, "Save priority")
+    wait(browser, lambda d: "evaluationMode" not in api(base, "GET", "/v1/applications/%d/campaign_set" % app_id, auth="Bearer " + token)
+         ["set"]["elements"][0]["elements"][1])

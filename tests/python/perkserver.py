@@ -9,6 +9,8 @@ import tempfile
 import time
 import urllib.request
 
+import pytest
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PERK = os.environ.get("PERK_BINARY", os.path.join(ROOT, ".build", "debug", "perk"))
 ADMIN_EMAIL = "admin@example.com"
@@ -58,3 +60,13 @@ def management(base, method, path, body=None, token=None):
 def sign_in(base):
     """A management token for the administrator the tests start Perk with."""
     return management(base, "POST", "/v1/sessions", {"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})["token"]
+
+
+@pytest.fixture(scope="module")
+def perk():
+    """A perk serve process of its own per test module, with the demo: its base URL and the demo
+    application's API key."""
+    proc, base, key = start()
+    yield base, key
+    proc.terminate()
+    proc.wait(timeout=10)

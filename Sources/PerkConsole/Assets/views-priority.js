@@ -17,6 +17,19 @@ const groups = [
   ["universal", "Universal", "Always apply, whatever the others did."],
 ];
 
+/** How the stackable campaigns combine: every one, or only the best deal (an evaluation group). */
+const combinations = [
+  ["all", "All of them apply together", null],
+  ["best", "Only the one that gives the biggest discount", { evaluationMode: "highestDiscount", evaluationScope: "session" }],
+  ["bestPerItem", "For each item, only the biggest item discount", { evaluationMode: "highestDiscount", evaluationScope: "cartItem" }],
+];
+
+function readCombination(node) {
+  if (!node.evaluationMode || node.evaluationMode === "stackable") return "all";
+  const found = combinations.find(([, , mode]) => mode && mode.evaluationMode === node.evaluationMode && mode.evaluationScope === (node.evaluationScope || "session"));
+  return found ? found[0] : null;
+}
+
 /** The three groups of a stored set, or null when the set has another shape. */
 function readSet(set) {
   const ids = (node) => (node?.elements || []).map((e) => (e.type === "CAMPAIGN" ? e.campaignId : null));
@@ -26,17 +39,20 @@ function readSet(set) {
   const [exclusive, stackable] = first.elements || [];
   if (!exclusive || !stackable || exclusive.operator !== "FIRST" || stackable.operator !== "ALL") return null;
   const out = { exclusive: ids(exclusive), stackable: ids(stackable), universal: ids(universal) };
-  return Object.values(out).flat().includes(null) ? null : out;
+  const combination = readCombination(stackable);
+  if (!combination || exclusive.evaluationMode || universal.evaluationMode || first.evaluationMode) return null;
+  return Object.values(out).flat().includes(null) ? null : { ...out, combination };
 }
 
-function writeSet(placed) {
+function writeSet(placed, combination) {
+  const mode = combinations.find(([key]) => key === combination)?.[2] || {};
   const list = (ids) => ids.map((id) => ({ type: "CAMPAIGN", campaignId: id }));
   return {
     type: "SET", name: "root", operator: "ALL",
     elements: [
       { type: "SET", name: "priority", operator: "FIRST", elements: [
         { type: "SET", name: "exclusive", operator: "FIRST", elements: list(placed.exclusive) },
-        { type: "SET", name: "stackable", operator: "ALL", elements: list(placed.stackable) },
+        { type: "SET", name: "stackable", operator: "ALL", ...mode, elements: list(placed.stackable) },
       ] },
       { type: "SET", name: "universal", operator: "ALL", elements: list(placed.universal) },
     ],
@@ -55,13 +71,14 @@ async function priority() {
   const parsed = stored && stored.id ? readSet(stored.set) : null;
   const placed = { exclusive: [], stackable: [], universal: [] };
   if (parsed) for (const g of Object.keys(placed)) placed[g] = parsed[g].filter((id) => byId.has(id));
+  let combination = parsed ? parsed.combination : "all";
   const inSet = new Set(Object.values(placed).flat());
   // New campaigns go to the stackable group: what they do without a set (every campaign applies).
   for (const c of campaigns) if (!inSet.has(c.id)) placed.stackable.push(c.id);
   let dirty = false;
   const body = h("div", {});
   const saveButton = h("button", { type: "button", class: "primary", onclick: async () => {
-    await api.put(appApi("/campaign_set"), { applicationId: state.application.id, set: writeSet(placed) });
+    await api.put(appApi("/campaign_set"), { applicationId: state.application.id, set: writeSet(placed, combination) });
     dirty = false;
     saveButton.disabled = true;
     toast("Priority saved", "ok");
@@ -70,8 +87,15 @@ async function priority() {
   const render = (focus) => {
     body.replaceChildren(...groups.map(([key, title, help]) => {
       const items = placed[key];
+      const combine = key !== "stackable" ? null : h("div", { class: "combine" },
+        h("label", { for: "stackable-combination" }, "When several apply:"),
+        h("select", { id: "stackable-combination", onchange: (e) => {
+          combination = e.target.value;
+          changed("stackable-combination");
+        } }, combinations.map(([value, label]) => h("option", { value, selected: value === combination }, label))));
       return h("div", { class: "group" },
         h("div", { class: "group-head" }, h("h2", {}, title), h("span", { class: "help" }, help)),
+        combine,
         items.length
           ? h("ol", { class: "priority-list", "aria-label": title }, items.map((id, i) => {
             const c = byId.get(id);
