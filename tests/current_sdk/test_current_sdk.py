@@ -308,3 +308,69 @@ def test_returns(api):
     assert state._return.returned_cart_items[0].quantity == 1 and state.previous_returns == []
     kept = api.get_customer_session("cur-return")
     assert [e.effect_type for e in kept.effects] == ["setDiscountPerAdditionalCost"]
+
+
+def shop(perk, rules_by_campaign, **settings):
+    """A new application with one campaign per ruleset and an Integration API client for it."""
+    base, _ = perk
+    token = sign_in(base)
+    app = management(base, "POST", "/v1/applications", dict(name="Shop %s" % datetime.datetime.now().timestamp(),
+                                                             currency="EUR", timezone="UTC", **settings), token=token)
+    ids = []
+    for name, rules, limits in rules_by_campaign:
+        c = management(base, "POST", "/v1/applications/%d/campaigns" % app["id"],
+                       {"name": name, "state": "enabled", "tags": [], "features": [], "limits": limits}, token=token)
+        management(base, "POST", "/v1/applications/%d/campaigns/%d/rulesets" % (app["id"], c["id"]),
+                   {"rules": rules, "bindings": [], "activate": True}, token=token)
+        ids.append(c["id"])
+    key = management(base, "POST", "/v1/applications/%d/api_keys" % app["id"],
+                     {"title": "sdk", "expires": "2099-01-01T00:00:00Z"}, token=token)["key"]
+    return app["id"], ids, token, talon_one.IntegrationApi(client(base, key, "ApiKey-v1"))
+
+
+def rule(title, effects, condition=True):
+    return {"title": title, "condition": condition, "effects": effects}
+
+
+def props(api, effect_props, model):
+    return api.api_client._ApiClient__deserialize(effect_props, model)
+
+
+CART = [".", "Session", "CartItems"]
+
+
+def test_bundles_spreads_partial_budgets_and_best_deals(perk):
+    base, _ = perk
+    socks = ["filter", CART, [["Item"], ["=", [".", "Item", "Category"], "socks"]]]
+    hats = ["filter", CART, [["Item"], ["=", [".", "Item", "Category"], "hats"]]]
+    bundles = ["bundles", socks, 2, hats, 1]
+    app, (bundle, spread, small, big), token, api = shop(perk, [
+        ("Bundle", [rule("Socks and a hat", [
+            ["map", bundles, "Bundle", ["setDiscount", "Bundle", 3]],
+            ["map", bundles, "Bundle", ["showBundleMetadata", "Socks and a hat", ["list", "Category"],
+                                        ["map", [".", "Bundle"], "Item", [".", "Item", "Position"]]]]])], []),
+        ("Spread", [rule("Ten off, spread", [["spreadDiscount", "Ten off", 10, CART]])], []),
+        ("Small", [rule("Small", [["setDiscount", "Small", 4]])], [{"action": "setDiscount", "limit": 6, "entities": []}]),
+        ("Big", [rule("Big", [["setDiscount", "Big", 9]])], []),
+    ], enableFlattenedCartItems=True, enablePartialDiscounts=True)
+    cart = [talon_one.CartItem(name="Socks", sku="s", quantity=2, price=5.0, category="socks"),
+            talon_one.CartItem(name="Hat", sku="h", quantity=1, price=20.0, category="hats")]
+
+    state = update(api, "sdk-mix-1", cart_items=cart, state="closed")
+    meta = [props(api, p, "ShowBundleMetadataEffectProps") for p in effects(state, "showBundleMetadata")]
+    assert [(m.description, m.bundle_attributes, m.items_indices) for m in meta] == [("Socks and a hat", ["Category"], [0, 0, 1])]
+    spread_props = [props(api, p, "SetDiscountPerItemEffectProps") for p in effects(state, "setDiscountPerItem")]
+    assert sum(p.value for p in spread_props) == pytest.approx(10) and all(p.total_discount == 10 for p in spread_props)
+    # The budget of 6 gives 4, then the 2 that are left (partial), then nothing.
+    second = update(api, "sdk-mix-2", cart_items=cart, state="closed")
+    partial = [props(api, p, "SetDiscountEffectProps") for p in effects(second, "setDiscount") if p["name"] == "Small"]
+    assert [(p.value, p.desired_value) for p in partial] == [(2, 4)]
+
+    # An evaluation group keeps only the biggest of Small and Big.
+    group = {"type": "SET", "name": "root", "operator": "ALL", "elements": [
+        {"type": "SET", "name": "best", "operator": "ALL", "evaluationMode": "highestDiscount", "evaluationScope": "session",
+         "elements": [{"type": "CAMPAIGN", "campaignId": small}, {"type": "CAMPAIGN", "campaignId": big}]}]}
+    management(base, "PUT", "/v1/applications/%d/campaign_set" % app, {"applicationId": app, "set": group}, token=token)
+    best = update(api, "sdk-mix-3", cart_items=cart)
+    names = [p["name"] for p in effects(best, "setDiscount")]
+    assert "Big" in names and "Small" not in names and "Bundle" in names
