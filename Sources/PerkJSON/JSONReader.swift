@@ -53,11 +53,14 @@ public struct ObjectReader {
     {
         guard let v = try value(key, required: required) else { return nil }
         guard case .string(let s) = v else { throw .type(path(key), key, expected: "a string", found: v) }
-        if s.count < minLength {
+        // Lengths in code points, as JSON Schema counts them (not grapheme clusters: a flag or
+        // an emoji with a skin tone is one Character and several code points).
+        let length = s.unicodeScalars.count
+        if length < minLength {
             throw FieldError(
                 title: "minLength", details: "\(key) must be at least \(minLength) characters long", pointer: path(key))
         }
-        if let maxLength, s.count > maxLength {
+        if let maxLength, length > maxLength {
             throw FieldError(
                 title: "maxLength", details: "\(key) must be at most \(maxLength) characters long", pointer: path(key))
         }

@@ -213,7 +213,7 @@ extension Parameters {
     /// A shop's own id in the path (a session's or a customer's integration id): 1 to 1000 characters.
     func integrationId(_ name: String) throws -> String {
         let value = try text(name)
-        guard !value.isEmpty, value.count <= 1000 else {
+        guard !value.isEmpty, value.unicodeScalars.count <= 1000 else {
             throw APIError.invalidParameter(name, "\(name) must be 1 to 1000 characters long")
         }
         return value

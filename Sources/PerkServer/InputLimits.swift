@@ -29,7 +29,7 @@ enum InputLimits {
         switch value {
         case .string(let s):
             // Bytes first: counting the characters of a huge string is itself slow.
-            if s.utf8.count > maxStringLength && (s.utf8.count > 4 * maxStringLength || s.count > maxStringLength) {
+            if s.utf8.count > maxStringLength && (s.utf8.count > 4 * maxStringLength || s.unicodeScalars.count > maxStringLength) {
                 throw FieldError(
                     title: "maxLength", details: "strings can be at most \(maxStringLength) characters long",
                     pointer: pointer)

@@ -354,7 +354,7 @@ enum IntegrationRequests {
     /// Codes and identifiers are ids: at most `InputLimits.maxIdLength` characters each.
     static func ids(_ r: ObjectReader, _ key: String) throws(FieldError) -> [String]? {
         guard let values = try r.strings(key) else { return nil }
-        for (i, v) in values.enumerated() where v.count > InputLimits.maxIdLength {
+        for (i, v) in values.enumerated() where v.unicodeScalars.count > InputLimits.maxIdLength {
             throw FieldError(
                 title: "maxLength", details: "\(key) items can be at most \(InputLimits.maxIdLength) characters long",
                 pointer: JSONPointer.append(r.path(key), i))

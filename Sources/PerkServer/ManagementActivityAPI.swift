@@ -13,6 +13,7 @@ extension ManagementAPI {
         router.get("/v1/applications/:applicationId/customers/:customerId") { req, ctx in
             try await getApplicationCustomer(req, ctx)
         }
+        router.get("/v1/customers/no_total") { req, ctx in try await listAllCustomers(req, ctx) }
         router.get("/v1/customers/:customerId") { req, ctx in try await getCustomer(req, ctx) }
         router.get("/v1/applications/:applicationId/sessions") { req, ctx in try await listSessions(req, ctx) }
         router.get("/v1/applications/:applicationId/sessions/:sessionId") { req, ctx in
@@ -40,6 +41,17 @@ extension ManagementAPI {
         let page = try await store.read { tx in try tx.customers(applicationId: app.id, skip: skip, limit: limit) }
         let now = clock()
         return jsonResponse(.ok, listJSON(page.items.map { Wire.profile($0, now: now) }, total: page.total))
+    }
+
+    /// `GET /v1/customers/no_total` (`getCustomerProfiles`): every profile of the account.
+    func listAllCustomers(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
+        _ = try await user(req)
+        let (skip, limit) = try req.paging()
+        let page = try await store.read { tx in try tx.profiles(skip: skip, limit: limit + 1) }
+        let now = clock()
+        return jsonResponse(
+            .ok,
+            pageWithoutTotal(page.items.prefix(limit).map { Wire.profile($0, now: now) }, hasMore: page.items.count > limit))
     }
 
     func getApplicationCustomer(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {

@@ -790,7 +790,10 @@ struct SQLTransaction<Connection: SQLConnection>: StoreTransaction {
         -> Page<StoredEvent>
     {
         var c = Conditions("e.application_id = ?", applicationId)
-        if let t = filter.type { c.add("e.type = ?", t) }
+        if let t = filter.type {
+            let types = t.split(separator: ",").map(String.init)
+            c.add("e.type IN (\(Self.placeholders(max(types.count, 1))))", types.isEmpty ? [""] : types)
+        }
         if let t = filter.createdBefore { c.add("e.created < ?", t.microseconds) }
         if let t = filter.createdAfter { c.add("e.created > ?", t.microseconds) }
         if let v = filter.session { c.add("e.session_id = ?", v) }
@@ -829,6 +832,10 @@ struct SQLTransaction<Connection: SQLConnection>: StoreTransaction {
                 "SELECT count(*) FROM profiles WHERE integration_id IN (\(members))",
                 arguments: [applicationId]) ?? 0
         return Page(items: rows.map(Self.profile), total: total)
+    }
+
+    func profiles(skip: Int, limit: Int) throws -> Page<CustomerProfile> {
+        try page("profiles", Conditions("1 = 1"), skip: skip, limit: limit, counting: false, Self.profile)
     }
 
     func profile(id: Int64) throws -> CustomerProfile? {

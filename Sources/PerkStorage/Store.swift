@@ -124,6 +124,7 @@ public struct StoredEvent: Sendable {
 
 /// Filters of the management listings (nil: no filter).
 public struct EventFilter: Sendable {
+    /// One type, or several separated by commas.
     public var type: String?
     public var createdBefore: Timestamp?
     public var createdAfter: Timestamp?
@@ -376,6 +377,8 @@ public protocol StoreTransaction {
         -> Page<StoredEvent>
     /// Profiles that took part in the application's events, by id.
     func customers(applicationId: Int64, skip: Int, limit: Int) throws -> Page<CustomerProfile>
+    /// Every profile of the account, oldest first (`total` is not counted: -1).
+    func profiles(skip: Int, limit: Int) throws -> Page<CustomerProfile>
     func profile(id: Int64) throws -> CustomerProfile?
     func profileId(integrationId: String) throws -> Int64?
 

@@ -1,3 +1,4 @@
+import Foundation
 import HTTPTypes
 import PerkJSON
 import Testing
@@ -59,6 +60,24 @@ import Testing
                     "attributes": ["Note": .string(String(repeating: "x", count: 10_000))],
                 ])
             #expect(fine.status == .ok)
+        }
+    }
+
+    /// Lengths count code points, as JSON Schema does: 600 thumbs with a skin tone are 600
+    /// characters to Swift but 1,200 code points, over the 1,000 of an id.
+    @Test func lengthsCountCodePoints() async throws {
+        try await Harness.run { h in
+            let app = try await h.createApplication()
+            let key = try await h.createKey(app)
+            let auth: [(HTTPField.Name, String)] = [(.authorization, "ApiKey-v1 \(key)")]
+            let thumbs = String(repeating: "\u{1F44D}\u{1F3FB}", count: 600)
+            let encoded = thumbs.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+            let path = try await h.call(.get, "/v1/coupon_reservations/coupons/\(encoded)", headers: auth)
+            #expect(path.status == .badRequest)
+            let body = try await h.session("thumbs", key: key, ["profileId": .string(thumbs)])
+            #expect(body.status == .badRequest && body["errors"]?[0]?["source"]?["pointer"] == "/customerSession/profileId")
+            let fits = try await h.session("thumbs", key: key, ["profileId": .string(String(repeating: "\u{1F44D}\u{1F3FB}", count: 500))])
+            #expect(fits.status == .ok)
         }
     }
 }

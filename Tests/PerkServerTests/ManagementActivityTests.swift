@@ -42,6 +42,8 @@ import Testing
                 ])
             let review = try await h.call(.get, base + "/events?type=Review")
             #expect(review["data"]?[0]?["attributes"] == ["Stars": 5])
+            // Several types, separated by commas (as the reference takes them).
+            #expect(try await h.call(.get, base + "/events?type=Review,talon_session_closed")["totalResultSize"] == 2)
             #expect(try await h.call(.get, base + "/events?profile=bob")["totalResultSize"] == 1)
             #expect(try await h.call(.get, base + "/events?session=s1")["totalResultSize"] == 3)
             #expect(try await h.call(.get, base + "/events?createdAfter=2999-01-01T00:00:00Z")["totalResultSize"] == 0)
@@ -78,6 +80,11 @@ import Testing
             #expect(alice["closedSessions"] == 1)
             #expect(try await h.call(.get, base + "/customers/\(aliceId)")["integrationId"] == "alice")
             #expect(try await h.call(.get, "/v1/customers/999999").status == .notFound)
+            // Every profile of the account, without a total.
+            let everyone = try await h.call(.get, "/v1/customers/no_total?pageSize=1")
+            #expect(everyone.status == .ok && everyone["hasMore"] == true && everyone["data"]?[0]?["integrationId"] == "alice")
+            let rest = try await h.call(.get, "/v1/customers/no_total?pageSize=1&skip=1")
+            #expect(rest["hasMore"] == false && rest["data"]?[0]?["integrationId"] == "bob")
 
             var anonymous = h
             anonymous.token = ""
