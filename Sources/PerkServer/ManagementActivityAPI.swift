@@ -83,6 +83,7 @@ extension ManagementAPI {
         filter.coupon = req.query("coupon")
         filter.referral = req.query("referral")
         filter.integrationId = req.query("integrationId")
+        filter.customerId = try req.intQuery("customerId").map(Int64.init)
         if let state = req.query("state") {
             guard let s = SessionState(rawValue: state) else {
                 throw APIError.invalidParameter("state", "state must be one of open, closed, cancelled")
@@ -124,6 +125,10 @@ extension ManagementAPI {
         filter.type = req.query("type")
         filter.session = req.query("session")
         filter.profile = req.query("profile")
+        filter.customerName = req.query("customerName")
+        filter.customerEmail = req.query("customerEmail")
+        filter.couponCode = req.query("couponCode")
+        filter.referralCode = req.query("referralCode")
         filter.createdBefore = try Self.timeQuery(req, "createdBefore")
         filter.createdAfter = try Self.timeQuery(req, "createdAfter")
         let eventFilter = filter

@@ -776,6 +776,7 @@ struct SQLTransaction<Connection: SQLConnection>: StoreTransaction {
             c.add(db.dialect.jsonArrayHolds("content", "couponCodes"), code)
         }
         if let r = filter.referral { c.add(db.dialect.jsonString("content", "referralCode") + " = ?", r) }
+        if let id = filter.customerId { c.add("profile_id IN (SELECT integration_id FROM profiles WHERE id = ?)", id) }
         return try page("sessions", c, order: ascending ? "id ASC" : "id DESC", skip: skip, limit: limit) {
             Self.session($0, withEffects: true)
         }
@@ -798,6 +799,17 @@ struct SQLTransaction<Connection: SQLConnection>: StoreTransaction {
         if let t = filter.createdAfter { c.add("e.created > ?", t.microseconds) }
         if let v = filter.session { c.add("e.session_id = ?", v) }
         if let p = filter.profile { c.add("e.profile_id = ?", p) }
+        let d = db.dialect
+        for (key, value) in [("Name", filter.customerName), ("Email", filter.customerEmail)] {
+            guard let value else { continue }
+            c.add(
+                "EXISTS (SELECT 1 FROM profiles p2 WHERE p2.integration_id = e.profile_id AND "
+                    + d.contains(d.jsonString("p2.attributes", key)) + ")", value)
+        }
+        let ofSession = "EXISTS (SELECT 1 FROM sessions s2 WHERE s2.application_id = e.application_id"
+            + " AND s2.integration_id = e.session_id AND "
+        if let code = filter.couponCode { c.add(ofSession + d.jsonArrayHolds("s2.content", "couponCodes") + ")", code) }
+        if let code = filter.referralCode { c.add(ofSession + d.jsonString("s2.content", "referralCode") + " = ?)", code) }
         let whereClause = c.clause
         let arguments = c.arguments
         let order = ascending ? "ASC" : "DESC"

@@ -130,6 +130,12 @@ public struct EventFilter: Sendable {
     public var createdAfter: Timestamp?
     public var session: String?
     public var profile: String?
+    /// Parts of the customer's `Name` / `Email` attribute (any case).
+    public var customerName: String?
+    public var customerEmail: String?
+    /// A code the event's session carries.
+    public var couponCode: String?
+    public var referralCode: String?
     public init() {}
 }
 
@@ -201,6 +207,8 @@ public struct SessionFilter: Sendable {
     public var coupon: String?
     public var referral: String?
     public var integrationId: String?
+    /// The internal id of the session's customer profile.
+    public var customerId: Int64?
     public init() {}
 }
 

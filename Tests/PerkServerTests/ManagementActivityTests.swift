@@ -91,4 +91,39 @@ import Testing
             #expect(try await anonymous.call(.get, base + "/events").status == .unauthorized)
         }
     }
+
+    /// The reference's customer and code filters on events, and the customer's id on sessions.
+    @Test func eventsAreFoundByCustomerAndCode() async throws {
+        try await Harness.run { h in
+            let app = try await h.createApplication()
+            let key = try await h.createKey(app)
+            let auth: [(HTTPField.Name, String)] = [(.authorization, "ApiKey-v1 \(key)")]
+            let campaign = try await h.createCampaign(app, rules: [Harness.couponRule])
+            let code = try await h.createCoupons(app, campaign, pattern: "FIND-####")[0]
+            _ = try await h.call(
+                .put, "/v1/customer_profiles/carla", ["attributes": ["Name": "Carla Diaz", "Email": "carla@example.com"]],
+                headers: auth)
+            _ = try await h.session(
+                "carla-1", key: key,
+                ["profileId": "carla", "couponCodes": [.string(code)], "referralCode": "REF-XYZ", "cartItems": [cartItem("a", price: 9)]])
+            _ = try await h.session("dan-1", key: key, ["profileId": "dan", "cartItems": [cartItem("a", price: 9)]])
+            let base = "/v1/applications/\(app)"
+            func count(_ query: String) async throws -> Int64? {
+                try await h.call(.get, base + "/events?" + query)["totalResultSize"]?.numberValue?.intValue
+            }
+            // carla: the profile update and the session's creation; dan's session is not found.
+            #expect(try await count("customerName=diaz") == 2)
+            #expect(try await count("customerEmail=EXAMPLE.com") == 2)
+            #expect(try await count("customerName=nobody") == 0)
+            #expect(try await count("couponCode=\(code)") == 1)
+            #expect(try await count("referralCode=REF-XYZ") == 1)
+            #expect(try await count("referralCode=REF-NONE") == 0)
+            let customers = try await h.call(.get, base + "/customers")
+            let carla = try #require(
+                customers["data"]?.arrayValue?.first { $0["integrationId"] == "carla" }?["id"]?.numberValue?.intValue)
+            let sessions = try await h.call(.get, base + "/sessions?customerId=\(carla)")
+            #expect(sessions["data"]?.arrayValue?.compactMap { $0["integrationId"]?.stringValue } == ["carla-1"])
+            #expect(try await h.call(.get, base + "/sessions?customerId=x").status == .badRequest)
+        }
+    }
 }
