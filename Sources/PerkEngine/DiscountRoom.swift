@@ -19,35 +19,38 @@ struct DiscountRoom: Sendable {
         costs = Dictionary(session.additionalCosts.map { ($0.name, $0.price) }, uniquingKeysWith: { a, _ in a })
     }
 
-    /// Lowers a discount effect to the room left for it and takes that room. When the effect asked
-    /// for more, its `value` becomes what is granted and `desiredValue` says what was asked.
-    /// False when nothing is left to discount: the effect is dropped.
-    mutating func take(_ e: inout Effect) -> Bool {
-        guard let asked = e.discount?.value, !asked.isZero else { return true }
-        var room: DecimalNumber
+    /// Lowers a discount effect that asked for `asked` to the room left for it (and to `cap`, when a
+    /// budget allows less), takes that room, and answers what is granted. When that is less than
+    /// asked, `value` says what is granted and `desiredValue` what was asked. nil when nothing is
+    /// left to discount: the effect is dropped.
+    mutating func take(_ e: inout Effect, asked: DecimalNumber, granting cap: DecimalNumber? = nil) -> DecimalNumber? {
+        guard !asked.isZero else { return asked }
+        // nil: what it discounts is not tracked (`setDiscount`, of the whole session).
+        var room: DecimalNumber?
         var line: Int?
         var unit: Int?
         var cost: String?
         switch e.type {
         case "setDiscountPerItem":
             guard let p = e.props["position"]?.numberValue?.intValue.map(Int.init), lines.indices.contains(p) else {
-                return false
+                return nil
             }
             line = p
             room = lines[p]
             if let s = e.props["subPosition"]?.numberValue?.intValue.map(Int.init) {
                 unit = s
-                room = min(room, units[p]?[s] ?? unitPrices[p])
+                room = min(lines[p], units[p]?[s] ?? unitPrices[p])
             }
         case "setDiscountPerAdditionalCost":
-            guard let name = e.props["additionalCost"]?.stringValue, let left = costs[name] else { return false }
+            guard let name = e.props["additionalCost"]?.stringValue, let left = costs[name] else { return nil }
             cost = name
             room = left
         default:
-            return true
+            break
         }
-        let granted = min(asked, max(room, .zero))
-        guard !granted.isZero else { return false }
+        var granted = cap.map { min(asked, $0) } ?? asked
+        if let room { granted = min(granted, max(room, .zero)) }
+        guard !granted.isZero else { return nil }
         if granted < asked {
             e.props["value"] = granted.json
             e.props["desiredValue"] = asked.json
@@ -57,17 +60,6 @@ struct DiscountRoom: Sendable {
             if let unit { units[line, default: [:]][unit] = (units[line]?[unit] ?? unitPrices[line]) - granted }
         }
         if let cost { costs[cost] = (costs[cost] ?? .zero) - granted }
-        return true
+        return granted
     }
-}
-
-/// Currencies' decimal places, for amounts a rule spreads in the smallest unit.
-enum Currency {
-    /// ISO 4217 currencies without minor units; the others have cents.
-    static let wholeUnits: Set<String> = [
-        "BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI", "VND", "VUV", "XAF",
-        "XOF", "XPF",
-    ]
-
-    static func places(_ currency: String) -> Int { wholeUnits.contains(currency.uppercased()) ? 0 : 2 }
 }

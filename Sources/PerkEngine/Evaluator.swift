@@ -191,6 +191,7 @@ struct Pass {
     var room: DiscountRoom
     /// Cart positions whose per-item discounts a campaign may not give (cart item scoped groups).
     var deniedPositions: [Int64: Set<Int>] = [:]
+    let cart: CartFacts
 
     init(
         request: EvaluationRequest, candidates: [Int64: [Coupon]], referral: Referral?, root: ValueMap,
@@ -206,6 +207,7 @@ struct Pass {
         self.limits = LimitLedger(confirmed: request.limitUsage)
         self.budget = RequestBudget(request.limits)
         self.room = DiscountRoom(request.session)
+        self.cart = CartFacts(request)
         self.evaluationTime = TimeValue(
             seconds: request.now.microseconds / 1_000_000,
             nanoseconds: Int32(request.now.microseconds % 1_000_000) * 1000,
@@ -359,7 +361,8 @@ struct Pass {
                 compiled, ruleset, coupon: coupon, referral: campaignReferral, referralAccepted: &referralAccepted,
                 subject: subject(coupon: coupon, referral: campaignReferral), limits: &limits,
                 root: &root, total: &total, room: &room, cascading: request.cascading, budget: &budget,
-                failures: &failures, now: evaluationTime, cart: request,
+                failures: &failures, now: evaluationTime, cart: cart,
+                partialDiscounts: request.application.enablePartialDiscounts,
                 deniedPositions: deniedPositions[compiled.campaign.id] ?? [], into: &effects)
             guard let coupon else { continue }
             var reason: CouponRejectionReason?
@@ -534,15 +537,13 @@ public enum Evaluator {
         _ compiled: CompiledCampaign, _ ruleset: CompiledRuleset, coupon: Coupon?, referral: Referral?,
         referralAccepted: inout Bool, subject: LimitSubject, limits: inout LimitLedger, root: inout ValueMap,
         total: inout DecimalNumber, room: inout DiscountRoom, cascading: Bool, budget: inout RequestBudget,
-        failures: inout [RuleFailure], now: TimeValue, cart request: EvaluationRequest,
+        failures: inout [RuleFailure], now: TimeValue, cart: CartFacts, partialDiscounts: Bool,
         deniedPositions: Set<Int> = [], into effects: inout [Effect]
     ) -> (accepted: Bool, blocked: Bool) {
         var blocked = false
         let host = PromotionHost()
         host.now = now
-        host.quantities = request.session.cartItems.map { Int($0.quantity) }
-        host.costNames = Set(request.session.additionalCosts.map(\.name))
-        host.currencyPlaces = Currency.places(request.application.currency)
+        host.cart = cart
         host.couponValid = coupon != nil
         host.referral = referral
         host.profileId = subject.profileId
@@ -643,23 +644,21 @@ public enum Evaluator {
                 if let asked = e.discount?.value {
                     // Lowered to what is left to discount (dropped when nothing is), then charged.
                     var left = room
-                    guard left.take(&e), var d = e.discount else { continue }
-                    if !campaign.limits.isEmpty && !Self.fits(d.value, campaign, subject, &limits) {
-                        // Over budget: dropped, or with partial discounts lowered to what is left.
-                        guard request.application.enablePartialDiscounts,
-                            let part = Self.partialFit(campaign, subject, &limits)
+                    guard var granted = left.take(&e, asked: asked) else { continue }
+                    if !campaign.limits.isEmpty && !Self.fits(granted, campaign, subject, &limits) {
+                        // Over budget: dropped, or with partial discounts lowered to what is left
+                        // of it (less than what the room granted, so the room grants it too).
+                        left = room
+                        guard partialDiscounts, let part = Self.partialFit(campaign, subject, &limits),
+                            let lowered = left.take(&e, asked: asked, granting: part)
                         else {
                             blocked = true
                             continue
                         }
-                        e.props["value"] = part.json
-                        e.props["desiredValue"] = asked.json
-                        left = room
-                        _ = left.take(&e)
-                        d.value = part
+                        granted = lowered
                     }
                     room = left
-                    discounted = discounted + d.value
+                    discounted = discounted + granted
                 } else if e.creation != nil && !campaign.limits.isEmpty {
                     guard limits.exceeded(campaign, "createCoupon", .one, subject) == nil else {
                         blocked = true

@@ -22,6 +22,17 @@ final class PromotionHost: EvaluationHost {
     var now = TimeValue(seconds: 0)
     /// Creations the current rule asked for so far; numbers them for `Creation.key`.
     var creations = 0
+    /// What the item and cost discounts check their targets against.
+    var cart = CartFacts()
+
+    func creationKey() -> String {
+        defer { creations += 1 }
+        return "\(campaign?.id ?? 0)/\(ruleIndex)/\(creations)"
+    }
+}
+
+/// The cart as the promotion functions check it, read once per evaluation.
+struct CartFacts: Sendable {
     /// The quantity of each cart line, for checking the positions rules discount.
     var quantities: [Int] = []
     /// The session's additional costs by name.
@@ -29,9 +40,12 @@ final class PromotionHost: EvaluationHost {
     /// Decimal places of the application's currency (2, or 0 for currencies without minor units).
     var currencyPlaces = 2
 
-    func creationKey() -> String {
-        defer { creations += 1 }
-        return "\(campaign?.id ?? 0)/\(ruleIndex)/\(creations)"
+    init() {}
+
+    init(_ request: EvaluationRequest) {
+        quantities = request.session.cartItems.map { Int($0.quantity) }
+        costNames = Set(request.session.additionalCosts.map(\.name))
+        currencyPlaces = Currency.places(request.application.currency)
     }
 }
 
@@ -81,7 +95,7 @@ public enum PromotionLibrary {
             "setDiscountPerAdditionalCost",
             .nary([.string, .string, .decimal], returns: .null) { args, env throws(EvalError) in
                 let cost = args[1].atomText ?? ""
-                guard host(env).costNames.contains(cost) else {
+                guard host(env).cart.costNames.contains(cost) else {
                     throw EvalError("setDiscountPerAdditionalCost: the session has no additional cost \"\(cost)\"")
                 }
                 let amount = try nonNegative(args[2], "setDiscountPerAdditionalCost")
@@ -184,7 +198,7 @@ public enum PromotionLibrary {
     static func position(_ position: Value, _ sub: Value?, _ env: Environment, _ name: String) throws(EvalError)
         -> (Int, Int?)
     {
-        let quantities = host(env).quantities
+        let quantities = host(env).cart.quantities
         guard case .decimal(let d) = position, let p = d.exactInt, quantities.indices.contains(p) else {
             throw EvalError("\(name): the position must be the position of a cart item")
         }
@@ -197,7 +211,7 @@ public enum PromotionLibrary {
 
     /// `spreadDiscount(name, amount, items)`: see its registration.
     static func spread(_ args: [Value], _ env: Environment) throws(EvalError) {
-        let places = host(env).currencyPlaces
+        let places = host(env).cart.currencyPlaces
         let total = try nonNegative(args[1], "spreadDiscount").rounded(toPlaces: places)
         guard case .list(let items) = args[2] else { return }
         var parts: [(position: Int, sub: Int?, weight: DecimalNumber)] = []

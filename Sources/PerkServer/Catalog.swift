@@ -1,4 +1,5 @@
 import PerkEngine
+import PerkJSON
 import PerkStorage
 import Synchronization
 import Talang
@@ -14,6 +15,29 @@ struct ApplicationSnapshot: Sendable {
 }
 
 extension ApplicationSnapshot {
+    /// An evaluation of the application's campaigns, with the evaluation limits, at `now` in the
+    /// application's time zone (what the rules' `now()` reads).
+    func evaluation(
+        session: CustomerSession, profile: CustomerProfile?, eventType: String,
+        eventAttributes: JSONObject = JSONObject(), coupons: [Coupon] = [], referral: Referral? = nil,
+        reservedCouponIds: Set<Int64> = [], limitUsage: [LimitKey: DecimalNumber] = [:], now: Timestamp,
+        cascading: Bool, limits: EvaluationLimits
+    ) -> EvaluationRequest {
+        var request = EvaluationRequest(
+            application: application, session: session, profile: profile, eventType: eventType,
+            eventAttributes: eventAttributes, campaigns: campaigns, coupons: coupons, referral: referral,
+            reservedCouponIds: reservedCouponIds, campaignSet: campaignSet, limitUsage: limitUsage, now: now,
+            cascading: cascading)
+        request.limits = limits
+        request.utcOffsetSeconds = TimeZones.offset(application.timezone, at: now)
+        return request
+    }
+
+    /// The campaigns of `ids`, in that order (the triggered campaigns of an evaluation).
+    func campaigns(_ ids: [Int64]) -> [Campaign] {
+        ids.compactMap { id in campaigns.first { $0.campaign.id == id }?.campaign }
+    }
+
     /// The snapshot a dry run with `evaluableCampaignIds` evaluates: only those campaigns, and
     /// disabled ones among them as if enabled (their schedule still applies).
     func evaluating(_ ids: [Int64]?) -> ApplicationSnapshot {

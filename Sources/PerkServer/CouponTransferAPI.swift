@@ -95,15 +95,7 @@ extension ManagementAPI {
             throw APIError.badRequest("the file holds the same code twice")
         }
         do {
-            try await store.write { tx in
-                var start = 0
-                while start < coupons.count {
-                    let end = min(start + CouponFactory.chunkSize, coupons.count)
-                    _ = try tx.insertCoupons(
-                        Array(coupons[start..<end]), applicationId: app.id, lookupKeys: Array(keys[start..<end]))
-                    start = end
-                }
-            }
+            _ = try await store.write { tx in try tx.insertCoupons(coupons, applicationId: app.id, lookupKeys: keys) }
         } catch StoreError.duplicate(let code) {
             throw APIError.badRequest("the code \(code) exists already; nothing was imported")
         }

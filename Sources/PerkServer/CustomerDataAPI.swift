@@ -129,13 +129,7 @@ extension IntegrationAPI {
         let wantsReferrals = try req.boolQuery("referrals") ?? false
         let found = try await store.read { tx -> (CustomerProfile, [JSON])? in
             guard let p = try tx.profile(integrationId: profileId) else { return nil }
-            guard wantsReferrals else { return (p, []) }
-            return (
-                p,
-                try tx.referrals(applicationId: applicationId, advocate: profileId).map {
-                    Wire.referral($0, referredCustomers: try tx.referredCustomers(referralId: $0.id))
-                }
-            )
+            return (p, wantsReferrals ? try CustomerData.referrals(tx, applicationId: applicationId, advocate: profileId) : [])
         }
         guard let (profile, referrals) = found else { throw APIError.notFound("Customer profile \"\(profileId)\"") }
         var out = JSONObject()
@@ -147,13 +141,29 @@ extension IntegrationAPI {
     /// `DELETE /v1/customer_data/{integrationId}` (204): attributes erased, counters and history kept.
     func deleteCustomerData(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
         _ = try await authenticate(req, ctx)
-        let profileId = try ctx.parameters.integrationId("integrationId")
+        try await CustomerData.erase(store, integrationId: try ctx.parameters.integrationId("integrationId"))
+        return emptyResponse(.noContent)
+    }
+}
+
+/// What the Integration API's customer-data operations and the console's customer page (its
+/// management twins) share.
+enum CustomerData {
+    /// The referral codes `advocate` advocates in the application, with the customers they brought.
+    static func referrals(_ tx: any StoreTransaction, applicationId: Int64, advocate: String) throws -> [JSON] {
+        try tx.referrals(applicationId: applicationId, advocate: advocate).map {
+            Wire.referral($0, referredCustomers: try tx.referredCustomers(referralId: $0.id))
+        }
+    }
+
+    /// Erases the customer's attributes, those of their sessions and cart items, and their events'
+    /// attributes, in every application; counters and redemption history stay. 404 when unknown.
+    static func erase(_ store: any Store, integrationId: String) async throws {
         let erased = try await store.write { tx -> Bool in
-            guard try tx.profile(integrationId: profileId) != nil else { return false }
-            try tx.eraseCustomerData(profileId: profileId)
+            guard try tx.profile(integrationId: integrationId) != nil else { return false }
+            try tx.eraseCustomerData(profileId: integrationId)
             return true
         }
-        guard erased else { throw APIError.notFound("Customer profile \"\(profileId)\"") }
-        return emptyResponse(.noContent)
+        guard erased else { throw APIError.notFound("Customer profile \"\(integrationId)\"") }
     }
 }

@@ -25,9 +25,7 @@ extension ManagementAPI {
         let integrationId = try ctx.parameters.integrationId("integrationId")
         let found = try await store.read { tx -> (CustomerProfile, [Coupon], [JSON])? in
             guard let p = try tx.profile(integrationId: integrationId) else { return nil }
-            let referrals = try tx.referrals(applicationId: app.id, advocate: integrationId).map {
-                Wire.referral($0, referredCustomers: try tx.referredCustomers(referralId: $0.id))
-            }
+            let referrals = try CustomerData.referrals(tx, applicationId: app.id, advocate: integrationId)
             return (p, try tx.reservedCoupons(applicationId: app.id, profileId: integrationId), referrals)
         }
         guard let (profile, coupons, referrals) = found else {
@@ -45,13 +43,7 @@ extension ManagementAPI {
     func eraseCustomer(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
         _ = try await user(req)
         _ = try await application(ctx)
-        let integrationId = try ctx.parameters.integrationId("integrationId")
-        let erased = try await store.write { tx -> Bool in
-            guard try tx.profile(integrationId: integrationId) != nil else { return false }
-            try tx.eraseCustomerData(profileId: integrationId)
-            return true
-        }
-        guard erased else { throw APIError.notFound("Customer profile \"\(integrationId)\"") }
+        try await CustomerData.erase(store, integrationId: try ctx.parameters.integrationId("integrationId"))
         return emptyResponse(.noContent)
     }
 }

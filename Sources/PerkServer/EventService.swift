@@ -41,16 +41,14 @@ struct EventService: Sendable {
         guard let stored = try await catalog.snapshot(applicationId) else { throw Failure.unknownApplication }
         let snapshot = dry.map { stored.evaluating($0.evaluableCampaignIds) } ?? stored
         let now = dry?.now ?? clock()
-        let app = snapshot.application
         // The key of the session's own updates (SessionService): they queue behind each other.
         return try await serializer.run("\(applicationId)/\(sessionId)") {
             for attempt in 0..<SessionService.attempts {
                 let loaded = try await store.read { tx -> TrackLoaded in
                     var session: CustomerSession
                     // With its effects, which the event keeps (an open session's are not loaded by default).
-                    let stored = try tx.session(applicationId: applicationId, integrationId: sessionId).flatMap {
-                        try tx.session(applicationId: applicationId, id: $0.id)
-                    }
+                    let stored = try tx.session(
+                        applicationId: applicationId, integrationId: sessionId, withEffects: true)
                     if var existing = stored {
                         if !profileId.isEmpty && existing.profileId != profileId {
                             // An anonymous open session may be identified; another profile's session may not.
@@ -68,30 +66,15 @@ struct EventService: Sendable {
                             profileId.isEmpty ? true : !(try tx.profileHasSessions(integrationId: profileId))
                     }
                     let profile = session.profileId.isEmpty ? nil : try tx.profile(integrationId: session.profileId)
-                    let coupons = try tx.coupons(
-                        applicationId: app.id, lookupKeys: session.couponCodes.map(app.caseSensitivity.normalize))
-                    let referral =
-                        session.referralCode.isEmpty
-                        ? nil
-                        : try tx.referral(
-                            applicationId: app.id, lookupKey: app.caseSensitivity.normalize(session.referralCode))
-                    let hardReserved = coupons.filter { !$0.reservation }.map(\.id)
-                    let reserved =
-                        hardReserved.isEmpty
-                        ? [] : try tx.reservations(couponIds: hardReserved, profileId: session.profileId)
-                    let keys = SessionService.limitKeys(snapshot, session, coupons: coupons, referral: referral)
+                    let codes = try SessionService.codes(tx, snapshot, session)
                     return TrackLoaded(
-                        stored: stored, session: session, profile: profile, coupons: coupons, referral: referral,
-                        reserved: reserved, usage: keys.isEmpty ? [:] : try tx.limitUsage(keys))
+                        stored: stored, session: session, profile: profile, coupons: codes.coupons,
+                        referral: codes.referral, reserved: codes.reserved, usage: codes.limitUsage)
                 }
-                var request = EvaluationRequest(
-                    application: app, session: loaded.session, profile: loaded.profile, eventType: type,
-                    eventAttributes: attributes, campaigns: snapshot.campaigns, coupons: loaded.coupons,
-                    referral: loaded.referral, reservedCouponIds: loaded.reserved, campaignSet: snapshot.campaignSet,
-                    limitUsage: loaded.usage, now: now, cascading: false)
-                request.limits = limits
-                request.utcOffsetSeconds = TimeZones.offset(snapshot.application.timezone, at: now)
-                let evaluation = request
+                let evaluation = snapshot.evaluation(
+                    session: loaded.session, profile: loaded.profile, eventType: type, eventAttributes: attributes,
+                    coupons: loaded.coupons, referral: loaded.referral, reservedCouponIds: loaded.reserved,
+                    limitUsage: loaded.usage, now: now, cascading: false, limits: limits)
                 let result = await scheduler.run(applicationId: applicationId) { Evaluator.evaluate(evaluation) }
                 do {
                     return try await write(dry != nil) { tx in
@@ -119,7 +102,7 @@ struct EventService: Sendable {
                             tx, session, type: type, attributes: attributes, effects: effects, now: now)
                         var outcome = SessionOutcome(
                             session: session, profile: profile, effects: effects, coupons: loaded.coupons,
-                            triggeredCampaigns: Self.campaigns(result.triggeredCampaignIds, of: snapshot), event: event,
+                            triggeredCampaigns: snapshot.campaigns(result.triggeredCampaignIds), event: event,
                             referral: loaded.referral, createdCoupons: created.coupons,
                             createdReferrals: created.referrals, couponRejections: result.rejections,
                             referralRejection: result.referralRejection)
@@ -196,13 +179,9 @@ struct EventService: Sendable {
                 var triggered: [Int64] = []
                 var failures: [RuleFailure] = []
                 if runRules {
-                    var request = EvaluationRequest(
-                        application: snapshot.application, session: session, profile: profile, eventType: type,
-                        eventAttributes: eventAttributes, campaigns: snapshot.campaigns, coupons: [],
-                        campaignSet: snapshot.campaignSet, now: now, cascading: false)
-                    request.limits = limits
-                    request.utcOffsetSeconds = TimeZones.offset(snapshot.application.timezone, at: now)
-                    let evaluation = request
+                    let evaluation = snapshot.evaluation(
+                        session: session, profile: profile, eventType: type, eventAttributes: eventAttributes,
+                        now: now, cascading: false, limits: limits)
                     let result = await scheduler.run(applicationId: applicationId) {
                         Evaluator.evaluate(evaluation)
                     }
@@ -233,7 +212,7 @@ struct EventService: Sendable {
                             attributes: eventAttributes, sessionId: "")
                         var outcome = SessionOutcome(
                             session: session, profile: saved, effects: effects, coupons: [],
-                            triggeredCampaigns: Self.campaigns(triggered, of: snapshot), event: event)
+                            triggeredCampaigns: snapshot.campaigns(triggered), event: event)
                         outcome.failures = failures
                         return outcome
                     }
@@ -260,11 +239,6 @@ struct EventService: Sendable {
         guard let a, let b else { return a == nil && b == nil }
         return a.id == b.id && a.attributes == b.attributes && a.closedSessions == b.closedSessions
             && a.totalSales == b.totalSales
-    }
-
-    static func campaigns(_ ids: [Int64], of snapshot: ApplicationSnapshot) -> [Campaign] {
-        let byId = Dictionary(snapshot.campaigns.map { ($0.campaign.id, $0.campaign) }, uniquingKeysWith: { a, _ in a })
-        return ids.compactMap { byId[$0] }
     }
 
     static func profile(_ tx: any StoreTransaction, _ integrationId: String, now: Timestamp) throws -> CustomerProfile?

@@ -147,6 +147,8 @@ struct IntegrationAPI: Sendable {
                 applicationId: applicationId, integrationId: integrationId, patch: patch, cascading: cascading,
                 countProfileRedemptions: countProfileRedemptions, listReferredCustomers: listReferredCustomers,
                 dry: dry)
+        } catch SessionService.Failure.session(.unknownSession) {
+            throw APIError.notFound("Customer session \"\(integrationId)\"")
         } catch SessionService.Failure.session(let e) {
             throw APIError(status: .badRequest, message: e.message)
         } catch SessionService.Failure.unknownApplication {
@@ -185,15 +187,7 @@ extension IntegrationAPI {
         let integrationId = try ctx.parameters.integrationId("integrationId")
         let body = try integrationBody(raw)
         let attributes = try decode { () throws(FieldError) in try ObjectReader(body, at: "").object("attributes") }
-        if let attributes, !attributes.isEmpty {
-            let schema = try await catalog.attributeSchema()
-            do {
-                try schema.validate(
-                    attributes, entity: .customerProfile, applicationId: applicationId, pointer: "/attributes")
-            } catch {
-                throw APIError.invalid(error)
-            }
-        }
+        try await validateProfileAttributes(attributes, applicationId: applicationId, pointer: "/attributes")
         do {
             let outcome = try await events.updateProfile(
                 applicationId: applicationId, integrationId: integrationId, attributes: attributes,
@@ -289,17 +283,7 @@ enum IntegrationRequests {
         let r = try ObjectReader(
             try ObjectReader(body, at: "").value("customerSession", required: true)!,
             at: "/customerSession", name: "customerSession")
-        guard let ids = try r.array("evaluableCampaignIds") else { return nil }
-        var out: [Int64] = []
-        for (i, id) in ids.enumerated() {
-            guard case .number(let n) = id, let v = n.wholeValue else {
-                throw .type(
-                    JSONPointer.append(r.path("evaluableCampaignIds"), i), "evaluableCampaignIds items",
-                    expected: "integers", found: id)
-            }
-            out.append(v)
-        }
-        return out
+        return try campaignIds(r, "evaluableCampaignIds")
     }
 
     /// `IntegrationRequest {customerSession: NewCustomerSessionV2, responseContent?}`.
@@ -327,14 +311,7 @@ enum IntegrationRequests {
         }
         try InputLimits.checkCart(patch, pointer: "/customerSession")
 
-        var content: Set<String> = []
-        for (i, value) in (try root.strings("responseContent") ?? []).enumerated() {
-            guard responseContentValues.contains(value) else {
-                throw ObjectReader.enumError("/responseContent/\(i)", "responseContent", responseContentValues)
-            }
-            content.insert(value)
-        }
-        return (patch, content)
+        return (patch, try responseContent(root, allowed: responseContentValues))
     }
 
     /// `NewCustomerSession` (v1): one `coupon` and `referral`, and the client's `total`.
@@ -428,7 +405,9 @@ enum IntegrationResponses {
         return .object(m)
     }
 
-    /// `IntegrationStateV2`: effects and created codes always, the rest as `responseContent` asks.
+    /// `IntegrationStateV2` (and, for profile updates and v2 events, whose `responseContent` allows
+    /// fewer members, `CustomerProfileIntegrationResponseV2` / `IntegrationEventV2Response`):
+    /// effects and created codes always, the rest as `responseContent` asks.
     static func stateV2(_ o: SessionOutcome, content: Set<String>, now: Timestamp) -> JSON {
         var out = JSONObject()
         if content.contains("customerSession") { out.appendUnique("customerSession", Wire.sessionV2(o.session)) }
@@ -455,9 +434,17 @@ enum IntegrationResponses {
         if content.contains("ruleFailureReasons") {
             out.appendUnique("ruleFailureReasons", .array(o.failures.map(RuleFailures.json)))
         }
-        // Perk has no giveaways and no returns yet: asked for, they are empty.
+        // Perk has no giveaways yet: asked for, they are empty.
         if content.contains("awardedGiveaways") { out.appendUnique("awardedGiveaways", []) }
-        if content.contains("previousReturns") { out.appendUnique("previousReturns", []) }
+        if let r = o.currentReturn { out.appendUnique("return", Wire.sessionReturn(r, session: o.session, profile: o.profile)) }
+        if content.contains("previousReturns") {
+            out.appendUnique(
+                "previousReturns",
+                .array(
+                    o.session.returns.filter { $0.id != o.currentReturn?.id }.map {
+                        Wire.sessionReturn($0, session: o.session, profile: o.profile)
+                    }))
+        }
         return .object(out)
     }
 }

@@ -29,9 +29,7 @@ extension IntegrationAPI {
         let (applicationId, _) = try await authenticate(req, ctx)
         let integrationId = try Self.sessionId(ctx)
         let session = try await catalog.store.read { tx in
-            try tx.session(applicationId: applicationId, integrationId: integrationId).flatMap {
-                try tx.session(applicationId: applicationId, id: $0.id)
-            }
+            try tx.session(applicationId: applicationId, integrationId: integrationId, withEffects: true)
         }
         guard let session else { throw APIError.notFound("Customer session \"\(integrationId)\"") }
         let effects = session.state == .cancelled ? [] : session.effects.filter { !$0.type.hasPrefix("rollback") }
@@ -48,17 +46,9 @@ extension IntegrationAPI {
         let integrationId = try Self.sessionId(ctx)
         var patch = SessionPatch()
         patch.reopens = true
-        do {
-            let outcome = try await sessions.update(
-                applicationId: applicationId, integrationId: integrationId, patch: patch, cascading: true)
-            return jsonResponse(.ok, ["effects": .array(outcome.effects.map(\.json))])
-        } catch SessionService.Failure.session(.unknownSession) {
-            throw APIError.notFound("Customer session \"\(integrationId)\"")
-        } catch SessionService.Failure.session(let e) {
-            throw APIError(status: .badRequest, message: e.message)
-        } catch SessionService.Failure.unknownApplication {
-            throw APIError.unauthorized
-        }
+        let outcome = try await update(
+            applicationId: applicationId, integrationId: integrationId, patch: patch, cascading: true)
+        return jsonResponse(.ok, ["effects": .array(outcome.effects.map(\.json))])
     }
 
     /// `POST /v2/customer_sessions/{id}/returns`: items of a closed session given back (see
@@ -70,24 +60,10 @@ extension IntegrationAPI {
         let (items, content) = try decode { try IntegrationRequests.returnRequest(body) }
         let runRules = try req.boolQuery("runRuleEngine") ?? true
         do {
-            let stored = try await catalog.store.read { tx in
-                try tx.session(applicationId: applicationId, integrationId: integrationId)
-            }
-            let (outcome, entry) = try await sessions.returnItems(
-                applicationId: applicationId, integrationId: integrationId,
-                items: try Self.resolve(items, in: stored), runRules: runRules, dry: try Self.dryRun(req))
-            var state = IntegrationResponses.stateV2(outcome, content: content, now: clock())
-            if case .object(var o) = state {
-                o["return"] = Wire.sessionReturn(entry, session: outcome.session, profile: outcome.profile)
-                if content.contains("previousReturns") {
-                    o["previousReturns"] = .array(
-                        outcome.session.returns.dropLast().map {
-                            Wire.sessionReturn($0, session: outcome.session, profile: outcome.profile)
-                        })
-                }
-                state = .object(o)
-            }
-            return jsonResponse(.ok, state)
+            let outcome = try await sessions.returnItems(
+                applicationId: applicationId, integrationId: integrationId, items: items, runRules: runRules,
+                dry: try Self.dryRun(req))
+            return jsonResponse(.ok, IntegrationResponses.stateV2(outcome, content: content, now: clock()))
         } catch SessionService.ReturnFailure.unknownSession {
             throw APIError.notFound("Customer session \"\(integrationId)\"")
         } catch SessionService.ReturnFailure.notReturnable(let state) {
@@ -96,22 +72,6 @@ extension IntegrationAPI {
             throw APIError.invalid(e)
         } catch SessionService.Failure.unknownApplication {
             throw APIError.unauthorized
-        }
-    }
-
-    /// Items named by SKU alone are the first line of that SKU.
-    static func resolve(_ items: [IntegrationRequests.ReturnedItem], in session: CustomerSession?) throws
-        -> [SessionService.ReturnedItem]
-    {
-        try items.enumerated().map { i, item in
-            if let p = item.position { return .init(position: p, quantity: item.quantity) }
-            guard let p = session?.cartItems.firstIndex(where: { $0.sku == item.sku }) else {
-                throw APIError.invalid(
-                    FieldError(
-                        title: "Invalid value", details: "the session has no cart item of SKU \"\(item.sku ?? "")\"",
-                        pointer: "/return/returnedCartItems/\(i)/sku"))
-            }
-            return .init(position: p, quantity: item.quantity)
         }
     }
 
@@ -140,7 +100,7 @@ extension IntegrationAPI {
                 applicationId: applicationId, integrationId: integrationId, attributes: request.attributes,
                 runRules: runRules, dry: dry)
             RuleFailures.report(outcome.failures, logger: ctx.logger)
-            return jsonResponse(.ok, IntegrationResponses.profileStateV2(outcome, content: request.content, now: clock()))
+            return jsonResponse(.ok, IntegrationResponses.stateV2(outcome, content: request.content, now: clock()))
         } catch EventService.Failure.unknownApplication {
             throw APIError.unauthorized
         }
@@ -183,7 +143,7 @@ extension IntegrationAPI {
             let outcome = try await events.trackProfileEvent(
                 applicationId: applicationId, profileId: e.profileId, type: e.type, attributes: e.attributes, dry: dry)
             RuleFailures.report(outcome.failures, logger: ctx.logger)
-            return jsonResponse(.ok, IntegrationResponses.profileStateV2(outcome, content: e.content, now: clock()))
+            return jsonResponse(.ok, IntegrationResponses.stateV2(outcome, content: e.content, now: clock()))
         } catch EventService.Failure.unknownApplication {
             throw APIError.unauthorized
         }
@@ -339,15 +299,9 @@ extension IntegrationAPI {
 }
 
 extension IntegrationRequests {
-    struct ReturnedItem {
-        var position: Int?
-        var sku: String?
-        var quantity: Int64?
-    }
-
     /// `ReturnIntegrationRequest {return: {returnedCartItems: [{position?, sku?, quantity?}]},
     /// responseContent?}`: each item named by its position or SKU; no quantity: all of it.
-    static func returnRequest(_ body: JSON) throws(FieldError) -> ([ReturnedItem], Set<String>) {
+    static func returnRequest(_ body: JSON) throws(FieldError) -> ([SessionService.ReturnedItem], Set<String>) {
         let root = try ObjectReader(body, at: "")
         let r = try ObjectReader(try root.value("return", required: true)!, at: "/return", name: "return")
         let list = try r.array("returnedCartItems", required: true)!
@@ -356,14 +310,14 @@ extension IntegrationRequests {
                 title: "Invalid value", details: "returnedCartItems must list 1 to \(InputLimits.maxCartItems) items",
                 pointer: "/return/returnedCartItems")
         }
-        var items: [ReturnedItem] = []
+        var items: [SessionService.ReturnedItem] = []
         for (i, json) in list.enumerated() {
             let item = try ObjectReader(json, at: "/return/returnedCartItems/\(i)", name: "returned cart item")
             let position = try item.integer("position", minimum: 0, maximum: Int64(InputLimits.maxCartItems))
             let sku = try item.string("sku", maxLength: InputLimits.maxIdLength)
             guard position != nil || sku != nil else { throw .required(item.path("position"), "position") }
             items.append(
-                ReturnedItem(
+                SessionService.ReturnedItem(
                     position: position.map(Int.init), sku: sku,
                     quantity: try item.integer("quantity", minimum: 1, maximum: InputLimits.maxQuantity)))
         }
@@ -522,27 +476,5 @@ extension IntegrationRequests {
         return ReferralsForAdvocates(
             template: template, advocates: Array(Set(advocates)).sorted(), pattern: pattern,
             validCharacters: characters)
-    }
-}
-
-extension IntegrationResponses {
-    /// `CustomerProfileIntegrationResponseV2` and `IntegrationEventV2Response`: effects and
-    /// created codes always (profile evaluations create none), the rest as `responseContent` asks.
-    static func profileStateV2(_ o: SessionOutcome, content: Set<String>, now: Timestamp) -> JSON {
-        var out = JSONObject()
-        if content.contains("customerProfile") { out.appendUnique("customerProfile", Wire.profile(o.profile, now: now)) }
-        if content.contains("event") { out.appendUnique("event", Wire.event(o.event, effects: o.effects)) }
-        if content.contains("loyalty") { out.appendUnique("loyalty", ["programs": [:]]) }
-        if content.contains("triggeredCampaigns") {
-            out.appendUnique("triggeredCampaigns", .array(o.triggeredCampaigns.map { Wire.campaign($0, now: now) }))
-        }
-        if content.contains("ruleFailureReasons") {
-            out.appendUnique("ruleFailureReasons", .array(o.failures.map(RuleFailures.json)))
-        }
-        if content.contains("awardedGiveaways") { out.appendUnique("awardedGiveaways", []) }
-        out.appendUnique("effects", .array(o.effects.map(\.json)))
-        out.appendUnique("createdCoupons", [])
-        out.appendUnique("createdReferrals", [])
-        return .object(out)
     }
 }

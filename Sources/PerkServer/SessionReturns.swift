@@ -12,7 +12,9 @@ import Talang
 /// analytics lose the rolled-back discounts. A later cancel gives back what is left.
 extension SessionService {
     struct ReturnedItem: Sendable {
-        var position: Int
+        /// nil: the first line of `sku`.
+        var position: Int?
+        var sku: String?
         /// nil: every unit not returned yet.
         var quantity: Int64?
     }
@@ -45,7 +47,7 @@ extension SessionService {
 
     func returnItems(
         applicationId: Int64, integrationId: String, items: [ReturnedItem], runRules: Bool, dry: DryRun?
-    ) async throws -> (SessionOutcome, SessionReturn) {
+    ) async throws -> SessionOutcome {
         guard let stored = try await catalog.snapshot(applicationId) else { throw Failure.unknownApplication }
         let snapshot = dry.map { stored.evaluating($0.evaluableCampaignIds) } ?? stored
         let now = dry?.now ?? clock()
@@ -57,9 +59,9 @@ extension SessionService {
                     try Self.readReturn(tx, snapshot, integrationId: integrationId, items: items)
                 }
                 let decided = await scheduler.run(applicationId: applicationId) {
-                    Self.decideReturn(decision, snapshot: snapshot, runRules: runRules, now: now, limits: limits)
+                    Self.decideReturn(decision, snapshot: snapshot, runRules: runRules, limits: limits)
                 }
-                let commit: @Sendable (any StoreTransaction) throws -> (SessionOutcome, SessionReturn) = { tx in
+                let commit: @Sendable (any StoreTransaction) throws -> SessionOutcome = { tx in
                     try Self.commitReturn(tx, decided, now: now)
                 }
                 do {
@@ -77,9 +79,10 @@ extension SessionService {
         _ tx: any StoreTransaction, _ snapshot: ApplicationSnapshot, integrationId: String, items: [ReturnedItem]
     ) throws -> ReturnDecision {
         let app = snapshot.application
-        guard let found = try tx.session(applicationId: app.id, integrationId: integrationId),
-            let session = try tx.session(applicationId: app.id, id: found.id)
-        else { throw ReturnFailure.unknownSession }
+        // Closed or returned: its effects are read with it.
+        guard let session = try tx.session(applicationId: app.id, integrationId: integrationId) else {
+            throw ReturnFailure.unknownSession
+        }
         guard session.state == .closed || session.state == .partiallyReturned else {
             throw ReturnFailure.notReturnable(session.state)
         }
@@ -87,13 +90,19 @@ extension SessionService {
         var after = session
         for (i, item) in items.enumerated() {
             let pointer = "/return/returnedCartItems/\(i)"
-            guard after.cartItems.indices.contains(item.position) else {
+            guard let position = item.position ?? after.cartItems.firstIndex(where: { $0.sku == item.sku }) else {
                 throw ReturnFailure.invalid(
                     FieldError(
-                        title: "Invalid value", details: "the session has no cart item at position \(item.position)",
+                        title: "Invalid value", details: "the session has no cart item of SKU \"\(item.sku ?? "")\"",
+                        pointer: pointer + "/sku"))
+            }
+            guard after.cartItems.indices.contains(position) else {
+                throw ReturnFailure.invalid(
+                    FieldError(
+                        title: "Invalid value", details: "the session has no cart item at position \(position)",
                         pointer: pointer + "/position"))
             }
-            let line = after.cartItems[item.position]
+            let line = after.cartItems[position]
             let left = line.quantity - line.returnedQuantity
             let quantity = item.quantity ?? left
             guard quantity >= 1, quantity <= left else {
@@ -103,15 +112,11 @@ extension SessionService {
                         details: "quantity must be from 1 to the \(left) units of the item not returned yet",
                         pointer: pointer + (item.quantity == nil ? "" : "/quantity")))
             }
-            after.cartItems[item.position].returnedQuantity += quantity
-            returned.append(.init(position: item.position, quantity: quantity, sku: line.sku))
+            after.cartItems[position].returnedQuantity += quantity
+            returned.append(.init(position: position, quantity: quantity, sku: line.sku))
         }
         let profile = session.profileId.isEmpty ? nil : try tx.profile(integrationId: session.profileId)
-        let coupons = try tx.coupons(
-            applicationId: app.id, lookupKeys: session.couponCodes.map(app.caseSensitivity.normalize))
-        let referral =
-            session.referralCode.isEmpty
-            ? nil : try tx.referral(applicationId: app.id, lookupKey: app.caseSensitivity.normalize(session.referralCode))
+        let codes = try codes(tx, snapshot, session)
         let value = returned.reduce(DecimalNumber.zero) {
             $0 + session.cartItems[$1.position].price * DecimalNumber($1.quantity)
         }
@@ -120,20 +125,15 @@ extension SessionService {
             let key = DiscountKey(campaignId: d.campaignId, name: d.name)
             kept[key] = (kept[key] ?? .zero) + d.value
         }
-        // The usage the rules see leaves out this session's own: its redemptions are not new.
-        let keys = limitKeys(snapshot, session, coupons: coupons, referral: referral)
-        var decision = ReturnDecision(
-            session: after, profile: profile, coupons: coupons, referral: referral, items: returned,
-            returnedValue: value, kept: kept, triggered: [])
-        decision.session.effects = session.effects
-        decision.usage = keys.isEmpty ? [:] : try tx.limitUsage(keys)
-        return decision
+        return ReturnDecision(
+            session: after, profile: profile, coupons: codes.coupons, referral: codes.referral, items: returned,
+            returnedValue: value, kept: kept, triggered: [], usage: codes.limitUsage)
     }
 
     /// Evaluates the kept cart as the close was, and lowers each confirmed discount to what it
     /// still gives (never more than the close gave).
     static func decideReturn(
-        _ d: ReturnDecision, snapshot: ApplicationSnapshot, runRules: Bool, now: Timestamp, limits: EvaluationLimits
+        _ d: ReturnDecision, snapshot: ApplicationSnapshot, runRules: Bool, limits: EvaluationLimits
     ) -> ReturnDecision {
         guard runRules, let ledger = d.session.ledger else { return d }
         var out = d
@@ -151,14 +151,11 @@ extension SessionService {
         for c in ledger.charges { usage[c.key] = (usage[c.key] ?? .zero) - c.amount }
         // At the time of the close: campaigns and codes that ended since still gave what they gave.
         let closedAt = d.session.closedAt ?? d.session.updated
-        var request = EvaluationRequest(
-            application: snapshot.application, session: remaining, profile: d.profile,
-            eventType: "talon_session_partially_returned", campaigns: snapshot.campaigns, coupons: coupons,
-            referral: referral, reservedCouponIds: Set(coupons.map(\.id)), campaignSet: snapshot.campaignSet,
-            limitUsage: usage, now: closedAt, cascading: true)
-        request.limits = limits
-        request.utcOffsetSeconds = TimeZones.offset(snapshot.application.timezone, at: closedAt)
-        let result = Evaluator.evaluate(request)
+        let result = Evaluator.evaluate(
+            snapshot.evaluation(
+                session: remaining, profile: d.profile, eventType: "talon_session_partially_returned",
+                coupons: coupons, referral: referral, reservedCouponIds: Set(coupons.map(\.id)), limitUsage: usage,
+                now: closedAt, cascading: true, limits: limits))
         var gives: [DiscountKey: DecimalNumber] = [:]
         for e in result.effects {
             guard let discount = e.discount else { continue }
@@ -166,13 +163,12 @@ extension SessionService {
             gives[key] = (gives[key] ?? .zero) + discount.value
         }
         for (key, confirmed) in d.kept { out.kept[key] = min(confirmed, gives[key] ?? .zero) }
-        let byId = Dictionary(snapshot.campaigns.map { ($0.campaign.id, $0.campaign) }, uniquingKeysWith: { a, _ in a })
-        out.triggered = result.triggeredCampaignIds.compactMap { byId[$0] }
+        out.triggered = snapshot.campaigns(result.triggeredCampaignIds)
         return out
     }
 
     static func commitReturn(_ tx: any StoreTransaction, _ d: ReturnDecision, now: Timestamp) throws
-        -> (SessionOutcome, SessionReturn)
+        -> SessionOutcome
     {
         var session = d.session
         let current = try tx.sessionVersion(applicationId: session.applicationId, integrationId: session.integrationId)
@@ -277,9 +273,10 @@ extension SessionService {
         session.returns.append(entry)
         guard try tx.updateSession(session, expectedVersion: d.session.version) else { throw StoreError.conflict }
         session.version += 1
-        let outcome = SessionOutcome(
+        var outcome = SessionOutcome(
             session: session, profile: profile, effects: effects, coupons: d.coupons, triggeredCampaigns: d.triggered,
             event: event, referral: d.referral)
-        return (outcome, entry)
+        outcome.currentReturn = entry
+        return outcome
     }
 }

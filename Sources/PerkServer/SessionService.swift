@@ -27,6 +27,8 @@ struct SessionOutcome: Sendable {
     var referralRejection: ReferralRejection? = nil
     /// Rules that did not fire because evaluating them failed.
     var failures: [RuleFailure] = []
+    /// The return this request made (`…/returns`); the session's other returns are its earlier ones.
+    var currentReturn: SessionReturn? = nil
 }
 
 /// Updates customer sessions. Knows nothing of HTTP.
@@ -195,20 +197,42 @@ struct SessionService: Sendable {
         } else if change.profileAttached {
             change.session.firstSession = profile == nil ? true : !(try tx.profileHasSessions(integrationId: profileId))
         }
-        let coupons = try tx.coupons(
-            applicationId: app.id, lookupKeys: change.session.couponCodes.map(app.caseSensitivity.normalize))
-        let code = change.session.referralCode
-        let referral =
-            code.isEmpty
-            ? nil : try tx.referral(applicationId: app.id, lookupKey: app.caseSensitivity.normalize(code))
-        let hardReserved = coupons.filter { !$0.reservation }.map(\.id)
-        let reserved = hardReserved.isEmpty ? [] : try tx.reservations(couponIds: hardReserved, profileId: profileId)
+        let codes = try Self.codes(tx, snapshot, change.session)
         var loaded = Loaded(
-            existing: existing, change: change, coupons: coupons, reservedCouponIds: reserved, referral: referral,
-            profile: profile)
-        loaded.limitKeys = limitKeys(snapshot, change.session, coupons: coupons, referral: referral)
-        if !loaded.limitKeys.isEmpty { loaded.limitUsage = try tx.limitUsage(loaded.limitKeys) }
+            existing: existing, change: change, coupons: codes.coupons, reservedCouponIds: codes.reserved,
+            referral: codes.referral, profile: profile)
+        loaded.limitKeys = codes.limitKeys
+        loaded.limitUsage = codes.limitUsage
         return loaded
+    }
+
+    /// What an evaluation of a session reads besides it: the stored coupons and referral code it
+    /// names, which of its coupons its profile holds (hard) reservations of, and the budget
+    /// counters it can touch with their confirmed usage.
+    struct Codes {
+        var coupons: [Coupon]
+        var referral: Referral?
+        var reserved: Set<Int64>
+        var limitKeys: [LimitKey]
+        var limitUsage: [LimitKey: DecimalNumber]
+    }
+
+    static func codes(_ tx: any StoreTransaction, _ snapshot: ApplicationSnapshot, _ session: CustomerSession) throws
+        -> Codes
+    {
+        let app = snapshot.application
+        let coupons = try tx.coupons(
+            applicationId: app.id, lookupKeys: session.couponCodes.map(app.caseSensitivity.normalize))
+        let code = session.referralCode
+        let referral =
+            code.isEmpty ? nil : try tx.referral(applicationId: app.id, lookupKey: app.caseSensitivity.normalize(code))
+        let hardReserved = coupons.filter { !$0.reservation }.map(\.id)
+        let reserved =
+            hardReserved.isEmpty ? [] : try tx.reservations(couponIds: hardReserved, profileId: session.profileId)
+        let keys = limitKeys(snapshot, session, coupons: coupons, referral: referral)
+        return Codes(
+            coupons: coupons, referral: referral, reserved: reserved, limitKeys: keys,
+            limitUsage: keys.isEmpty ? [:] : try tx.limitUsage(keys))
     }
 
     /// The budget counters of the campaigns with limits that this session's evaluation can touch.
@@ -236,17 +260,13 @@ struct SessionService: Sendable {
             return Decision(loaded: loaded, evaluation: nil, triggered: [])
         default: break
         }
-        var request = EvaluationRequest(
-            application: snapshot.application, session: change.session, profile: loaded.profile,
-            eventType: change.transition.eventType, campaigns: snapshot.campaigns, coupons: loaded.coupons,
-            referral: loaded.referral, reservedCouponIds: loaded.reservedCouponIds,
-            campaignSet: snapshot.campaignSet, limitUsage: loaded.limitUsage, now: now, cascading: cascading)
-        request.limits = limits
-        request.utcOffsetSeconds = TimeZones.offset(snapshot.application.timezone, at: now)
-        let result = Evaluator.evaluate(request)
-        let byId = Dictionary(snapshot.campaigns.map { ($0.campaign.id, $0.campaign) }, uniquingKeysWith: { a, _ in a })
+        let result = Evaluator.evaluate(
+            snapshot.evaluation(
+                session: change.session, profile: loaded.profile, eventType: change.transition.eventType,
+                coupons: loaded.coupons, referral: loaded.referral, reservedCouponIds: loaded.reservedCouponIds,
+                limitUsage: loaded.limitUsage, now: now, cascading: cascading, limits: limits))
         return Decision(
-            loaded: loaded, evaluation: result, triggered: result.triggeredCampaignIds.compactMap { byId[$0] },
+            loaded: loaded, evaluation: result, triggered: snapshot.campaigns(result.triggeredCampaignIds),
             campaigns: snapshot.campaigns.map(\.campaign))
     }
 

@@ -474,12 +474,16 @@ struct SQLTransaction<Connection: SQLConnection>: StoreTransaction {
     }
 
     func takenCouponCodes(applicationId: Int64, lookupKeys: [String]) throws -> Set<String> {
-        guard !lookupKeys.isEmpty else { return [] }
-        let marks = Self.placeholders(lookupKeys.count)
-        let taken: [String] = try column(
-            "SELECT lookup FROM coupons WHERE application_id = ? AND lookup IN (\(marks))",
-            arguments: SQLArguments([applicationId] + lookupKeys))
-        return Set(taken)
+        var taken: Set<String> = []
+        // A statement's bound values are bounded (SQLite: 32,766): asked in groups.
+        for start in stride(from: 0, to: lookupKeys.count, by: Self.couponsPerStatement) {
+            let group = lookupKeys[start..<min(start + Self.couponsPerStatement, lookupKeys.count)]
+            let found: [String] = try column(
+                "SELECT lookup FROM coupons WHERE application_id = ? AND lookup IN (\(Self.placeholders(group.count)))",
+                arguments: SQLArguments([applicationId] + Array(group)))
+            taken.formUnion(found)
+        }
+        return taken
     }
 
     func redeemCoupon(id: Int64, profileId: String, sessionId: String) throws -> Bool {
@@ -981,11 +985,11 @@ struct SQLTransaction<Connection: SQLConnection>: StoreTransaction {
         return s
     }
 
-    func session(applicationId: Int64, integrationId: String) throws -> CustomerSession? {
+    func session(applicationId: Int64, integrationId: String, withEffects: Bool) throws -> CustomerSession? {
         try one(
             "SELECT * FROM sessions WHERE application_id = ? AND integration_id = ?" + lock,
             arguments: [applicationId, integrationId]
-        ).map { Self.session($0) }
+        ).map { Self.session($0, withEffects: withEffects) }
     }
 
     func insertSession(_ s: CustomerSession) throws -> CustomerSession {

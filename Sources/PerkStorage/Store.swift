@@ -225,6 +225,13 @@ public enum StoreError: Error, Sendable, Equatable {
 
 /// The operations of one transaction. Every method is synchronous; the transaction ends when
 /// the closure given to `read` or `write` returns (commit) or throws (rollback).
+extension StoreTransaction {
+    /// A stored session, without the effects of an open one.
+    public func session(applicationId: Int64, integrationId: String) throws -> CustomerSession? {
+        try session(applicationId: applicationId, integrationId: integrationId, withEffects: false)
+    }
+}
+
 public protocol StoreTransaction {
     // MARK: Users and management sessions
     func user(email: String) throws -> User?
@@ -347,9 +354,9 @@ public protocol StoreTransaction {
     func updateProfile(_ profile: CustomerProfile) throws
     /// Whether the profile already has a session in any application.
     func profileHasSessions(integrationId: String) throws -> Bool
-    /// A stored session. Its `effects` are loaded only when it is closed or cancelled: an open
-    /// session is evaluated again on every update, so its previous effects are never read.
-    func session(applicationId: Int64, integrationId: String) throws -> CustomerSession?
+    /// A stored session. Its `effects` are loaded when it is no longer open, or `withEffects`: an
+    /// open session is evaluated again on every update, so its previous effects are rarely read.
+    func session(applicationId: Int64, integrationId: String, withEffects: Bool) throws -> CustomerSession?
     /// Inserts a new session; `conflict` when another update created it first.
     func insertSession(_ session: CustomerSession) throws -> CustomerSession
     /// Saves the session and bumps its version, only if it is still at `expectedVersion`;
