@@ -85,7 +85,11 @@ public enum Demo {
             [
                 [
                     "title": "Of every three pairs of socks, the cheapest is free",
-                    "condition": [">=", ["count", socks], 3],
+                    // As the console's rule builder writes it, so that it opens there.
+                    "bindings": [],
+                    "condition": [
+                        "and", ["exists", [".", "Session", "CartItems"], "Item", ["=", [".", "Item", "Category"], "socks"]],
+                    ],
                     "effects": [
                         [
                             "map",

@@ -224,7 +224,7 @@ extension IntegrationAPI {
         let page = campaigns.dropFirst(skip).prefix(size)
         return jsonResponse(
             .ok,
-            pageWithoutTotal(page.map(Wire.integrationCampaign), hasMore: campaigns.count > skip + page.count))
+            pageWithoutTotal(page.map { Wire.integrationCampaign($0, now: now) }, hasMore: campaigns.count > skip + page.count))
     }
 
     /// `POST /v1/referrals_for_multiple_advocates`: one code per advocate (profiles created when

@@ -85,21 +85,18 @@ enum Wire {
         return .object(o)
     }
 
-    /// A campaign as `GET /v1/integration/campaigns` lists it (`IntegrationCampaign`).
-    static func integrationCampaign(_ c: Campaign) -> JSON {
+    /// A campaign as `GET /v1/integration/campaigns` lists it (`IntegrationCampaign`): the members
+    /// of `campaign` that shape has.
+    static func integrationCampaign(_ c: Campaign, now: Timestamp) -> JSON {
+        guard case .object(let all) = campaign(c, now: now) else { return .null }
         var o = JSONObject()
-        o.appendUnique("id", .number(c.id))
-        o.appendUnique("applicationId", .number(c.applicationId))
-        o.appendUnique("name", .string(c.name))
-        o.appendUnique("description", .string(c.description))
-        if let t = c.startTime { o.appendUnique("startTime", t.json) }
-        if let t = c.endTime { o.appendUnique("endTime", t.json) }
-        o.appendUnique("attributes", .object(c.attributes))
-        o.appendUnique("state", .string(c.state.rawValue))
-        o.appendUnique("tags", .array(c.tags.map(JSON.string)))
-        o.appendUnique("features", .array(c.features.map(JSON.string)))
+        for key in integrationCampaignMembers { if let v = all[key] { o.appendUnique(key, v) } }
         return .object(o)
     }
+
+    static let integrationCampaignMembers = [
+        "id", "applicationId", "name", "description", "startTime", "endTime", "attributes", "state", "tags", "features",
+    ]
 
     static func ruleset(_ r: Ruleset) -> JSON {
         var o = JSONObject()

@@ -95,6 +95,22 @@ function grid(chart, ticks, y, left, right, tickFormat) {
 }
 
 /** Labels under the plot, every `every`-th of `labels`, at `x(i)`, kept inside the drawing. */
+/**
+ * The value axis and grid of a column or line chart over `values` (one tick at 0 without data),
+ * and the "no data" note when there is nothing to draw. Answers where the plot lies.
+ */
+function plotArea(chart, { values, hasData, height, ticksText, rightMargin, count, emptyText }) {
+  const top = 12;
+  const bottom = height - 26;
+  const scale = hasData ? yScale(values, top, bottom, 4) : { ticks: [0], y: () => bottom };
+  const left = 12 + Math.max(...scale.ticks.map((t) => textWidth(ticksText(t))));
+  const right = WIDTH - rightMargin;
+  grid(chart, scale.ticks, scale.y, left, right, ticksText);
+  chart.append(svg("line", { class: "axis", x1: left, x2: left, y1: top, y2: bottom, "aria-hidden": "true" }));
+  if (!count || !hasData) noData(chart, left + (right - left) / 2, (top + bottom) / 2, emptyText);
+  return { top, bottom, scale, left, right, plot: right - left };
+}
+
 function xLabels(chart, labels, x, every, y) {
   const g = svg("g", { class: "x-axis", "aria-hidden": "true" });
   labels.forEach((label, i) => {
@@ -142,18 +158,8 @@ export function barChart({ points = [], format = formatNumber, tickFormat, heigh
       ? `${title}${range(points)}: ${emptyText || NO_DATA}.`
       : `${title}${range(points)}: total ${format(total)}, ${extremes(points, format).text}.`;
   const chart = frame(height, label);
-  const top = 12;
-  const bottom = height - 26;
-  const scale = hasData ? yScale(values, top, bottom, 4) : { ticks: [0], y: () => bottom };
-  const left = 12 + Math.max(...scale.ticks.map((t) => textWidth(ticksText(t))));
-  const right = WIDTH - 8;
-  const plot = right - left;
-  grid(chart, scale.ticks, scale.y, left, right, ticksText);
-  chart.append(svg("line", { class: "axis", x1: left, x2: left, y1: top, y2: bottom, "aria-hidden": "true" }));
-  if (!points.length || !hasData) {
-    noData(chart, left + plot / 2, (top + bottom) / 2, emptyText);
-    if (!points.length) return chart;
-  }
+  const { top, bottom, scale, left, plot } = plotArea(chart, { values, hasData, height, ticksText, rightMargin: 8, count: points.length, emptyText });
+  if (!points.length) return chart;
   const band = plot / points.length;
   const barWidth = band > 6 ? Math.min(band * 0.72, 48) : Math.max(band * 0.9, 0.5);
   const zero = scale.y(0);
@@ -234,20 +240,12 @@ export function lineChart({ series = [], format = formatNumber, tickFormat, heig
       ? `${title}${range(base)}: ${emptyText || NO_DATA}.`
       : `${title}${range(base)}. ${described.join(". ")}.`;
   const chart = frame(height, label);
-  const top = 12;
-  const bottom = height - 26;
-  const scale = hasData ? yScale(all, top, bottom, 4) : { ticks: [0], y: () => bottom };
-  const left = 12 + Math.max(...scale.ticks.map((t) => textWidth(ticksText(t))));
   const labels = base.map((p) => String(p.label ?? ""));
   const widest = labels.length ? Math.max(...labels.map(textWidth)) : 0;
-  const right = WIDTH - Math.max(10, Math.min(widest / 2, 40));
-  const plot = right - left;
-  grid(chart, scale.ticks, scale.y, left, right, ticksText);
-  chart.append(svg("line", { class: "axis", x1: left, x2: left, y1: top, y2: bottom, "aria-hidden": "true" }));
-  if (!base.length || !hasData) {
-    noData(chart, left + plot / 2, (top + bottom) / 2, emptyText);
-    if (!base.length) return chart;
-  }
+  // Room on the right for half of the last label, which is centred on the last point.
+  const rightMargin = Math.max(10, Math.min(widest / 2, 40));
+  const { top, bottom, scale, left, right, plot } = plotArea(chart, { values: all, hasData, height, ticksText, rightMargin, count: base.length, emptyText });
+  if (!base.length) return chart;
   const n = base.length;
   const step = n > 1 ? plot / (n - 1) : 0;
   const x = (i) => (n > 1 ? left + step * i : left + plot / 2);

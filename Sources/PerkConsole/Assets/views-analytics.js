@@ -365,6 +365,35 @@ function campaignFigures(data, choice) {
 }
 
 /**
+ * What both range pickers do when their choice changes: check it (what is wrong shows next to
+ * its field), keep a changed choice in the location's query, and run `fetch` with the results
+ * marked busy. An answer overtaken by a newer choice is dropped: `fetch` asks `stale()`.
+ */
+function rangeLoader(results, perCampaign, fetch) {
+  let ticket = 0;
+  return async (controls, choice, changed) => {
+    const mine = ++ticket;
+    const problem = checkChoice(choice);
+    if (problem) {
+      controls.showError(problem.text, problem.fields);
+      return;
+    }
+    controls.clearError();
+    if (changed) remember(choiceQuery(choice, perCampaign));
+    controls.busy(true);
+    results.setAttribute("aria-busy", "true");
+    try {
+      await fetch(choice, () => mine !== ticket);
+    } finally {
+      if (mine === ticket) {
+        controls.busy(false);
+        results.removeAttribute("aria-busy");
+      }
+    }
+  };
+}
+
+/**
  * The Analytics tab of `campaign` ({id, applicationId?}): range and granularity pickers, totals
  * for the range, redemptions, discount cost and revenue per period, cumulative redemptions and
  * a table of the numbers. The choice is read from, and kept in, the location's query.
@@ -373,25 +402,13 @@ export async function campaignAnalytics(campaign) {
   const appId = campaign.applicationId ?? state.application?.id ?? 0;
   const path = `/v1/applications/${appId}/campaigns/${campaign.id}/analytics`;
   const results = h("div", { class: "analytics-results" }, loading());
-  let ticket = 0;
-
-  async function load(choice, changed) {
-    const mine = ++ticket;
-    const problem = checkChoice(choice);
-    if (problem) {
-      controls.showError(problem.text, problem.fields);
-      return;
-    }
-    controls.clearError();
-    if (changed) remember(choiceQuery(choice, true));
-    controls.busy(true);
-    results.setAttribute("aria-busy", "true");
+  const load = rangeLoader(results, true, async (choice, stale) => {
     try {
       const page = await api.get(path, rangeParameters(choice));
-      if (mine !== ticket) return;
+      if (stale()) return;
       replace(results, campaignFigures(page?.data || [], choice));
     } catch (error) {
-      if (mine !== ticket) return;
+      if (stale()) return;
       const range = rangeProblem(error);
       if (range) {
         controls.showError(range.text, range.fields);
@@ -399,17 +416,12 @@ export async function campaignAnalytics(campaign) {
       } else {
         replace(results, failure(error));
       }
-    } finally {
-      if (mine === ticket) {
-        controls.busy(false);
-        results.removeAttribute("aria-busy");
-      }
     }
-  }
+  });
 
   const choice = readChoice(current().query);
-  const controls = rangeControls({ choice, withGranularity: true, onchange: (c) => load(c, true) });
-  load(choice, false);
+  const controls = rangeControls({ choice, withGranularity: true, onchange: (c) => load(controls, c, true) });
+  load(controls, choice, false);
   return h("div", { class: "analytics" }, controls.element, results);
 }
 
@@ -461,27 +473,15 @@ function rangeSection(appId, campaigns, query) {
   const running = campaigns.filter((c) => c.state === "running").sort((a, b) => b.redemptions - a.redemptions || a.name.localeCompare(b.name));
   const chosen = running.slice(0, SUMMED_CAMPAIGNS);
   const results = h("div", { class: "analytics-results" }, loading());
-  let ticket = 0;
-
-  async function load(choice, changed) {
-    const mine = ++ticket;
-    const problem = checkChoice(choice);
-    if (problem) {
-      controls.showError(problem.text, problem.fields);
-      return;
-    }
-    controls.clearError();
-    if (changed) remember(choiceQuery(choice, false));
+  const load = rangeLoader(results, false, async (choice, stale) => {
     if (!chosen.length) {
       replace(results, empty("No campaign is running right now, so there is nothing to add up."));
       return;
     }
-    controls.busy(true);
-    results.setAttribute("aria-busy", "true");
     try {
       const parameters = rangeParameters(choice, "1 day");
       const answers = await Promise.allSettled(chosen.map((c) => api.get(`/v1/applications/${appId}/campaigns/${c.id}/analytics`, parameters)));
-      if (mine !== ticket) return;
+      if (stale()) return;
       const failed = answers.filter((a) => a.status === "rejected").map((a) => a.reason);
       const range = failed.map(rangeProblem).find(Boolean);
       if (range) {
@@ -536,18 +536,13 @@ function rangeSection(appId, campaigns, query) {
           rows,
           rows.length ? ["Range", formatNumber(redemptions), formatNumber(sum(rows, "rollbacks")), money(sum(rows, "cost"))] : null));
     } catch (error) {
-      if (mine === ticket) replace(results, failure(error));
-    } finally {
-      if (mine === ticket) {
-        controls.busy(false);
-        results.removeAttribute("aria-busy");
-      }
+      if (!stale()) replace(results, failure(error));
     }
-  }
+  });
 
   const choice = readChoice(query);
-  const controls = rangeControls({ choice, withGranularity: false, onchange: (c) => load(c, true) });
-  load(choice, false);
+  const controls = rangeControls({ choice, withGranularity: false, onchange: (c) => load(controls, c, true) });
+  load(controls, choice, false);
   return panel("Redemptions per day of the running campaigns", null, controls.element, results);
 }
 
