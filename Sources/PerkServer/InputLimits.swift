@@ -70,12 +70,14 @@ enum InputLimits {
     /// units, and a total that stays within the amounts Perk accepts (±1e15).
     static func checkCart(_ patch: SessionPatch, pointer: String) throws(FieldError) {
         guard let items = patch.cartItems else { return }
-        let cart = JSONPointer.append(pointer, "cartItems")
+        // Pointers only for errors: building them is most of the work on a valid cart.
+        var cart: String { JSONPointer.append(pointer, "cartItems") }
         guard items.count <= maxCartItems else {
             throw FieldError(
                 title: "maxItems", details: "cartItems can hold at most \(maxCartItems) items", pointer: cart)
         }
         var total = DecimalNumber.zero
+        var units: Int64 = 0
         for (i, item) in items.enumerated() {
             guard item.quantity <= maxQuantity else {
                 throw FieldError(
@@ -83,8 +85,8 @@ enum InputLimits {
                     pointer: JSONPointer.append(JSONPointer.append(cart, i), "quantity"))
             }
             total = total + item.price * DecimalNumber(item.quantity)
+            units += max(item.quantity, 0)
         }
-        let units = items.reduce(Int64(0)) { $0 + max($1.quantity, 0) }
         guard units <= maxUnits else {
             throw FieldError(
                 title: "maximum", details: "the quantities of cartItems can add up to at most \(maxUnits)", pointer: cart)
