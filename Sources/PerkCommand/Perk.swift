@@ -74,6 +74,15 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Connections open at once.")
     var maxConnections: Int = HTTPLimits().maxConnections
 
+    @Option(help: "Seconds one webhook call may take.")
+    var webhookTimeoutSeconds: Int = 10
+
+    @Option(help: "Attempts at a webhook call before it is given up.")
+    var webhookAttempts: Int = WebhookDispatcher.Settings().attempts
+
+    @Option(help: "Milliseconds before a failed webhook call is tried again (doubling each time, up to 10 minutes).")
+    var webhookFirstRetryMs: Int = 2000
+
     func validate() throws {
         let positive: [(String, Int)] = [
             ("--rule-steps", ruleSteps), ("--request-steps", requestSteps),
@@ -82,6 +91,8 @@ struct Serve: AsyncParsableCommand {
             ("--sign-in-failures-per-address", signInFailuresPerAddress),
             ("--sign-in-window-seconds", signInWindowSeconds), ("--request-timeout-seconds", requestTimeoutSeconds),
             ("--idle-timeout-seconds", idleTimeoutSeconds), ("--max-connections", maxConnections),
+            ("--webhook-timeout-seconds", webhookTimeoutSeconds), ("--webhook-attempts", webhookAttempts),
+            ("--webhook-first-retry-ms", webhookFirstRetryMs),
         ]
         for (flag, value) in positive where value <= 0 { throw ValidationError("\(flag) must be positive") }
     }
@@ -94,6 +105,9 @@ struct Serve: AsyncParsableCommand {
         s.signInFailuresPerAccount = signInFailuresPerAccount
         s.signInFailuresPerAddress = signInFailuresPerAddress
         s.signInWindow = .seconds(signInWindowSeconds)
+        s.webhooks.timeout = .seconds(webhookTimeoutSeconds)
+        s.webhooks.attempts = webhookAttempts
+        s.webhooks.firstRetry = .milliseconds(webhookFirstRetryMs)
         return s
     }
 

@@ -15,6 +15,9 @@ public struct CampaignActivity: Sendable, Equatable {
     public var refund: DecimalNumber = .zero
     public var discountCosts: DecimalNumber = .zero
     public var refundedDiscounts: DecimalNumber = .zero
+    /// Loyalty points the campaign's rules added and deducted (less what cancels gave back).
+    public var addedPoints: DecimalNumber = .zero
+    public var deductedPoints: DecimalNumber = .zero
 
     public init(campaignId: Int64, at: Timestamp) {
         self.campaignId = campaignId
@@ -30,6 +33,8 @@ public struct CampaignActivity: Sendable, Equatable {
         a.refund = a.refund + b.refund
         a.discountCosts = a.discountCosts + b.discountCosts
         a.refundedDiscounts = a.refundedDiscounts + b.refundedDiscounts
+        a.addedPoints = a.addedPoints + b.addedPoints
+        a.deductedPoints = a.deductedPoints + b.deductedPoints
     }
 }
 
@@ -51,6 +56,15 @@ extension RedemptionLedger {
                     a.discountCosts = a.discountCosts + d.value
                 } else {
                     a.refundedDiscounts = a.refundedDiscounts + d.value
+                }
+            }
+        }
+        for p in points {
+            let signed = closing ? p.amount : .zero - p.amount
+            touch(p.campaignId) { a in
+                switch p.kind {
+                case .added: a.addedPoints = a.addedPoints + signed
+                case .deducted: a.deductedPoints = a.deductedPoints + signed
                 }
             }
         }

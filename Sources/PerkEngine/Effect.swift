@@ -16,12 +16,15 @@ public struct Effect: Sendable, Equatable {
     /// For `couponCreated`/`referralCreated`: what to create when the update is stored (the code,
     /// `props.value`, is only known then). Not on the wire.
     public var creation: Creation?
+    /// For `triggerWebhook`: the call to send once the update is stored. Not on the wire.
+    public var webhook: WebhookRequest?
 
     public init(
         campaignId: Int64, rulesetId: Int64, ruleIndex: Int, ruleName: String, type: String, props: JSONObject,
-        triggeredByCoupon: Int64? = nil, creation: Creation? = nil
+        triggeredByCoupon: Int64? = nil, creation: Creation? = nil, webhook: WebhookRequest? = nil
     ) {
         self.creation = creation
+        self.webhook = webhook
         self.campaignId = campaignId
         self.rulesetId = rulesetId
         self.ruleIndex = ruleIndex

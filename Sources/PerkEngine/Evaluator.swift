@@ -28,6 +28,10 @@ public struct EvaluationRequest: Sendable {
     public var limits: EvaluationLimits = .standard
     /// The application's offset from UTC at `now`, in seconds (the rules' `now()` is in it).
     public var utcOffsetSeconds: Int32 = 0
+    /// The loyalty programs the application is subscribed to, and the profile's balances in them.
+    public var loyalty = LoyaltyFacts()
+    /// The webhooks the application's rules may trigger, by id.
+    public var webhooks: [Int64: Webhook] = [:]
 
     public init(
         application: Application, session: CustomerSession, profile: CustomerProfile?, eventType: String,
@@ -192,6 +196,8 @@ struct Pass {
     /// Cart positions whose per-item discounts a campaign may not give (cart item scoped groups).
     var deniedPositions: [Int64: Set<Int>] = [:]
     let cart: CartFacts
+    /// Points deducted so far, by ledger.
+    var deducted: [LedgerKey: DecimalNumber] = [:]
 
     init(
         request: EvaluationRequest, candidates: [Int64: [Coupon]], referral: Referral?, root: ValueMap,
@@ -356,13 +362,14 @@ struct Pass {
         let campaign = compiled.campaign
         for coupon in coupons.isEmpty ? [nil] : coupons.map(Optional.some) {
             // What the run changes, so that a coupon refused after it takes its effects back.
-            let saved = (effects.count, root, total, limits, room)
+            let saved = (effects.count, root, total, limits, room, deducted)
             let wasAccepted = Evaluator.run(
                 compiled, ruleset, coupon: coupon, referral: campaignReferral, referralAccepted: &referralAccepted,
                 subject: subject(coupon: coupon, referral: campaignReferral), limits: &limits,
                 root: &root, total: &total, room: &room, cascading: request.cascading, budget: &budget,
                 failures: &failures, now: evaluationTime, cart: cart,
-                partialDiscounts: request.application.enablePartialDiscounts,
+                partialDiscounts: request.application.enablePartialDiscounts, request: request,
+                deducted: &deducted,
                 deniedPositions: deniedPositions[compiled.campaign.id] ?? [], into: &effects)
             guard let coupon else { continue }
             var reason: CouponRejectionReason?
@@ -380,7 +387,7 @@ struct Pass {
             }
             if wasAccepted.accepted {
                 effects.removeSubrange(saved.0...)
-                (root, total, limits, room) = (saved.1, saved.2, saved.3, saved.4)
+                (root, total, limits, room, deducted) = (saved.1, saved.2, saved.3, saved.4, saved.5)
             }
             rejections.append(
                 CouponRejection(code: coupon.value, campaignId: coupon.campaignId, couponId: coupon.id, reason: reason))
@@ -538,6 +545,7 @@ public enum Evaluator {
         referralAccepted: inout Bool, subject: LimitSubject, limits: inout LimitLedger, root: inout ValueMap,
         total: inout DecimalNumber, room: inout DiscountRoom, cascading: Bool, budget: inout RequestBudget,
         failures: inout [RuleFailure], now: TimeValue, cart: CartFacts, partialDiscounts: Bool,
+        request: EvaluationRequest, deducted: inout [LedgerKey: DecimalNumber],
         deniedPositions: Set<Int> = [], into effects: inout [Effect]
     ) -> (accepted: Bool, blocked: Bool) {
         var blocked = false
@@ -548,6 +556,9 @@ public enum Evaluator {
         host.referral = referral
         host.profileId = subject.profileId
         host.campaign = compiled.campaign
+        host.applicationId = request.application.id
+        host.loyalty = request.loyalty
+        host.webhooks = request.webhooks
         let campaign = compiled.campaign
         root["Campaign"] = compiled.context
         // The codes under evaluation are seen only by their own campaign's run.
@@ -583,6 +594,9 @@ public enum Evaluator {
             }
             env.allow(steps: budget.ruleAllowance)
             defer { budget.stepsLeft -= env.stepsUsed }
+            host.ruleTitle = rule.title
+            host.deducted = deducted
+            host.unaffordable = false
             bind(rule.bindings, in: &env)
             // A condition that raises an error does not fire.
             let holds: Value
@@ -611,7 +625,8 @@ public enum Evaluator {
                     }
                 }
             }
-            if ranOut {
+            if ranOut || host.unaffordable {
+                // Out of budget, or deducting more points than the profile has: the rule does not fire.
                 host.emitted.removeAll(keepingCapacity: true)
                 continue
             }
@@ -634,7 +649,7 @@ public enum Evaluator {
                 var e = Effect(
                     campaignId: campaign.id, rulesetId: ruleset.id, ruleIndex: rule.index, ruleName: rule.title,
                     type: emitted.type, props: emitted.props, triggeredByCoupon: coupon?.id,
-                    creation: emitted.creation)
+                    creation: emitted.creation, webhook: emitted.webhook)
                 if e.type == "setDiscountPerItem", !deniedPositions.isEmpty,
                     let p = e.props["position"]?.numberValue?.intValue, deniedPositions.contains(Int(p))
                 {
@@ -659,6 +674,15 @@ public enum Evaluator {
                     }
                     room = left
                     discounted = discounted + granted
+                } else if let points = e.points, points.kind == .added, !campaign.limits.isEmpty {
+                    guard limits.exceeded(campaign, "addLoyaltyPoints", points.amount, subject) == nil,
+                        limits.exceeded(campaign, "addLoyaltyPointsEffect", .one, subject) == nil
+                    else {
+                        blocked = true
+                        continue
+                    }
+                    limits.charge(campaign, "addLoyaltyPoints", points.amount, subject)
+                    limits.charge(campaign, "addLoyaltyPointsEffect", .one, subject)
                 } else if e.creation != nil && !campaign.limits.isEmpty {
                     guard limits.exceeded(campaign, "createCoupon", .one, subject) == nil else {
                         blocked = true
@@ -674,6 +698,7 @@ public enum Evaluator {
                 effects.append(e)
             }
             host.emitted.removeAll(keepingCapacity: true)
+            deducted = host.deducted
             if cascading && !discounted.isZero {
                 total = total - discounted
                 if case .map(var s)? = root["Session"] {

@@ -41,7 +41,10 @@ public enum CaseSensitivity: String, Sendable, CaseIterable {
 }
 
 public struct LimitConfig: Sendable, Equatable {
-    public static let actions = ["redeemCoupon", "redeemReferral", "setDiscount", "createCoupon", "setDiscountEffect"]
+    public static let actions = [
+        "redeemCoupon", "redeemReferral", "setDiscount", "createCoupon", "setDiscountEffect", "addLoyaltyPoints",
+        "addLoyaltyPointsEffect",
+    ]
     public static let entityNames = ["Coupon", "Referral", "Profile", "Identifier"]
 
     public var action: String
@@ -436,6 +439,8 @@ public struct RedemptionLedger: Sendable, Equatable {
     public var charges: [LimitCharge] = []
     /// The session total the close added to the profile's sales.
     public var sales: DecimalNumber = .zero
+    /// Loyalty points the close booked.
+    public var points: [BookedPoints] = []
 
     public init(
         coupons: [RedeemedCoupon] = [], referral: RedeemedReferral? = nil, discounts: [ConfirmedDiscount] = [],

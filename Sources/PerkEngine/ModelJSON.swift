@@ -223,6 +223,7 @@ extension RedemptionLedger {
                     ]
                 }),
             "sales": sales.json,
+            "points": .array(points.map(\.json)),
         ]
     }
 
@@ -268,6 +269,9 @@ extension RedemptionLedger {
         self.init(
             coupons: coupons, referral: referral, discounts: discounts, charges: charges,
             sales: try r.decimal("sales") ?? .zero)
+        for (i, p) in (try r.array("points") ?? []).enumerated() {
+            points.append(try BookedPoints(json: p, at: "/points/\(i)"))
+        }
     }
 }
 

@@ -8,6 +8,7 @@ final class PromotionHost: EvaluationHost {
         var type: String
         var props: JSONObject
         var creation: Creation? = nil
+        var webhook: WebhookRequest? = nil
     }
 
     var couponValid = false
@@ -24,6 +25,17 @@ final class PromotionHost: EvaluationHost {
     var creations = 0
     /// What the item and cost discounts check their targets against.
     var cart = CartFacts()
+    var applicationId: Int64 = 0
+    /// The title of the rule being evaluated (the default name of the points it adds).
+    var ruleTitle = ""
+    /// The programs and balances the loyalty functions read.
+    var loyalty = LoyaltyFacts()
+    /// Points the evaluation deducted so far, by ledger (the balances it sees are lowered by them).
+    var deducted: [LedgerKey: DecimalNumber] = [:]
+    /// Set by a deduction the profile's balance cannot pay: the rule does not fire.
+    var unaffordable = false
+    /// The webhooks rules of the application may trigger, by id.
+    var webhooks: [Int64: Webhook] = [:]
 
     func creationKey() -> String {
         defer { creations += 1 }
@@ -177,6 +189,8 @@ public enum PromotionLibrary {
                 })
         }
         registerBundles(&lib)
+        registerLoyalty(&lib)
+        registerWebhooks(&lib)
         return lib
     }()
 
@@ -187,11 +201,14 @@ public enum PromotionLibrary {
         (env.host as? PromotionHost) ?? PromotionHost()
     }
 
-    static func emit(_ env: Environment, _ type: String, _ props: [(String, JSON)], creation: Creation? = nil) {
+    static func emit(
+        _ env: Environment, _ type: String, _ props: [(String, JSON)], creation: Creation? = nil,
+        webhook: WebhookRequest? = nil
+    ) {
         guard let host = env.host as? PromotionHost else { return }
         var o = JSONObject()
         for (k, v) in props { o.appendUnique(k, v) }
-        host.emitted.append(.init(type: type, props: o, creation: creation))
+        host.emitted.append(.init(type: type, props: o, creation: creation, webhook: webhook))
     }
 
     /// A cart position (and unit) a rule names, checked against the session's cart.

@@ -78,9 +78,9 @@ extension ManagementAPI {
             "totalReferralRedemptions": .number(p.total.referralRedemptions),
             "couponsCreated": .number(p.couponsCreated), "totalCouponsCreated": .number(p.totalCouponsCreated),
             "referralsCreated": .number(p.referralsCreated), "totalReferralsCreated": .number(p.totalReferralsCreated),
-            // Loyalty points came to the API later; Perk has no loyalty programs, so they are 0.
-            "addedLoyaltyPoints": .number(0), "totalAddedLoyaltyPoints": .number(0),
-            "deductedLoyaltyPoints": .number(0), "totalDeductedLoyaltyPoints": .number(0),
+            "addedLoyaltyPoints": money(p.period.addedPoints), "totalAddedLoyaltyPoints": money(p.total.addedPoints),
+            "deductedLoyaltyPoints": money(p.period.deductedPoints),
+            "totalDeductedLoyaltyPoints": money(p.total.deductedPoints),
         ]
         return .object(o)
     }

@@ -8,10 +8,17 @@ import Talang
 /// campaigns with their active rulesets compiled. Rebuilt from storage when management changes it.
 struct ApplicationSnapshot: Sendable {
     let application: Application
-    let campaigns: [CompiledCampaign]
+    var campaigns: [CompiledCampaign]
     var campaignSet: CampaignSetNode? = nil
     /// The store's catalog version this was read at.
     var catalogVersion: Int64 = 0
+    /// The loyalty programs the application is subscribed to, by id.
+    var loyaltyPrograms: [Int64: LoyaltyProgram] = [:]
+    /// The webhooks its rules may trigger, by id.
+    var webhooks: [Int64: Webhook] = [:]
+
+    /// Whether a rule reads or spends points: only then does an update read the profile's balances.
+    var readsBalances = false
 }
 
 extension ApplicationSnapshot {
@@ -20,8 +27,8 @@ extension ApplicationSnapshot {
     func evaluation(
         session: CustomerSession, profile: CustomerProfile?, eventType: String,
         eventAttributes: JSONObject = JSONObject(), coupons: [Coupon] = [], referral: Referral? = nil,
-        reservedCouponIds: Set<Int64> = [], limitUsage: [LimitKey: DecimalNumber] = [:], now: Timestamp,
-        cascading: Bool, limits: EvaluationLimits
+        reservedCouponIds: Set<Int64> = [], limitUsage: [LimitKey: DecimalNumber] = [:],
+        balances: [LedgerKey: DecimalNumber] = [:], now: Timestamp, cascading: Bool, limits: EvaluationLimits
     ) -> EvaluationRequest {
         var request = EvaluationRequest(
             application: application, session: session, profile: profile, eventType: eventType,
@@ -30,6 +37,8 @@ extension ApplicationSnapshot {
             cascading: cascading)
         request.limits = limits
         request.utcOffsetSeconds = TimeZones.offset(application.timezone, at: now)
+        request.loyalty = LoyaltyFacts(programs: loyaltyPrograms, balances: balances)
+        request.webhooks = webhooks
         return request
     }
 
@@ -49,8 +58,8 @@ extension ApplicationSnapshot {
             enabled.state = .enabled
             return CompiledCampaign(campaign: enabled, ruleset: c.ruleset)
         }
-        var out = ApplicationSnapshot(application: application, campaigns: chosen, campaignSet: campaignSet)
-        out.catalogVersion = catalogVersion
+        var out = self
+        out.campaigns = chosen
         return out
     }
 }
@@ -110,24 +119,50 @@ final class Catalog: Sendable {
         return try await reload(applicationId)
     }
 
+    /// What a reload reads.
+    struct Loaded: Sendable {
+        var app: Application
+        var campaigns: [Campaign]
+        var rulesets: [Int64: Ruleset]
+        var set: CampaignSet?
+        var programs: [LoyaltyProgram]
+        var webhooks: [Webhook]
+        var version: Int64
+    }
+
     /// Reads the application and its campaigns again and compiles their active rulesets.
     @discardableResult
     func reload(_ applicationId: Int64) async throws -> ApplicationSnapshot? {
-        let loaded = try await store.read { tx -> (Application, [Campaign], [Int64: Ruleset], CampaignSet?, Int64)? in
+        let loaded = try await store.read { tx -> Loaded? in
             guard let app = try tx.application(id: applicationId) else { return nil }
-            return (
-                app, try tx.campaigns(applicationId: applicationId),
-                try tx.activeRulesets(applicationId: applicationId),
-                try tx.campaignSet(applicationId: applicationId), try tx.catalogVersion()
-            )
+            return Loaded(
+                app: app, campaigns: try tx.campaigns(applicationId: applicationId),
+                rulesets: try tx.activeRulesets(applicationId: applicationId),
+                set: try tx.campaignSet(applicationId: applicationId),
+                programs: try tx.loyaltyPrograms().filter { $0.subscribedApplications.contains(applicationId) },
+                webhooks: try tx.webhooks().filter { $0.serves(applicationId) }, version: try tx.catalogVersion())
         }
-        guard let (app, campaigns, rulesets, set, version) = loaded else { return nil }
+        guard let loaded else { return nil }
+        let (app, campaigns, rulesets, set, version) = (
+            loaded.app, loaded.campaigns, loaded.rulesets, loaded.set, loaded.version
+        )
         let compiled = campaigns.map { c in
             // Rulesets are compiled when saved, so this only fails for data written by hand.
             CompiledCampaign(campaign: c, ruleset: rulesets[c.id].flatMap { try? CompiledRuleset($0) })
         }
-        let snapshot = ApplicationSnapshot(
-            application: app, campaigns: compiled, campaignSet: set?.root, catalogVersion: version)
+        var snapshot = ApplicationSnapshot(
+            application: app, campaigns: compiled, campaignSet: set?.root, catalogVersion: version,
+            loyaltyPrograms: Dictionary(uniqueKeysWithValues: loaded.programs.map { ($0.id, $0) }),
+            webhooks: Dictionary(uniqueKeysWithValues: loaded.webhooks.map { ($0.id, $0) }))
+        snapshot.readsBalances =
+            !snapshot.loyaltyPrograms.isEmpty
+            && compiled.contains { c in
+                c.ruleset?.rules.contains { r in
+                    ([r.condition] + r.effects + r.bindings.map(\.expression)).contains {
+                        $0.calls("loyaltyBalance") || $0.calls("deductLoyaltyPoints")
+                    }
+                } ?? false
+            }
         snapshots.withLock { s in
             // A slower reload that read an older version must not replace a newer one.
             if let current = s[applicationId], current.catalogVersion > version { return }

@@ -16,6 +16,8 @@ struct EventService: Sendable {
     var limits: EvaluationLimits = .standard
     let scheduler: EvaluationScheduler
     let serializer: KeyedSerializer
+    /// Woken after a commit that enqueued webhook calls.
+    var delivery: WebhookDispatcher? = nil
 
     enum Failure: Error {
         case unknownApplication
@@ -31,6 +33,7 @@ struct EventService: Sendable {
         var referral: Referral?
         var reserved: Set<Int64>
         var usage: [LimitKey: DecimalNumber]
+        var balances: [LedgerKey: DecimalNumber] = [:]
     }
 
     /// A custom event on a session, created (open, with the profile) when it does not exist.
@@ -67,14 +70,19 @@ struct EventService: Sendable {
                     }
                     let profile = session.profileId.isEmpty ? nil : try tx.profile(integrationId: session.profileId)
                     let codes = try SessionService.codes(tx, snapshot, session)
-                    return TrackLoaded(
+                    var loaded = TrackLoaded(
                         stored: stored, session: session, profile: profile, coupons: codes.coupons,
                         referral: codes.referral, reserved: codes.reserved, usage: codes.limitUsage)
+                    if snapshot.readsBalances && !session.profileId.isEmpty {
+                        loaded.balances = try tx.loyaltyBalances(
+                            profileId: session.profileId, programIds: Array(snapshot.loyaltyPrograms.keys), now: now)
+                    }
+                    return loaded
                 }
                 let evaluation = snapshot.evaluation(
                     session: loaded.session, profile: loaded.profile, eventType: type, eventAttributes: attributes,
                     coupons: loaded.coupons, referral: loaded.referral, reservedCouponIds: loaded.reserved,
-                    limitUsage: loaded.usage, now: now, cascading: false, limits: limits)
+                    limitUsage: loaded.usage, balances: loaded.balances, now: now, cascading: false, limits: limits)
                 let result = await scheduler.run(applicationId: applicationId) { Evaluator.evaluate(evaluation) }
                 do {
                     return try await write(dry != nil) { tx in
@@ -85,6 +93,10 @@ struct EventService: Sendable {
                         var effects = result.effects
                         let created = try SessionService.create(tx, &effects, session: session, now: now)
                         SessionService.applyAttributeUpdates(effects, session: &session, profile: &profile)
+                        // An event's points are booked at once: it has no close to wait for.
+                        _ = try LoyaltyBooking.book(
+                            tx, &effects, profileId: session.profileId, sessionId: session.integrationId, now: now)
+                        try WebhookOutbox.enqueue(tx, effects, applicationId: applicationId, now: now)
                         if var p = profile {
                             p.lastActivity = now
                             try tx.updateProfile(p)
@@ -179,9 +191,15 @@ struct EventService: Sendable {
                 var triggered: [Int64] = []
                 var failures: [RuleFailure] = []
                 if runRules {
+                    let balances =
+                        snapshot.readsBalances
+                        ? try await store.read { tx in
+                            try tx.loyaltyBalances(
+                                profileId: integrationId, programIds: Array(snapshot.loyaltyPrograms.keys), now: now)
+                        } : [:]
                     let evaluation = snapshot.evaluation(
                         session: session, profile: profile, eventType: type, eventAttributes: eventAttributes,
-                        now: now, cascading: false, limits: limits)
+                        balances: balances, now: now, cascading: false, limits: limits)
                     let result = await scheduler.run(applicationId: applicationId) {
                         Evaluator.evaluate(evaluation)
                     }
@@ -204,6 +222,9 @@ struct EventService: Sendable {
                         } else {
                             try tx.updateProfile(profile)
                         }
+                        var effects = effects
+                        _ = try LoyaltyBooking.book(tx, &effects, profileId: integrationId, sessionId: "", now: now)
+                        try WebhookOutbox.enqueue(tx, effects, applicationId: applicationId, now: now)
                         let id = try tx.insertEvent(
                             applicationId: applicationId, sessionId: "", profileId: integrationId, type: type,
                             attributes: eventAttributes, effects: effects, created: now)
@@ -231,7 +252,10 @@ struct EventService: Sendable {
     func write(_ dry: Bool, _ body: @escaping @Sendable (any StoreTransaction) throws -> SessionOutcome) async throws
         -> SessionOutcome
     {
-        dry ? try await store.rehearse(body) : try await store.write(body)
+        if dry { return try await store.rehearse(body) }
+        let outcome = try await store.write(body)
+        if outcome.effects.contains(where: { $0.webhook != nil }) { delivery?.wake() }
+        return outcome
     }
 
     /// Whether two readings of a profile show rules the same thing.

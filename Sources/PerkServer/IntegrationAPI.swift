@@ -21,6 +21,7 @@ struct IntegrationAPI: Sendable {
         router.put("/v1/customer_profiles/:integrationId") { req, ctx in try await updateProfile(req, ctx) }
         registerCustomerData(on: router)
         registerCurrent(on: router)
+        registerLoyalty(on: router)
     }
 
     /// The application of the request's `Authorization: ApiKey-v1 <key>`. A staging key is

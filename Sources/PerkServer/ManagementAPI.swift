@@ -48,6 +48,8 @@ struct ManagementAPI: Sendable {
         registerCampaignAnalytics(on: router)
         registerRulesetAndReferralManagement(on: router)
         registerApplicationUpdateAndCopy(on: router)
+        registerLoyalty(on: router)
+        registerWebhooks(on: router)
     }
 
     // MARK: Authentication

@@ -39,9 +39,12 @@ public enum PerkServer {
     /// The router with every endpoint, for a running server or an in-process test. With a
     /// `metrics` registry (the one swift-metrics was bootstrapped with), requests are counted and
     /// timed per route and the registry is served at `/metrics` in the Prometheus text format.
+    /// Updates that trigger webhooks wake `delivery` (which whoever made it runs); without one,
+    /// their calls wait in the outbox for a node that delivers.
     public static func router(
         store: any Store, clock: @escaping @Sendable () -> Timestamp = systemClock,
-        metrics: PrometheusCollectorRegistry? = nil, settings: ServerSettings = ServerSettings()
+        metrics: PrometheusCollectorRegistry? = nil, settings: ServerSettings = ServerSettings(),
+        delivery: WebhookDispatcher? = nil
     ) -> Router<PerkRequestContext> {
         let router = Router(context: PerkRequestContext.self)
         let routes = Routes(router)
@@ -63,16 +66,15 @@ public enum PerkServer {
             .register(on: routes)
         let scheduler = EvaluationScheduler()
         let serializer = KeyedSerializer()
-        IntegrationAPI(
-            catalog: catalog,
-            sessions: SessionService(
-                store: store, catalog: catalog, clock: clock, limits: settings.evaluation, scheduler: scheduler,
-                serializer: serializer),
-            events: EventService(
-                store: store, catalog: catalog, clock: clock, limits: settings.evaluation, scheduler: scheduler,
-                serializer: serializer),
-            clock: clock
-        ).register(on: routes)
+        var sessions = SessionService(
+            store: store, catalog: catalog, clock: clock, limits: settings.evaluation, scheduler: scheduler,
+            serializer: serializer)
+        sessions.delivery = delivery
+        var events = EventService(
+            store: store, catalog: catalog, clock: clock, limits: settings.evaluation, scheduler: scheduler,
+            serializer: serializer)
+        events.delivery = delivery
+        IntegrationAPI(catalog: catalog, sessions: sessions, events: events, clock: clock).register(on: routes)
         routes.get("/health") { _, context in
             do {
                 try await Health.check(store, clock: clock)
@@ -101,11 +103,12 @@ public enum PerkServer {
         store: any Store, host: String, port: Int, logger: Logger, metrics: PrometheusCollectorRegistry? = nil,
         settings: ServerSettings = ServerSettings(), http: HTTPLimits = HTTPLimits()
     ) -> some ApplicationProtocol {
-        Hummingbird.Application(
-            router: router(store: store, metrics: metrics, settings: settings),
+        let delivery = WebhookDispatcher(store: store, settings: settings.webhooks, logger: logger)
+        return Hummingbird.Application(
+            router: router(store: store, metrics: metrics, settings: settings, delivery: delivery),
             server: HTTPServerBuilder { responder in GuardedHTTP1Channel(responder: responder, limits: http) },
             configuration: .init(address: .hostname(host, port: port), serverName: "perk"),
-            logger: logger)
+            services: [delivery], logger: logger)
     }
 
     /// Makes sure the administrator exists; an existing password is never changed silently.

@@ -15,6 +15,8 @@ public struct ServerSettings: Sendable {
     public var signInFailuresPerAccount = 5
     public var signInFailuresPerAddress = 20
     public var signInWindow: Duration = .seconds(300)
+    /// Webhook delivery: timeouts, attempts and backoff.
+    public var webhooks = WebhookDispatcher.Settings()
 
     public init() {}
 

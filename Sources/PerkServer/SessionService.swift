@@ -46,6 +46,8 @@ struct SessionService: Sendable {
     let scheduler: EvaluationScheduler
 
     let serializer: KeyedSerializer
+    /// Woken after a commit that enqueued webhook calls.
+    var delivery: WebhookDispatcher? = nil
 
     /// Reads and evaluations an update may go through before it answers 409 (SQLite), or
     /// before it is decided inside a write that locks the session (PostgreSQL).
@@ -69,6 +71,8 @@ struct SessionService: Sendable {
         /// The budget counters the session can touch, and their confirmed usage when read.
         var limitKeys: [LimitKey] = []
         var limitUsage: [LimitKey: DecimalNumber] = [:]
+        /// The profile's active points in the application's loyalty programs, when rules read them.
+        var balances: [LedgerKey: DecimalNumber] = [:]
     }
 
     /// What the engine decided for an update, to be committed.
@@ -100,7 +104,9 @@ struct SessionService: Sendable {
             @Sendable (Bool, @escaping @Sendable (any StoreTransaction) throws -> SessionOutcome) async throws
                 -> SessionOutcome = { durable, body in
                     if dry != nil { return try await store.rehearse(body) }
-                    return Self.counted(try await store.write(durable: durable, body))
+                    let outcome = Self.counted(try await store.write(durable: durable, body))
+                    if outcome.effects.contains(where: { $0.webhook != nil }) { delivery?.wake() }
+                    return outcome
                 }
         // Only an update that counts or gives back redemptions must reach the disk before we answer.
         let durable = patch.state == .closed || patch.state == .cancelled || patch.reopens
@@ -203,6 +209,10 @@ struct SessionService: Sendable {
             referral: codes.referral, profile: profile)
         loaded.limitKeys = codes.limitKeys
         loaded.limitUsage = codes.limitUsage
+        if snapshot.readsBalances && !profileId.isEmpty {
+            loaded.balances = try tx.loyaltyBalances(
+                profileId: profileId, programIds: Array(snapshot.loyaltyPrograms.keys), now: now)
+        }
         return loaded
     }
 
@@ -264,7 +274,8 @@ struct SessionService: Sendable {
             snapshot.evaluation(
                 session: change.session, profile: loaded.profile, eventType: change.transition.eventType,
                 coupons: loaded.coupons, referral: loaded.referral, reservedCouponIds: loaded.reservedCouponIds,
-                limitUsage: loaded.limitUsage, now: now, cascading: cascading, limits: limits))
+                limitUsage: loaded.limitUsage, balances: loaded.balances, now: now, cascading: cascading,
+                limits: limits))
         return Decision(
             loaded: loaded, evaluation: result, triggered: snapshot.campaigns(result.triggeredCampaignIds),
             campaigns: snapshot.campaigns.map(\.campaign))
@@ -325,6 +336,7 @@ struct SessionService: Sendable {
             referralRejection = result.referralRejection
             created = try create(tx, &effects, session: session, now: now)
             applyAttributeUpdates(effects, session: &session, profile: &profile)
+            try WebhookOutbox.enqueue(tx, effects, applicationId: session.applicationId, now: now)
         }
         session.effects = effects
 
@@ -467,7 +479,9 @@ struct SessionService: Sendable {
         {
             result = result.refusingReferral(reason: .referralLimitReached)
         }
-        let ledger = RedemptionLedger(confirming: result, sales: session.total)
+        var ledger = RedemptionLedger(confirming: result, sales: session.total)
+        ledger.points = try LoyaltyBooking.book(
+            tx, &result.effects, profileId: session.profileId, sessionId: session.integrationId, now: now)
         for (campaignId, delta) in ledger.counterDeltas() { try tx.addToCounters(campaignId: campaignId, delta) }
         try tx.recordActivity(ledger.activity(at: now, closing: true, effects: result.effects))
         try tx.addLimitUsage(ledger.charges, sign: 1)
@@ -502,6 +516,7 @@ struct SessionService: Sendable {
         for (campaignId, delta) in ledger.counterDeltas(sign: -1) {
             try tx.addToCounters(campaignId: campaignId, delta)
         }
+        effects += try LoyaltyBooking.giveBack(tx, ledger.points, now: now)
         try tx.recordActivity(ledger.activity(at: now, closing: false))
         try tx.addLimitUsage(ledger.charges, sign: -1)
         if var p = profile {

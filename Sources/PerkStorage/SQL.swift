@@ -127,6 +127,8 @@ public struct SQLDialect: Sendable {
     public var jsonHasMembers: @Sendable (_ column: String) -> String
     /// What ends a SELECT whose rows the transaction will write back.
     public var lockRows: String
+    /// What ends a SELECT that claims rows other writers may be claiming: they skip the locked ones.
+    public var skipLocked = ""
     /// The full-text table (trigram tokens) that finds coupons by part of their code, if this
     /// database keeps one; its rowid is the coupon's id.
     public var couponSearchTable: String?
@@ -149,8 +151,8 @@ public struct SQLDialect: Sendable {
         contains: { #"lower(\#($0)) LIKE '%' || replace(replace(replace(lower(?), '\', '\\'), '%', '\%'), '_', '\_') || '%'"# },
         jsonArrayHolds: { "(\($0)::jsonb -> '\($1)') @> jsonb_build_array(?::text)" },
         jsonString: { "(\($0)::jsonb ->> '\($1)')" },
-        jsonHasMembers: { "\($0)::jsonb @> ?::jsonb" }, lockRows: " FOR UPDATE", couponSearchTable: nil,
-        byRowid: { $0 })
+        jsonHasMembers: { "\($0)::jsonb @> ?::jsonb" }, lockRows: " FOR UPDATE", skipLocked: " FOR UPDATE SKIP LOCKED",
+        couponSearchTable: nil, byRowid: { $0 })
 }
 
 /// A connection inside a transaction: runs one statement at a time, synchronously.
@@ -233,4 +235,111 @@ enum SQLSchema {
         END;
         INSERT INTO coupon_search(coupon_search) VALUES ('rebuild');
         """
+
+    /// Loyalty programs and their ledgers, webhooks and their outbox (v15). `id` is the
+    /// database's auto-numbered primary key column.
+    static func loyaltyAndWebhooks(id: String) -> String {
+        """
+        CREATE TABLE loyalty_programs (
+            id \(id),
+            name TEXT NOT NULL UNIQUE,
+            title TEXT NOT NULL,
+            description TEXT NOT NULL,
+            applications TEXT NOT NULL,
+            default_validity TEXT NOT NULL,
+            allow_subledger BIGINT NOT NULL,
+            created BIGINT NOT NULL);
+        CREATE TABLE loyalty_ledgers (
+            program_id BIGINT NOT NULL,
+            profile_id TEXT NOT NULL,
+            subledger TEXT NOT NULL,
+            created BIGINT NOT NULL,
+            PRIMARY KEY (profile_id, program_id, subledger));
+        CREATE TABLE loyalty_transactions (
+            id \(id),
+            uuid TEXT NOT NULL UNIQUE,
+            program_id BIGINT NOT NULL,
+            profile_id TEXT NOT NULL,
+            subledger TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            amount BIGINT NOT NULL,
+            name TEXT NOT NULL,
+            created BIGINT NOT NULL,
+            expires BIGINT,
+            session_id TEXT NOT NULL,
+            campaign_id BIGINT,
+            ruleset_id BIGINT,
+            rule_name TEXT NOT NULL,
+            user_id BIGINT,
+            allocation TEXT);
+        CREATE INDEX loyalty_transactions_by_ledger ON loyalty_transactions(program_id, profile_id, id);
+        CREATE TABLE loyalty_points (
+            id \(id),
+            transaction_id BIGINT NOT NULL,
+            expiry_uuid TEXT NOT NULL,
+            program_id BIGINT NOT NULL,
+            profile_id TEXT NOT NULL,
+            subledger TEXT NOT NULL,
+            amount BIGINT NOT NULL,
+            remaining BIGINT NOT NULL,
+            created BIGINT NOT NULL,
+            expires BIGINT);
+        CREATE INDEX loyalty_points_by_ledger ON loyalty_points(program_id, profile_id, subledger, expires);
+        ALTER TABLE campaign_activity ADD COLUMN added_points TEXT NOT NULL DEFAULT '0';
+        ALTER TABLE campaign_activity ADD COLUMN deducted_points TEXT NOT NULL DEFAULT '0';
+        CREATE TABLE webhooks (
+            id \(id),
+            created BIGINT NOT NULL,
+            modified BIGINT NOT NULL,
+            applications TEXT NOT NULL,
+            title TEXT NOT NULL,
+            description TEXT NOT NULL,
+            verb TEXT NOT NULL,
+            url TEXT NOT NULL,
+            headers TEXT NOT NULL,
+            payload TEXT NOT NULL,
+            params TEXT NOT NULL,
+            enabled BIGINT NOT NULL,
+            secret TEXT NOT NULL);
+        CREATE TABLE webhook_outbox (
+            id \(id),
+            uuid TEXT NOT NULL UNIQUE,
+            webhook_id BIGINT NOT NULL,
+            application_id BIGINT NOT NULL,
+            campaign_id BIGINT NOT NULL,
+            request_uuid TEXT NOT NULL,
+            verb TEXT NOT NULL,
+            url TEXT NOT NULL,
+            headers TEXT NOT NULL,
+            body TEXT NOT NULL,
+            created BIGINT NOT NULL,
+            attempts BIGINT NOT NULL,
+            due BIGINT NOT NULL,
+            state TEXT NOT NULL);
+        CREATE INDEX webhook_outbox_due ON webhook_outbox(state, due);
+        CREATE TABLE webhook_activations (
+            id \(id),
+            request_uuid TEXT NOT NULL,
+            webhook_id BIGINT NOT NULL,
+            application_id BIGINT NOT NULL,
+            campaign_id BIGINT NOT NULL,
+            created BIGINT NOT NULL);
+        CREATE INDEX webhook_activations_by_created ON webhook_activations(created);
+        CREATE TABLE webhook_logs (
+            id \(id),
+            uuid TEXT NOT NULL,
+            delivery_uuid TEXT NOT NULL,
+            request_uuid TEXT NOT NULL,
+            webhook_id BIGINT NOT NULL,
+            application_id BIGINT NOT NULL,
+            campaign_id BIGINT NOT NULL,
+            url TEXT NOT NULL,
+            request TEXT NOT NULL,
+            response TEXT,
+            status BIGINT,
+            request_time BIGINT NOT NULL,
+            response_time BIGINT);
+        CREATE INDEX webhook_logs_by_time ON webhook_logs(request_time)
+        """
+    }
 }

@@ -1038,13 +1038,14 @@ struct SQLTransaction<Connection: SQLConnection>: StoreTransaction {
             try exec(
                 """
                 INSERT INTO campaign_activity (campaign_id, at, coupon_redemptions, coupon_rollbacks,
-                    referral_redemptions, free_items, revenue, refund, discount_costs, refunded_discounts)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    referral_redemptions, free_items, revenue, refund, discount_costs, refunded_discounts,
+                    added_points, deducted_points)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
                 arguments: [
                     a.campaignId, a.at.microseconds, a.couponRedemptions, a.couponRollbacks, a.referralRedemptions,
                     a.freeItems, a.revenue.description, a.refund.description, a.discountCosts.description,
-                    a.refundedDiscounts.description,
+                    a.refundedDiscounts.description, a.addedPoints.description, a.deductedPoints.description,
                 ])
         }
     }
@@ -1063,6 +1064,8 @@ struct SQLTransaction<Connection: SQLConnection>: StoreTransaction {
             a.refund = Self.decimal(r["refund"])
             a.discountCosts = Self.decimal(r["discount_costs"])
             a.refundedDiscounts = Self.decimal(r["refunded_discounts"])
+            a.addedPoints = Self.decimal(r["added_points"])
+            a.deductedPoints = Self.decimal(r["deducted_points"])
             return a
         }
     }

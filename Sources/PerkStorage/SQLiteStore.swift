@@ -296,6 +296,9 @@ enum SQLiteSchema {
         m.registerMigration("v14: application discount settings") { db in
             try db.execute(sql: SQLSchema.applicationDiscountSettings)
         }
+        m.registerMigration("v15: loyalty and webhooks") { db in
+            try db.execute(sql: SQLSchema.loyaltyAndWebhooks(id: "INTEGER PRIMARY KEY AUTOINCREMENT"))
+        }
         return m
     }
 }

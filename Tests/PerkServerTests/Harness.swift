@@ -48,17 +48,23 @@ struct Harness {
         return s
     }
 
-    /// Runs `body` against a new server with an administrator signed in.
+    /// Runs `body` against a new server with an administrator signed in. With `delivering`, the
+    /// server also delivers webhook calls, with those settings.
     static func run(
         settings: ServerSettings = Harness.settings,
         clock: @escaping @Sendable () -> Timestamp = PerkServer.systemClock,
+        delivering: WebhookDispatcher.Settings? = nil,
         _ body: @escaping @Sendable (inout Harness) async throws -> Void
     ) async throws {
         let store = try await freshStore()
         try await PerkServer.bootstrapAdmin(
             store: store, email: "admin@example.com", password: "secret", logger: Logger(label: "test"),
             iterations: settings.passwordIterations)
-        let app = Hummingbird.Application(router: PerkServer.router(store: store, clock: clock, settings: settings))
+        let delivery = delivering.map { WebhookDispatcher(store: store, clock: clock, settings: $0) }
+        let app = Hummingbird.Application(
+            router: PerkServer.router(store: store, clock: clock, settings: settings, delivery: delivery))
+        let running = Task { try await delivery?.run() }
+        defer { running.cancel() }
         try await app.test(.router) { client in
             var h = Harness(client: client, store: store)
             let login = try await h.call(.post, "/v1/sessions", ["email": "admin@example.com", "password": "secret"])

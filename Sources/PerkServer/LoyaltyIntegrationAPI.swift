@@ -1,0 +1,162 @@
+import Hummingbird
+import PerkEngine
+import PerkJSON
+import PerkStorage
+import Talang
+
+/// The current Integration API's reads of a profile's points: balances, transactions and the
+/// points still to spend, for programs the key's application is subscribed to.
+extension IntegrationAPI {
+    func registerLoyalty(on router: Routes) {
+        router.get("/v1/loyalty_programs/:programId/profile/:integrationId/balances") { req, ctx in
+            try await balances(req, ctx)
+        }
+        router.get("/v1/loyalty_programs/:programId/profile/:integrationId/transactions") { req, ctx in
+            try await transactions(req, ctx)
+        }
+        router.get("/v1/loyalty_programs/:programId/profile/:integrationId/points") { req, ctx in
+            try await points(req, ctx)
+        }
+    }
+
+    /// The program of the path, if the key's application is subscribed to it, and the profile.
+    func ledgerOwner(_ req: Request, _ ctx: PerkRequestContext) async throws -> (LoyaltyProgram, String) {
+        let applicationId = try await application(req, dryRunnable: false)
+        let id = try ctx.parameters.id("programId")
+        let profileId = try ctx.parameters.integrationId("integrationId")
+        let (program, profile) = try await catalog.store.read { tx in
+            (try tx.loyaltyProgram(id: id), try tx.profile(integrationId: profileId))
+        }
+        guard let program, program.subscribedApplications.contains(applicationId) else {
+            throw APIError.notFound("Loyalty program")
+        }
+        guard profile != nil else { throw APIError.notFound("Customer profile") }
+        return (program, profileId)
+    }
+
+    static func time(_ req: Request, _ name: String) throws -> Timestamp? {
+        try req.query(name).map { text in
+            guard let t = TimeValue(rfc3339: text) ?? TimeValue(rfc3339: text + "T00:00:00Z") else {
+                throw APIError.invalidParameter(name, "\(name) must be an RFC 3339 date-time")
+            }
+            return t.utc
+        }
+    }
+
+    /// `pageSize` (1–1000, default 50) and `skip`.
+    static func page(_ req: Request) throws -> (skip: Int, limit: Int) {
+        let size = try req.intQuery("pageSize") ?? 50
+        let skip = try req.intQuery("skip") ?? 0
+        guard (1...1000).contains(size) else {
+            throw APIError.invalidParameter("pageSize", "pageSize must be between 1 and 1000")
+        }
+        guard skip >= 0 else { throw APIError.invalidParameter("skip", "skip must not be negative") }
+        return (skip, size)
+    }
+
+    /// A query parameter given once or repeated (`?customerSessionIDs=a&customerSessionIDs=b`).
+    static func repeated(_ req: Request, _ name: String) -> [String] {
+        guard let query = req.uri.query else { return [] }
+        return query.split(separator: "&").compactMap { pair in
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard Request.formDecoded(parts[0]) == name, parts.count > 1 else { return nil }
+            return Request.formDecoded(parts[1])
+        }
+    }
+
+    /// `LoyaltyBalancesWithTiers`: the main ledger's figures and each subledger's, at `endDate`
+    /// (default now) as far as expiry goes.
+    func balances(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
+        let (program, profileId) = try await ledgerOwner(req, ctx)
+        let at = try Self.time(req, "endDate") ?? clock()
+        let subledger = req.query("subledgerId")
+        let all = try await catalog.store.read { tx in
+            try tx.ledgerBalances(programId: program.id, profileId: profileId, now: at)
+        }
+        func json(_ b: LedgerBalance?) -> JSON {
+            let b = b ?? LedgerBalance()
+            return [
+                "activePoints": b.active.json, "pendingPoints": .number(0), "spentPoints": b.spent.json,
+                "expiredPoints": b.expired.json, "negativePoints": .number(0),
+            ]
+        }
+        var subs = JSONObject()
+        for (name, b) in all.sorted(by: { $0.key < $1.key }) where !name.isEmpty && (subledger ?? name) == name {
+            subs.appendUnique(name, json(b))
+        }
+        let main = subledger.map { $0.isEmpty ? all[""] : all[$0] } ?? all[""]
+        return jsonResponse(.ok, ["balance": json(main), "subledgerBalances": .object(subs)])
+    }
+
+    /// `{hasMore, data: [LedgerTransactionLogEntryIntegrationAPI]}`, newest first.
+    func transactions(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
+        let (program, profileId) = try await ledgerOwner(req, ctx)
+        let (skip, limit) = try Self.page(req)
+        var filter = LoyaltyTransactionFilter()
+        filter.subledger = req.query("subledgerId")
+        filter.sessionIds = Self.repeated(req, "customerSessionIDs")
+        filter.transactionUUIDs = Self.repeated(req, "transactionUUIDs")
+        filter.createdAfter = try Self.time(req, "startDate")
+        filter.createdBefore = try Self.time(req, "endDate")
+        if let kind = req.query("loyaltyTransactionType"), !["manual", "session", "import"].contains(kind) {
+            throw APIError.invalidParameter(
+                "loyaltyTransactionType", "loyaltyTransactionType must be manual, session or import")
+        }
+        let now = clock()
+        let wanted = filter
+        let rows = try await catalog.store.read { tx in
+            try tx.loyaltyTransactions(
+                programId: program.id, profileId: profileId, filter: wanted, now: now, skip: skip, limit: limit + 1)
+        }
+        let kind = req.query("loyaltyTransactionType")
+        let shown = rows.prefix(limit).filter { t in
+            switch kind {
+            case "manual": t.userId != nil
+            case "session": !t.sessionId.isEmpty
+            case "import": false
+            default: true
+            }
+        }
+        let data: [JSON] = shown.map { t in
+            var o: JSONObject = [
+                "id": .number(t.id), "transactionUUID": .string(t.uuid), "created": t.created.json,
+                "programId": .number(t.programId), "type": .string(t.type), "name": .string(t.name),
+                "startDate": "immediate", "expiryDate": t.expires.map(\.json) ?? (t.type == "addition" ? "unlimited" : ""),
+                "subledgerId": .string(t.subledger), "amount": t.amount.json,
+            ]
+            if !t.sessionId.isEmpty { o.appendUnique("customerSessionId", .string(t.sessionId)) }
+            if let r = t.rulesetId { o.appendUnique("rulesetId", .number(r)) }
+            if !t.ruleName.isEmpty { o.appendUnique("ruleName", .string(t.ruleName)) }
+            return .object(o)
+        }
+        return jsonResponse(.ok, pageWithoutTotal(data, hasMore: rows.count > limit))
+    }
+
+    /// `{hasMore, data: [LedgerPointsEntryIntegrationAPI]}`: the additions with points left.
+    func points(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
+        let (program, profileId) = try await ledgerOwner(req, ctx)
+        let (skip, limit) = try Self.page(req)
+        let statusText = req.query("status") ?? "active"
+        guard let status = PointsStatus(rawValue: statusText) else {
+            throw APIError.invalidParameter("status", "status must be active, pending or expired")
+        }
+        let subledger = req.query("subledgerId")
+        let now = clock()
+        let lots = try await catalog.store.read { tx in
+            try tx.pointsLots(
+                programId: program.id, profileId: profileId, status: status, subledger: subledger, now: now,
+                skip: skip, limit: limit + 1)
+        }
+        let data: [JSON] = lots.prefix(limit).map { lot in
+            var o: JSONObject = [
+                "id": .number(lot.transactionId), "transactionUUID": .string(lot.transactionUUID),
+                "created": lot.created.json, "programId": .number(lot.programId), "name": .string(lot.name),
+                "startDate": "immediate", "expiryDate": lot.expires.map(\.json) ?? "unlimited",
+                "subledgerId": .string(lot.subledger), "amount": lot.remaining.json,
+            ]
+            if !lot.sessionId.isEmpty { o.appendUnique("customerSessionId", .string(lot.sessionId)) }
+            return .object(o)
+        }
+        return jsonResponse(.ok, pageWithoutTotal(data, hasMore: lots.count > limit))
+    }
+}
