@@ -57,8 +57,17 @@ public final class WebhookDispatcher: Service, Sendable {
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         await withGracefulShutdownHandler {
             while !Task.isCancelled && !Task.isShuttingDownGracefully {
-                let sent = await deliverDue(client)
-                if sent < settings.batch { await wakeup.wait(upTo: settings.poll) }
+                let (sent, next) = await deliverDue(client)
+                guard sent == 0 else { continue }
+                // With one writer (SQLite), only this process fills the outbox: it sleeps until the
+                // next retry is due or an update wakes it. Other nodes' calls (PostgreSQL) are
+                // looked for every `poll`.
+                var wait = store.singleWriter ? Duration.seconds(60) : settings.poll
+                if let next {
+                    let until = Duration.microseconds(max(next.microseconds - clock().microseconds, 0))
+                    wait = min(wait, until)
+                }
+                await wakeup.wait(upTo: wait)
             }
         } onGracefulShutdown: {
             self.wakeup.signal()
@@ -66,21 +75,26 @@ public final class WebhookDispatcher: Service, Sendable {
         try? await client.shutdown()
     }
 
-    /// Claims the due calls and sends them; how many were claimed.
-    func deliverDue(_ client: HTTPClient) async -> Int {
+    /// Claims the due calls and sends them: how many were claimed, and when the next pending
+    /// one is due.
+    func deliverDue(_ client: HTTPClient) async -> (Int, Timestamp?) {
         let now = clock()
         let lease = Timestamp(microseconds: now.microseconds + settings.timeout.microseconds + 5_000_000)
         let claimed: [WebhookDelivery]
         do {
+            // A read first: most of the time nothing is due, and a write would queue behind the
+            // updates for SQLite's single writer (or wait for a lock another program holds).
+            let due = try await store.read { tx in try tx.nextDeliveryDue() }
+            guard let due, due <= now else { return (0, due) }
             claimed = try await store.write { tx in try tx.claimDeliveries(now: now, leaseUntil: lease, limit: self.settings.batch) }
         } catch {
             logger.warning("webhook outbox unavailable", metadata: ["error": "\(error)"])
-            return 0
+            return (0, Timestamp(microseconds: now.microseconds + settings.poll.microseconds))
         }
         await withTaskGroup(of: Void.self) { group in
             for d in claimed { group.addTask { await self.deliver(d, client) } }
         }
-        return claimed.count
+        return (claimed.count, nil)
     }
 
     func deliver(_ d: WebhookDelivery, _ client: HTTPClient) async {
