@@ -80,10 +80,15 @@ public enum Points {
         return (d.rounded(toPlaces: 2) * DecimalNumber(100)).exactInt.map(Int64.init)
     }
 
+    /// Written without trailing zeros (`12`, `12.5`, `12.05`).
     public static func decimal(_ hundredths: Int64) -> DecimalNumber {
-        DecimalNumber(
-            coefficient: UInt128(hundredths.magnitude), exponent: -2, isNegative: hundredths < 0
-        ).rounded(toPlaces: 2)
+        let sign = hundredths < 0 ? "-" : ""
+        let m = hundredths.magnitude
+        let (whole, cents) = (m / 100, m % 100)
+        let text =
+            cents == 0 ? "\(sign)\(whole)"
+            : cents % 10 == 0 ? "\(sign)\(whole).\(cents / 10)" : "\(sign)\(whole).\(cents < 10 ? "0" : "")\(cents)"
+        return DecimalNumber(text) ?? .zero
     }
 }
 

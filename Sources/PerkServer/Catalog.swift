@@ -183,6 +183,12 @@ final class Catalog: Sendable {
         return schema
     }
 
+    /// After a change through this node that many applications' snapshots depend on (loyalty
+    /// programs, webhooks): the next request asks the store for the version, and reloads.
+    func changedEverywhere() {
+        latest.withLock { $0.checked = nil }
+    }
+
     func attributesChanged() {
         attributes.withLock { $0 = nil }
     }

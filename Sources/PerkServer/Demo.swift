@@ -201,8 +201,47 @@ public enum Demo {
                     _ = try tx.insertCoupons(coupons, applicationId: app.id, lookupKeys: keys)
                 }
             }
+            try createLoyalty(tx, app: app, now: now)
             return app
         }
+    }
+
+    /// The demo's points program, and its campaign: a customer earns a point per 10 spent (kept
+    /// for a year), booked when the session closes.
+    static func createLoyalty(_ tx: any StoreTransaction, app: PerkEngine.Application, now: Timestamp) throws {
+        let program = try tx.insertLoyaltyProgram(
+            LoyaltyProgram(
+                id: 0, created: now, name: "demo-points", title: "Perk points",
+                description: "1 point per 10 spent, valid for a year", subscribedApplications: [app.id],
+                defaultValidity: PointsValidity("365d") ?? .unlimited))
+        var campaign = Campaign(id: 0, applicationId: app.id, userId: 0, created: now, name: "")
+        try ManagementRequests.applyCampaign(
+            [
+                "name": "1 point per 10 spent", "state": "enabled", "tags": ["demo", "loyalty"],
+                "features": ["loyalty"], "limits": [],
+            ], to: &campaign, creating: true)
+        campaign = try tx.insertCampaign(campaign)
+        let rules: JSON = [
+            [
+                "title": "Points for the purchase",
+                "condition": [
+                    "and", ["!=", [".", "Session", "ProfileId"], ""], [">=", [".", "Session", "Total"], 10],
+                ],
+                "effects": [
+                    [
+                        "addLoyaltyPoints", .number(program.id), ["floor", ["/", [".", "Session", "Total"], 10]],
+                        "1 point per 10 spent",
+                    ]
+                ],
+            ]
+        ]
+        var ruleset = try ManagementRequests.newRuleset(
+            ["rules": rules, "bindings": [], "activate": true], campaignId: campaign.id, userId: 0, now: now)
+        _ = try CompiledRuleset(ruleset)
+        ruleset.activatedAt = now
+        ruleset = try tx.insertRuleset(ruleset)
+        campaign.activeRulesetId = ruleset.id
+        try tx.updateCampaign(campaign)
     }
 
     public static let userEmail = "demo@example.com"

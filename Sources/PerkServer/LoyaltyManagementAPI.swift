@@ -91,6 +91,7 @@ extension ManagementAPI {
             throw APIError.invalid(
                 FieldError(title: "Invalid value", details: "a loyalty program has this name", pointer: "/name"))
         }
+        catalog.changedEverywhere()
         return jsonResponse(.created, LoyaltyWire.program(created))
     }
 
@@ -104,6 +105,7 @@ extension ManagementAPI {
             try checkApplications(toSave, tx)
             try tx.updateLoyaltyProgram(toSave)
         }
+        catalog.changedEverywhere()
         return jsonResponse(.ok, LoyaltyWire.program(toSave))
     }
 
@@ -129,7 +131,8 @@ extension ManagementAPI {
             guard try tx.profile(integrationId: profileId) != nil else { return nil }
             let balances = try tx.ledgerBalances(programId: program.id, profileId: profileId, now: now)
             var subledgers = JSONObject()
-            var main: JSON = LoyaltyWire.subLedger(total: .zero, transactions: [], expiring: [], program.id, profileId)
+            var main: JSON = LoyaltyWire.subLedger(
+                LedgerBalance(), transactions: [], expiring: [], program.id, profileId)
             for name in Set(balances.keys).union([""]).sorted() {
                 var filter = LoyaltyTransactionFilter()
                 filter.subledger = name
@@ -140,7 +143,7 @@ extension ManagementAPI {
                     limit: 1000
                 ).filter { $0.expires != nil }
                 let json = LoyaltyWire.subLedger(
-                    total: balances[name]?.active ?? .zero, transactions: transactions, expiring: expiring, program.id,
+                    balances[name] ?? LedgerBalance(), transactions: transactions, expiring: expiring, program.id,
                     profileId)
                 if name.isEmpty { main = json } else { subledgers.appendUnique(name, json) }
             }
@@ -240,13 +243,15 @@ enum LoyaltyWire {
         ]
     }
 
-    /// A 2020 `LoyaltySubLedger`.
+    /// A 2020 `LoyaltySubLedger`, with the totals later clients require.
     static func subLedger(
-        total: DecimalNumber, transactions: [LoyaltyTransaction], expiring: [PointsLot], _ programId: Int64,
+        _ balance: LedgerBalance, transactions: [LoyaltyTransaction], expiring: [PointsLot], _ programId: Int64,
         _ profileId: String
     ) -> JSON {
         [
-            "total": total.json,
+            "total": balance.active.json, "totalActivePoints": balance.active.json, "totalPendingPoints": .number(0),
+            "totalSpentPoints": balance.spent.json, "totalExpiredPoints": balance.expired.json,
+            "totalNegativePoints": .number(0),
             "transactions": .array(transactions.map(ledgerEntry)),
             "expiringPoints": .array(
                 expiring.map { lot in

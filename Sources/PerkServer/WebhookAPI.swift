@@ -110,6 +110,7 @@ extension ManagementAPI {
             try checkApplications(toInsert, tx)
             return try tx.insertWebhook(toInsert)
         }
+        catalog.changedEverywhere()
         return jsonResponse(.created, Wire.webhook(created))
     }
 
@@ -124,6 +125,7 @@ extension ManagementAPI {
             try checkApplications(toSave, tx)
             try tx.updateWebhook(toSave)
         }
+        catalog.changedEverywhere()
         return jsonResponse(.ok, Wire.webhook(toSave))
     }
 
@@ -131,6 +133,7 @@ extension ManagementAPI {
         _ = try await user(req)
         let id = try ctx.parameters.id("webhookId")
         guard try await store.write({ tx in try tx.deleteWebhook(id: id) }) else { throw APIError.notFound("Webhook") }
+        catalog.changedEverywhere()
         return emptyResponse(.noContent)
     }
 

@@ -282,7 +282,8 @@ def test_units_costs_and_reopen(api):
     update(api, "cur-units", state="closed")
     reopened = api.reopen_customer_session("cur-units")
     assert isinstance(reopened, talon_one.ReopenSessionResponse)
-    assert {e.effect_type for e in reopened.effects} == {"rollbackDiscount"}
+    # The demo's points for the purchase are taken back too.
+    assert {e.effect_type for e in reopened.effects} == {"rollbackDiscount", "rollbackAddedLoyaltyPoints"}
     assert api.get_customer_session("cur-units").customer_session.state == "open"
     with pytest.raises(ApiException) as missing:
         api.reopen_customer_session("cur-never")
@@ -307,7 +308,7 @@ def test_returns(api):
     assert state.customer_profile.total_sales == pytest.approx(closed.customer_profile.total_sales - 5)
     assert state._return.returned_cart_items[0].quantity == 1 and state.previous_returns == []
     kept = api.get_customer_session("cur-return")
-    assert [e.effect_type for e in kept.effects] == ["setDiscountPerAdditionalCost"]
+    assert [e.effect_type for e in kept.effects] == ["setDiscountPerAdditionalCost", "addLoyaltyPoints"]
 
 
 def shop(perk, rules_by_campaign, **settings):
@@ -374,3 +375,57 @@ def test_bundles_spreads_partial_budgets_and_best_deals(perk):
     best = update(api, "sdk-mix-3", cart_items=cart)
     names = [p["name"] for p in effects(best, "setDiscount")]
     assert "Big" in names and "Small" not in names and "Bundle" in names
+
+
+def test_loyalty_reads_and_effects(perk, manager):
+    """Points earned at close, deducted by a rule, given back at cancel; the current reads of a
+    profile's balances, transactions and points, and the effects' props in the current models."""
+    base, _ = perk
+    token = sign_in(base)
+    program = management(base, "POST", "/v1/loyalty_programs", {
+        "name": "sdk-points-%s" % datetime.datetime.now().timestamp(), "title": "SDK points",
+        "defaultValidity": "30d", "allowSubledger": True}, token=token)
+    earn = rule("Earn", [["addLoyaltyPoints", program["id"], ["/", [".", "Session", "Total"], 10]]])
+    spend = rule("Spend", [["deductLoyaltyPoints", program["id"], 5], ["setDiscount", "Points", 2]],
+                 ["and", [">=", ["loyaltyBalance", program["id"]], 5]])
+    app, _, token, api = shop(perk, [("Earn", [earn], []), ("Spend", [spend], [])])
+    management(base, "PUT", "/v1/loyalty_programs/%d" % program["id"], {"subscribedApplications": [app]}, token=token)
+    cart = [talon_one.CartItem(name="Coat", sku="coat", quantity=1, price=80.0)]
+
+    first = update(api, "sdk-loyal-1", profile_id="sdk-mia", cart_items=cart, state="closed")
+    added = props(api, effects(first, "addLoyaltyPoints")[0], "AddLoyaltyPointsEffectProps")
+    assert added.value == 8 and added.program_id == program["id"] and added.recipient_integration_id == "sdk-mia"
+    second = update(api, "sdk-loyal-2", profile_id="sdk-mia", cart_items=cart, state="closed")
+    deducted = props(api, effects(second, "deductLoyaltyPoints")[0], "DeductLoyaltyPointsEffectProps")
+    assert deducted.value == 5 and deducted.rule_title == "Spend" and deducted.transaction_uuid
+    cancelled = update(api, "sdk-loyal-2", state="cancelled")
+    back = props(api, effects(cancelled, "rollbackDeductedLoyaltyPoints")[0], "RollbackDeductedLoyaltyPointsEffectProps")
+    assert back.value == 5
+    taken = props(api, effects(cancelled, "rollbackAddedLoyaltyPoints")[0], "RollbackAddedLoyaltyPointsEffectProps")
+    assert taken.value == 8
+
+    balances = api.get_loyalty_balances(program["id"], "sdk-mia")
+    assert isinstance(balances, talon_one.LoyaltyBalancesWithTiers)
+    assert balances.balance.active_points == 8 and balances.balance.spent_points == 0
+    transactions = api.get_loyalty_program_profile_transactions(program["id"], "sdk-mia", page_size=2)
+    assert transactions.has_more is True and len(transactions.data) == 2
+    assert {t.type for t in transactions.data} <= {"addition", "subtraction"}
+    points = api.get_loyalty_program_profile_points(program["id"], "sdk-mia")
+    assert [p.amount for p in points.data] == [8] and points.data[0].expiry_date != "unlimited"
+    with pytest.raises(ApiException) as missing:
+        api.get_loyalty_balances(program["id"] + 1000, "sdk-mia")
+    assert missing.value.status == 404
+
+
+def test_webhook_models(perk, manager):
+    base, _ = perk
+    token = sign_in(base)
+    app = management(base, "GET", "/v1/applications", token=token)["data"][0]["id"]
+    created = management(base, "POST", "/v1/webhooks", {
+        "applicationIds": [app], "title": "CDP", "verb": "PUT", "url": "https://example.com/profiles/${id}",
+        "headers": ["Authorization: Bearer x"], "payload": '{"id": "${id}"}',
+        "params": [{"type": "string", "title": "Profile", "key": "id", "description": "", "ui": {}}],
+        "enabled": True}, token=token)
+    webhook = manager.get_webhook(created["id"])
+    assert isinstance(webhook, talon_one.Webhook) and webhook.params[0].key == "id"
+    assert any(w.id == created["id"] for w in manager.get_webhooks().data)

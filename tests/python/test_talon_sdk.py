@@ -253,3 +253,45 @@ def test_management_answers_deserialize_in_the_sdk(perk, api):
     analytics = manager.get_campaign_analytics(app, summer, "2020-01-01T00:00:00Z", "2099-01-01T00:00:00Z",
                                                granularity="1 year")
     assert sum(a.coupon_redemptions for a in analytics.data) >= 1
+
+
+def test_loyalty_and_webhook_operations_deserialize(perk, api):
+    """The 2020 loyalty and webhook operations through the SDK's ManagementApi, validation on:
+    points earned by the demo's "1 point per 10 spent" at close, added and deducted by hand, a
+    deduction past the balance refused."""
+    base, _ = perk
+    token = sign_in(base)
+    configuration = talon_one.Configuration(host=base)
+    configuration.client_side_validation = True
+    configuration.api_key["Authorization"] = token
+    configuration.api_key_prefix["Authorization"] = "Bearer"
+    manager = talon_one.ManagementApi(talon_one.ApiClient(configuration))
+
+    program = next(p for p in manager.get_loyalty_programs().data if p.name == "demo-points")
+    assert manager.get_loyalty_program(str(program.id)).title == "Perk points"
+    assert program.default_validity == "365d" and program.allow_subledger is False
+    update(api, "py-points", profile_id="py-lena", state="closed",
+           cart_items=[talon_one.CartItem(name="Coat", sku="coat-01", quantity=1, price=100)])
+    ledger = manager.get_loyalty_points(str(program.id), "py-lena")
+    assert isinstance(ledger, talon_one.LoyaltyLedger) and ledger.ledger.total == 10
+    assert ledger.ledger.transactions[0].type == "addition" and ledger.ledger.transactions[0].amount == 10
+    assert ledger.ledger.expiring_points[0].expiry_date is not None
+    # 3.0.0 names the body LoyaltyPoints; later clients split it in two.
+    points = getattr(talon_one, "LoyaltyPoints", None) or talon_one.AddLoyaltyPoints
+    manager.add_loyalty_points(str(program.id), "py-lena", points(points=5, name="Goodwill"))
+    manager.remove_loyalty_points(str(program.id), "py-lena", {"points": 3})
+    assert manager.get_loyalty_points(str(program.id), "py-lena").ledger.total == 12
+    with pytest.raises(ApiException) as refused:
+        manager.remove_loyalty_points(str(program.id), "py-lena", {"points": 100})
+    assert refused.value.status == 400
+    assert json.loads(refused.value.body)["errors"][0]["source"]["pointer"] == "/points"
+
+    app = next(a for a in manager.get_applications().data if a.name == "Perk demo shop").id
+    webhook = management(base, "POST", "/v1/webhooks", {
+        "applicationIds": [app], "title": "CRM", "verb": "POST", "url": "http://127.0.0.1:9/hook",
+        "headers": [], "payload": "{}", "params": [], "enabled": False}, token=token)
+    listed = manager.get_webhooks(application_ids=str(app))
+    assert any(w.id == webhook["id"] and w.title == "CRM" for w in listed.data)
+    assert manager.get_webhook(webhook["id"]).verb == "POST"
+    assert manager.get_webhook_logs(webhook_id=webhook["id"]).total_result_size == 0
+    assert manager.get_webhook_activation_logs(application_id=app).total_result_size == 0
