@@ -39,8 +39,10 @@ public enum ConsoleAssets {
         "views-campaigns.js": PackageResources.views_campaigns_js,
         "views-coupons.js": PackageResources.views_coupons_js,
         "views-customers.js": PackageResources.views_customers_js,
+        "views-loyalty.js": PackageResources.views_loyalty_js,
         "views-priority.js": PackageResources.views_priority_js,
         "views-rules.js": PackageResources.views_rules_js,
         "views-testcart.js": PackageResources.views_testcart_js,
+        "views-webhooks.js": PackageResources.views_webhooks_js,
     ]
 }

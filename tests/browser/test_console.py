@@ -288,3 +288,50 @@ def test_stackable_campaigns_can_keep_only_the_best_deal(browser, perk):
     click_button(browser, "Save priority")
     wait(browser, lambda d: "evaluationMode" not in api(base, "GET", "/v1/applications/%d/campaign_set" % app_id, auth="Bearer " + token)
          ["set"]["elements"][0]["elements"][1])
+
+
+def test_points_and_webhooks_are_run_from_the_console(browser, perk):
+    """A customer's points in the demo's program, points added by hand and a deduction past the
+    balance refused next to its field; a webhook made with a parameter its templates use, its
+    secret and (no) deliveries shown."""
+    base, key = perk
+    api(base, "PUT", "/v2/customer_sessions/browser-points", {"customerSession": {
+        "profileId": "browser-points", "state": "closed",
+        "cartItems": [{"name": "Coat", "sku": "coat", "quantity": 1, "price": 125}]}}, auth="ApiKey-v1 " + key)
+    sign_in(browser, base)
+    click_link(browser, "Loyalty")
+    wait(browser, lambda d: d.find_element(By.TAG_NAME, "h1").text == "Loyalty programs")
+    click_link(browser, "Perk points")
+    fill(by_label(browser, "Customer's integration id"), "browser-points")
+    click_button(browser, "Show points")
+    wait(browser, lambda d: d.find_element(By.ID, "points-balance").text == "12")
+    text_appears(browser, "1 point per 10 spent")
+    points = browser.find_elements(By.XPATH, '//label[normalize-space(text())="Points"]')
+    fill(browser.find_element(By.ID, points[0].get_attribute("for")), 5)
+    click_button(browser, "Add points")
+    wait(browser, lambda d: d.find_element(By.ID, "points-balance").text == "17")
+    points = browser.find_elements(By.XPATH, '//label[normalize-space(text())="Points"]')
+    fill(browser.find_element(By.ID, points[1].get_attribute("for")), 100)
+    click_button(browser, "Take points")
+    error = css(browser, ".field.invalid .field-error")
+    assert "fewer than 100" in error.text
+    browser.save_screenshot(os.path.join(HERE, "screenshots", "loyalty.png"))
+
+    click_link(browser, "Webhooks")
+    click_button(browser, "New webhook")
+    fill(by_label(browser, "Title"), "Order to the CRM")
+    fill(by_label(browser, "URL"), "http://127.0.0.1:9/orders/${order}")
+    click_button(browser, "Create webhook")
+    error = css(browser, ".field.invalid .field-error")
+    assert "${order}" in error.text
+    click_button(browser, "Add a parameter")
+    fill(by_label(browser, "Key"), "order")
+    titles = browser.find_elements(By.CSS_SELECTOR, '[aria-label="Title"]')
+    fill(titles[0], "Order id")
+    click_button(browser, "Create webhook")
+    secret = css(browser, "#webhook-secret")
+    assert len(secret.text) == 64
+    text_appears(browser, "Nothing sent yet.")
+    text_appears(browser, '["triggerWebhook",')
+    browser.save_screenshot(os.path.join(HERE, "screenshots", "webhook.png"))
+    assert not script_errors(browser)

@@ -13,12 +13,14 @@ import * as priority from "./views-priority.js";
 import * as analytics from "./views-analytics.js";
 import * as customers from "./views-customers.js";
 import * as attributes from "./views-attributes.js";
+import * as loyalty from "./views-loyalty.js";
+import * as webhooks from "./views-webhooks.js";
 
 const main = document.getElementById("main");
 const top = document.getElementById("top");
 const nav = document.getElementById("nav");
 
-for (const module of [applications, campaigns, testCart, priority, analytics, customers, attributes]) {
+for (const module of [applications, campaigns, testCart, priority, analytics, customers, attributes, loyalty, webhooks]) {
   module.register(route);
 }
 
@@ -115,6 +117,8 @@ function renderTop() {
     h("a", { href: "#/apps", class: "brand" }, h("img", { src: "/console/favicon.svg", alt: "" }), "Perk"),
     state.applications.length ? switcher : null,
     h("span", { class: "spacer" }),
+    h("a", { href: "#/loyalty", class: "top-link" }, "Loyalty"),
+    h("a", { href: "#/webhooks", class: "top-link" }, "Webhooks"),
     h("a", { href: "#/attributes", class: "top-link" }, "Attributes"),
     h("a", { href: "#/apps", class: "top-link" }, "Applications"),
     h("button", { type: "button", class: "link", title: "Keyboard shortcuts (?)", onclick: showShortcuts }, "Shortcuts"),

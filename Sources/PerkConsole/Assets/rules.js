@@ -176,6 +176,21 @@ export const conditionTemplates = [
       `The cart holds at least ${fmtOf(fmt).number(count)} item${count === 1 ? "" : "s"} (quantities counted)`,
   },
   {
+    kind: "pointsAtLeast",
+    label: "The customer has at least N loyalty points",
+    params: [
+      { name: "points", label: "Points", type: "number", default: null, min: 0 },
+      { name: "program", label: "In the program (id)", type: "number", default: 1, min: 1, step: 1 },
+    ],
+    toTalang: ({ points, program }) => [">=", ["loyaltyBalance", program], points],
+    fromTalang(json) {
+      if (!isCall(json, ">=", 2) || !isCall(json[1], "loyaltyBalance", 1) || typeof json[1][1] !== "number") return null;
+      return isNumberParam(json[2]) ? { points: json[2], program: json[1][1] } : null;
+    },
+    describe: ({ points, program }, fmt) =>
+      `The customer has at least ${fmtOf(fmt).number(points)} points in loyalty program ${program}`,
+  },
+  {
     kind: "couponValid",
     label: "A valid coupon code is applied",
     params: [],
@@ -460,6 +475,57 @@ export const effectTemplates = [
         ? { title: json[2], body: json[3] }
         : null,
     describe: ({ title, body }) => `Show the customer the notice ${text(title)}${body ? `: ${quote(body)}` : ""}`,
+  },
+  {
+    kind: "pointsPerSpent",
+    label: "Loyalty points per amount spent",
+    params: [
+      { name: "per", label: "1 point per", type: "number", default: 10, min: 0.01 },
+      { name: "program", label: "In the program (id)", type: "number", default: 1, min: 1, step: 1 },
+      { name: "name", label: "Shown as", type: "text", optional: true, default: "" },
+    ],
+    toTalang: ({ per, program, name }) =>
+      ["addLoyaltyPoints", program, ["floor", ["/", session("Total"), per]], ...(name ? [name] : [])],
+    fromTalang(json) {
+      if (!isCall(json, "addLoyaltyPoints", 2) && !isCall(json, "addLoyaltyPoints", 3)) return null;
+      const v = json[2];
+      if (typeof json[1] !== "number" || !isCall(v, "floor", 1) || !isCall(v[1], "/", 2)) return null;
+      if (!deepEqual(v[1][1], session("Total")) || !isNumberParam(v[1][2])) return null;
+      if (json.length === 4 && !isString(json[3])) return null;
+      return { per: v[1][2], program: json[1], name: json[3] || "" };
+    },
+    describe: ({ per, program }, fmt) =>
+      `Give the customer 1 loyalty point per ${fmtOf(fmt).money(per)} spent, in program ${program}, booked when the order closes`,
+  },
+  {
+    kind: "addPoints",
+    label: "Give loyalty points",
+    params: [
+      { name: "points", label: "Points", type: "number", default: null, min: 0 },
+      { name: "program", label: "In the program (id)", type: "number", default: 1, min: 1, step: 1 },
+    ],
+    toTalang: ({ points, program }) => ["addLoyaltyPoints", program, points],
+    fromTalang: (json) =>
+      isCall(json, "addLoyaltyPoints", 2) && typeof json[1] === "number" && isNumberParam(json[2])
+        ? { points: json[2], program: json[1] }
+        : null,
+    describe: ({ points, program }, fmt) =>
+      `Give the customer ${fmtOf(fmt).number(points)} loyalty points in program ${program}, booked when the order closes`,
+  },
+  {
+    kind: "deductPoints",
+    label: "Spend loyalty points",
+    params: [
+      { name: "points", label: "Points", type: "number", default: null, min: 0 },
+      { name: "program", label: "From the program (id)", type: "number", default: 1, min: 1, step: 1 },
+    ],
+    toTalang: ({ points, program }) => ["deductLoyaltyPoints", program, points],
+    fromTalang: (json) =>
+      isCall(json, "deductLoyaltyPoints", 2) && typeof json[1] === "number" && isNumberParam(json[2])
+        ? { points: json[2], program: json[1] }
+        : null,
+    describe: ({ points, program }, fmt) =>
+      `Spend ${fmtOf(fmt).number(points)} of the customer's points in program ${program} (the rule does not apply if they have fewer)`,
   },
   {
     kind: "createCoupon",

@@ -3,7 +3,7 @@
 // It uses a staging key of the application (good for dry runs only), made once per tab.
 
 import { ApiError, api, request } from "./api.js";
-import { badge, formatMoney, h, panel, replace } from "./dom.js";
+import { badge, formatMoney, formatNumber, h, panel, replace } from "./dom.js";
 import { Form } from "./forms.js";
 import { appApi, currency, state } from "./state.js";
 
@@ -78,6 +78,12 @@ export function describeEffect(effect, items) {
     case "referralCreated": return { text: "A referral code would be created for the customer" };
     case "updateAttribute": return { text: `${p.path} would be set to ${JSON.stringify(p.value)}` };
     case "redeemReferral": return { text: `Referral code ${p.value} would be redeemed` };
+    case "addLoyaltyPoints": return { text: `${formatNumber(p.value)} loyalty points for ${p.recipientIntegrationId}${p.subLedgerId ? ` (${p.subLedgerId})` : ""}, ${p.expiryCondition === "unlimited" ? "never expiring" : `valid ${p.expiryCondition}`}` };
+    case "deductLoyaltyPoints": return { text: `${formatNumber(p.value)} loyalty points spent` };
+    case "rollbackAddedLoyaltyPoints": return { text: `${formatNumber(p.value)} loyalty points taken back` };
+    case "rollbackDeductedLoyaltyPoints": return { text: `${formatNumber(p.value)} loyalty points given back` };
+    case "triggerWebhook": return { text: `Webhook "${p.webhookName}" called` };
+    case "setDiscountPerAdditionalCost": return { text: `Discount "${p.name}" on ${p.additionalCost}`, amount: Number(p.value) };
     default: return { text: `${effect.effectType} ${JSON.stringify(p)}` };
   }
 }
