@@ -80,10 +80,10 @@ extension PromotionLibrary {
 
     static func addPoints(_ args: [Value], _ env: Environment) throws(EvalError) {
         let h = host(env)
+        let ledger = try ledger(args[0], args.count > 3 ? args[3] : nil, h, "addLoyaltyPoints")
         guard !h.profileId.isEmpty else {
             throw EvalError("addLoyaltyPoints: an anonymous session has no profile to earn points")
         }
-        let ledger = try ledger(args[0], args.count > 3 ? args[3] : nil, h, "addLoyaltyPoints")
         let points = try amount(args[1], "addLoyaltyPoints")
         guard !points.isZero else { return }
         var validity = h.loyalty.programs[ledger.programId]?.defaultValidity ?? .unlimited

@@ -267,4 +267,50 @@ final class ManualClock: Sendable {
             #expect(hidden.status == .notFound)
         }
     }
+
+    @Test func aPointsBudgetHoldsAsForDiscounts() async throws {
+        try await Harness.run { h in
+            let shop = try await Self.shop(h)
+            _ = try await h.createCampaign(
+                shop.app, name: "Capped points",
+                rules: [["title": "Ten points", "condition": ["and", true], "effects": [["addLoyaltyPoints", .number(shop.program), 10]]]],
+                extra: [
+                    "limits": [
+                        ["action": "addLoyaltyPoints", "limit": 25, "entities": []],
+                        ["action": "addLoyaltyPointsEffect", "limit": 5, "entities": ["Profile"]],
+                    ]
+                ])
+            var earned: [Int] = []
+            for i in 0..<4 {
+                let r = try await h.session("cap-\(i)", key: shop.key, ["profileId": "erin", "state": "closed"])
+                #expect(r.status == .ok)
+                earned.append(r.body.effects("addLoyaltyPoints").count)
+            }
+            // 10 + 10 fit in 25, a third 10 would not.
+            #expect(earned == [1, 1, 0, 0])
+            #expect(try await Self.active(h, shop, "erin") == 20)
+            // Cancelling gives the budget back: the next close earns again.
+            _ = try await h.session("cap-0", key: shop.key, ["state": "cancelled"])
+            let again = try await h.session("cap-9", key: shop.key, ["profileId": "erin", "state": "closed"])
+            #expect(again.body.effects("addLoyaltyPoints").count == 1)
+        }
+    }
+
+    @Test func aRuleNamingAProgramItsApplicationDoesNotHaveFailsAlone() async throws {
+        try await Harness.run { h in
+            let shop = try await Self.shop(h)
+            _ = try await h.createCampaign(
+                shop.app, name: "Wrong program",
+                rules: [
+                    ["title": "Elsewhere", "condition": ["and", true], "effects": [["addLoyaltyPoints", 999, 5], ["setDiscount", "Still", 1]]],
+                    ["title": "Anonymous", "condition": ["and", true], "effects": [["addLoyaltyPoints", .number(shop.program), 5]]],
+                ])
+            let r = try await h.session("wrong-1", key: shop.key, ["cartItems": []], content: ["ruleFailureReasons"])
+            #expect(r.status == .ok)
+            #expect(r.body.effects("setDiscount").count == 1 && r.body.effects("addLoyaltyPoints").isEmpty)
+            let details = (r["ruleFailureReasons"]?.arrayValue ?? []).compactMap { $0["details"]?.stringValue }
+            #expect(details.contains { $0.contains("not a loyalty program this application is subscribed to") })
+            #expect(details.contains { $0.contains("anonymous session") })
+        }
+    }
 }

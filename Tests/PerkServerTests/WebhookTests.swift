@@ -190,4 +190,31 @@ import Testing
             #expect(call.path.hasPrefix("/hook/x%22%2C") && !call.path.contains("/../"))
         }
     }
+
+    @Test func aCallWithTheWrongArgumentsOrToADisabledWebhookFailsTheEffectOnly() async throws {
+        try await Harness.run { h in
+            let app = try await h.createApplication()
+            let key = try await h.createKey(app)
+            let w = try await h.call(.post, "/v1/webhooks", Self.newWebhook(app, url: "http://127.0.0.1:9"))
+            let id = try #require(w["id"]?.numberValue?.intValue)
+            var off = try #require(Self.newWebhook(app, url: "http://127.0.0.1:9").objectValue)
+            off["enabled"] = false
+            let disabled = try #require(try await h.call(.post, "/v1/webhooks", .object(off))["id"]?.numberValue?.intValue)
+            _ = try await h.createCampaign(
+                app, name: "Bad calls",
+                rules: [
+                    ["title": "Too few", "condition": ["and", true], "effects": [["triggerWebhook", .number(id), "only one"], ["setDiscount", "Kept", 1]]],
+                    ["title": "Wrong type", "condition": ["and", true], "effects": [["triggerWebhook", .number(id), "s", "not a number"]]],
+                    ["title": "Off", "condition": ["and", true], "effects": [["triggerWebhook", .number(disabled), "s", 1]]],
+                ])
+            let r = try await h.session("bad-1", key: key, ["state": "closed"], content: ["ruleFailureReasons"])
+            #expect(r.status == .ok && r.body.effects("setDiscount").count == 1 && r.body.effects("triggerWebhook").isEmpty)
+            let details = (r["ruleFailureReasons"]?.arrayValue ?? []).compactMap { $0["details"]?.stringValue }
+            #expect(details.count == 3, "\(details)")
+            #expect(details.contains { $0.contains("takes 2 argument(s), the rule passes 1") })
+            #expect(details.contains { $0.contains("must be a number") })
+            #expect(details.contains { $0.contains("is disabled") })
+            #expect(try await h.call(.get, "/v1/webhook_activation_logs")["totalResultSize"] == 0)
+        }
+    }
 }
