@@ -37,7 +37,9 @@ public enum PointsValidity: Sendable, Equatable, CustomStringConvertible {
     case duration(seconds: Int64, text: String)
 
     /// Units of a validity: seconds, minutes, hours, days, weeks (`D` and `W` are accepted too).
-    static let units: [Character: Int64] = ["s": 1, "m": 60, "h": 3600, "d": 86_400, "D": 86_400, "w": 604_800, "W": 604_800]
+    static let units: [Character: Int64] = [
+        "s": 1, "m": 60, "h": 3600, "d": 86_400, "D": 86_400, "w": 604_800, "W": 604_800,
+    ]
     /// Ten years: longer validities are refused (write `unlimited`).
     static let longest: Int64 = 3650 * 86_400
 
@@ -86,7 +88,8 @@ public enum Points {
         let m = hundredths.magnitude
         let (whole, cents) = (m / 100, m % 100)
         let text =
-            cents == 0 ? "\(sign)\(whole)"
+            cents == 0
+            ? "\(sign)\(whole)"
             : cents % 10 == 0 ? "\(sign)\(whole).\(cents / 10)" : "\(sign)\(whole).\(cents < 10 ? "0" : "")\(cents)"
         return DecimalNumber(text) ?? .zero
     }

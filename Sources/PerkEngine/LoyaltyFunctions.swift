@@ -50,7 +50,8 @@ extension PromotionLibrary {
                 guard webhook.enabled else { throw EvalError("triggerWebhook: webhook \(id) is disabled") }
                 let request = try webhook.request(Array(args.dropFirst()))
                 emit(
-                    env, "triggerWebhook", [("webhookId", .number(Int64(id))), ("webhookName", .string(webhook.title))],
+                    env, "triggerWebhook",
+                    [("webhookId", .number(Int64(id))), ("webhookName", .string(webhook.title))],
                     webhook: request)
                 return .null
             })

@@ -60,7 +60,8 @@ public struct TemplateParameter: Sendable, Equatable {
     public var key: String
     public var ui: JSONObject
 
-    public init(type: String, title: String, description: String = "", key: String = "", ui: JSONObject = JSONObject()) {
+    public init(type: String, title: String, description: String = "", key: String = "", ui: JSONObject = JSONObject())
+    {
         self.type = type
         self.title = title
         self.description = description

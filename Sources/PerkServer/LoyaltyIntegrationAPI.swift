@@ -121,7 +121,8 @@ extension IntegrationAPI {
             var o: JSONObject = [
                 "id": .number(t.id), "transactionUUID": .string(t.uuid), "created": t.created.json,
                 "programId": .number(t.programId), "type": .string(t.type), "name": .string(t.name),
-                "startDate": "immediate", "expiryDate": t.expires.map(\.json) ?? (t.type == "addition" ? "unlimited" : ""),
+                "startDate": "immediate",
+                "expiryDate": t.expires.map(\.json) ?? (t.type == "addition" ? "unlimited" : ""),
                 "subledgerId": .string(t.subledger), "amount": t.amount.json,
             ]
             if !t.sessionId.isEmpty { o.appendUnique("customerSessionId", .string(t.sessionId)) }

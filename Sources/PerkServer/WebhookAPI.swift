@@ -31,7 +31,8 @@ extension ManagementAPI {
         var apps: [Int64] = []
         for (i, a) in (try r.array("applicationIds", required: true)!).enumerated() {
             guard let id = a.numberValue?.intValue else {
-                throw FieldError(title: "Invalid value", details: "must be an application id", pointer: "/applicationIds/\(i)")
+                throw FieldError(
+                    title: "Invalid value", details: "must be an application id", pointer: "/applicationIds/\(i)")
             }
             apps.append(id)
         }
@@ -43,7 +44,8 @@ extension ManagementAPI {
         w.verb = verb
         w.url = try r.string("url", required: true, minLength: 1, maxLength: 2048)!
         guard w.url.hasPrefix("http://") || w.url.hasPrefix("https://") else {
-            throw FieldError(title: "Invalid value", details: "url must start with http:// or https://", pointer: "/url")
+            throw FieldError(
+                title: "Invalid value", details: "url must start with http:// or https://", pointer: "/url")
         }
         let headers = try r.strings("headers", required: true)!
         for (i, h) in headers.enumerated() where !validHeader(h) || h.utf8.count > 8192 {
@@ -93,7 +95,8 @@ extension ManagementAPI {
         for (i, id) in w.applicationIds.enumerated() where try tx.application(id: id) == nil {
             throw APIError.invalid(
                 FieldError(
-                    title: "Invalid value", details: "application \(id) does not exist", pointer: "/applicationIds/\(i)"))
+                    title: "Invalid value", details: "application \(id) does not exist", pointer: "/applicationIds/\(i)"
+                ))
         }
     }
 
@@ -158,7 +161,9 @@ extension ManagementAPI {
             }
         }
         var all = try await store.read { tx in try tx.webhooks() }
-        if let wanted { all = all.filter { w in w.applicationIds.isEmpty || !wanted.isDisjoint(with: w.applicationIds) } }
+        if let wanted {
+            all = all.filter { w in w.applicationIds.isEmpty || !wanted.isDisjoint(with: w.applicationIds) }
+        }
         if let sort = req.query("sort"), !sort.isEmpty {
             let descending = sort.hasPrefix("-")
             let field = descending ? String(sort.dropFirst()) : sort

@@ -86,7 +86,9 @@ public final class WebhookDispatcher: Service, Sendable {
             // updates for SQLite's single writer (or wait for a lock another program holds).
             let due = try await store.read { tx in try tx.nextDeliveryDue() }
             guard let due, due <= now else { return (0, due) }
-            claimed = try await store.write { tx in try tx.claimDeliveries(now: now, leaseUntil: lease, limit: self.settings.batch) }
+            claimed = try await store.write { tx in
+                try tx.claimDeliveries(now: now, leaseUntil: lease, limit: self.settings.batch)
+            }
         } catch {
             logger.warning("webhook outbox unavailable", metadata: ["error": "\(error)"])
             return (0, Timestamp(microseconds: now.microseconds + settings.poll.microseconds))
@@ -107,7 +109,8 @@ public final class WebhookDispatcher: Service, Sendable {
             for line in d.headers {
                 guard let colon = line.firstIndex(of: ":") else { continue }
                 let name = line[..<colon].trimmingCharacters(in: .whitespaces)
-                request.headers.add(name: name, value: line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
+                request.headers.add(
+                    name: name, value: line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
             }
             if !d.body.isEmpty {
                 if !request.headers.contains(name: "Content-Type") {
@@ -146,7 +149,9 @@ public final class WebhookDispatcher: Service, Sendable {
         let finished = clock()
         let succeeded = status.map { (200..<300).contains($0) } ?? false
         let givenUp = !succeeded && d.attempts >= settings.attempts
-        let retryAt = succeeded || givenUp ? nil : Timestamp(microseconds: finished.microseconds + backoff(d.attempts).microseconds)
+        let retryAt =
+            succeeded || givenUp
+            ? nil : Timestamp(microseconds: finished.microseconds + backoff(d.attempts).microseconds)
         let attempt = WebhookAttempt(
             uuid: UUID().uuidString.lowercased(), deliveryUUID: d.uuid, requestUUID: d.requestUUID,
             webhookId: d.webhookId, applicationId: d.applicationId, campaignId: d.campaignId, url: d.url,

@@ -38,6 +38,7 @@ enum WebhookOutbox {
 
     /// Lowercase hex HMAC-SHA256 of the body's UTF-8 bytes under the secret's.
     static func signature(_ body: String, secret: String) -> String {
-        Credentials.hex(HMAC<SHA256>.authenticationCode(for: Array(body.utf8), using: SymmetricKey(data: Array(secret.utf8))))
+        Credentials.hex(
+            HMAC<SHA256>.authenticationCode(for: Array(body.utf8), using: SymmetricKey(data: Array(secret.utf8))))
     }
 }

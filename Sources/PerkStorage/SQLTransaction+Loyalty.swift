@@ -283,7 +283,8 @@ extension SQLTransaction {
         }
         if !filter.transactionUUIDs.isEmpty {
             booked.add("t.uuid IN (\(Self.placeholders(filter.transactionUUIDs.count)))", filter.transactionUUIDs)
-            expired.add("p.expiry_uuid IN (\(Self.placeholders(filter.transactionUUIDs.count)))", filter.transactionUUIDs)
+            expired.add(
+                "p.expiry_uuid IN (\(Self.placeholders(filter.transactionUUIDs.count)))", filter.transactionUUIDs)
         }
         if let after = filter.createdAfter {
             booked.add("t.created >= ?", after.microseconds)

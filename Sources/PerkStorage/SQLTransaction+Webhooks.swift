@@ -110,7 +110,8 @@ extension SQLTransaction {
                 WebhookDelivery(
                     id: id, uuid: r["uuid"], webhookId: r["webhook_id"], applicationId: r["application_id"],
                     campaignId: r["campaign_id"], requestUUID: r["request_uuid"], verb: r["verb"], url: r["url"],
-                    headers: Self.strings(r["headers"]), body: r["body"], created: Timestamp(microseconds: r["created"]),
+                    headers: Self.strings(r["headers"]), body: r["body"],
+                    created: Timestamp(microseconds: r["created"]),
                     attempts: (r["attempts"] as Int) + 1))
         }
         return out
@@ -128,7 +129,8 @@ extension SQLTransaction {
             ])
         if done || failed {
             try exec(
-                "UPDATE webhook_outbox SET state = ? WHERE id = ?", arguments: [done ? "delivered" : "failed", deliveryId])
+                "UPDATE webhook_outbox SET state = ? WHERE id = ?",
+                arguments: [done ? "delivered" : "failed", deliveryId])
         } else if let retryAt {
             try exec("UPDATE webhook_outbox SET due = ? WHERE id = ?", arguments: [retryAt.microseconds, deliveryId])
         }
@@ -171,7 +173,8 @@ extension SQLTransaction {
             a.id = r["id"]
             return a
         }
-        let total: Int = try scalar("SELECT COUNT(*) FROM webhook_logs WHERE \(c.clause)", arguments: SQLArguments(c.arguments)) ?? 0
+        let total: Int =
+            try scalar("SELECT COUNT(*) FROM webhook_logs WHERE \(c.clause)", arguments: SQLArguments(c.arguments)) ?? 0
         return Page(items: items, total: total)
     }
 
@@ -187,7 +190,8 @@ extension SQLTransaction {
                 campaignId: r["campaign_id"], created: Timestamp(microseconds: r["created"]))
         }
         let total: Int =
-            try scalar("SELECT COUNT(*) FROM webhook_activations WHERE \(c.clause)", arguments: SQLArguments(c.arguments))
+            try scalar(
+                "SELECT COUNT(*) FROM webhook_activations WHERE \(c.clause)", arguments: SQLArguments(c.arguments))
             ?? 0
         return Page(items: items, total: total)
     }

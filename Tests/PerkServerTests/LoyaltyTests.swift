@@ -174,7 +174,9 @@ final class ManualClock: Sendable {
                     [
                         "title": "10 points for 5 off",
                         "condition": ["and", [">=", ["loyaltyBalance", .number(shop.program)], 10]],
-                        "effects": [["deductLoyaltyPoints", .number(shop.program), 10], ["setDiscount", "Points", 5]],
+                        "effects": [
+                            ["deductLoyaltyPoints", .number(shop.program), 10], ["setDiscount", "Points", 5],
+                        ],
                     ]
                 ])
             try await Self.makeProfile(h, shop, "bob")
@@ -273,7 +275,12 @@ final class ManualClock: Sendable {
             let shop = try await Self.shop(h)
             _ = try await h.createCampaign(
                 shop.app, name: "Capped points",
-                rules: [["title": "Ten points", "condition": ["and", true], "effects": [["addLoyaltyPoints", .number(shop.program), 10]]]],
+                rules: [
+                    [
+                        "title": "Ten points", "condition": ["and", true],
+                        "effects": [["addLoyaltyPoints", .number(shop.program), 10]],
+                    ]
+                ],
                 extra: [
                     "limits": [
                         ["action": "addLoyaltyPoints", "limit": 25, "entities": []],
@@ -302,8 +309,14 @@ final class ManualClock: Sendable {
             _ = try await h.createCampaign(
                 shop.app, name: "Wrong program",
                 rules: [
-                    ["title": "Elsewhere", "condition": ["and", true], "effects": [["addLoyaltyPoints", 999, 5], ["setDiscount", "Still", 1]]],
-                    ["title": "Anonymous", "condition": ["and", true], "effects": [["addLoyaltyPoints", .number(shop.program), 5]]],
+                    [
+                        "title": "Elsewhere", "condition": ["and", true],
+                        "effects": [["addLoyaltyPoints", 999, 5], ["setDiscount", "Still", 1]],
+                    ],
+                    [
+                        "title": "Anonymous", "condition": ["and", true],
+                        "effects": [["addLoyaltyPoints", .number(shop.program), 5]],
+                    ],
                 ])
             let r = try await h.session("wrong-1", key: shop.key, ["cartItems": []], content: ["ruleFailureReasons"])
             #expect(r.status == .ok)

@@ -30,7 +30,9 @@ import Testing
         let campaignId = try #require(campaign["id"]?.numberValue?.intValue)
         let rule: JSON = [
             "title": "On close", "condition": ["and", ["=", [".", "Session", "State"], "closed"]],
-            "effects": [["triggerWebhook", .number(webhookId), [".", "Session", "IntegrationId"], [".", "Session", "Total"]]],
+            "effects": [
+                ["triggerWebhook", .number(webhookId), [".", "Session", "IntegrationId"], [".", "Session", "Total"]]
+            ],
         ]
         let (rulesetStatus, _) = try await client.call(
             .POST, "/v1/applications/\(appId)/campaigns/\(campaignId)/rulesets",

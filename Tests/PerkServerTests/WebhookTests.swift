@@ -32,8 +32,9 @@ import Testing
     }
 
     /// An application with a key, a webhook to `url`, and a campaign triggering it when a session closes.
-    static func shop(_ h: Harness, url: String) async throws -> (app: Int64, key: String, webhook: Int64, secret: String)
-    {
+    static func shop(_ h: Harness, url: String) async throws -> (
+        app: Int64, key: String, webhook: Int64, secret: String
+    ) {
         let app = try await h.createApplication()
         let key = try await h.createKey(app)
         let w = try await h.call(.post, "/v1/webhooks", newWebhook(app, url: url))
@@ -72,9 +73,11 @@ import Testing
             #expect(unknown.status == .badRequest && unknown["errors"]?[0]?["source"]?["pointer"] == "/payload")
             bad = try #require(Self.newWebhook(app, url: "http://127.0.0.1:9").objectValue)
             bad["verb"] = "FETCH"
-            #expect(try await h.call(.post, "/v1/webhooks", .object(bad))["errors"]?[0]?["source"]?["pointer"] == "/verb")
+            #expect(
+                try await h.call(.post, "/v1/webhooks", .object(bad))["errors"]?[0]?["source"]?["pointer"] == "/verb")
             bad = try #require(Self.newWebhook(app, url: "ftp://example.com").objectValue)
-            #expect(try await h.call(.post, "/v1/webhooks", .object(bad))["errors"]?[0]?["source"]?["pointer"] == "/url")
+            #expect(
+                try await h.call(.post, "/v1/webhooks", .object(bad))["errors"]?[0]?["source"]?["pointer"] == "/url")
             bad = try #require(Self.newWebhook(app, url: "http://127.0.0.1:9").objectValue)
             bad["headers"] = ["no colon"]
             #expect(
@@ -140,7 +143,8 @@ import Testing
         defer { receiver.stop() }
         try await Harness.run(delivering: Self.delivering) { h in
             let shop = try await Self.shop(h, url: receiver.url)
-            _ = try await h.session("order-2", key: shop.key, ["state": "closed", "cartItems": [cartItem("a", price: 5)]])
+            _ = try await h.session(
+                "order-2", key: shop.key, ["state": "closed", "cartItems": [cartItem("a", price: 5)]])
             try await receiver.waitForDeliveries(1)
             try await Task.sleep(for: .milliseconds(300))
             #expect(receiver.delivered.count == 1)
@@ -182,7 +186,8 @@ import Testing
             let shop = try await Self.shop(h, url: receiver.url)
             let id = #"x", "total": 0, "evil": "/../y"#
             let encoded = try #require(id.addingPercentEncoding(withAllowedCharacters: .alphanumerics))
-            _ = try await h.session(encoded, key: shop.key, ["state": "closed", "cartItems": [cartItem("a", price: 7)]])
+            _ = try await h.session(
+                encoded, key: shop.key, ["state": "closed", "cartItems": [cartItem("a", price: 7)]])
             try await receiver.waitForDeliveries(1)
             let call = try #require(receiver.delivered.first)
             let body = try JSON.parse(call.body)
@@ -199,16 +204,27 @@ import Testing
             let id = try #require(w["id"]?.numberValue?.intValue)
             var off = try #require(Self.newWebhook(app, url: "http://127.0.0.1:9").objectValue)
             off["enabled"] = false
-            let disabled = try #require(try await h.call(.post, "/v1/webhooks", .object(off))["id"]?.numberValue?.intValue)
+            let disabled = try #require(
+                try await h.call(.post, "/v1/webhooks", .object(off))["id"]?.numberValue?.intValue)
             _ = try await h.createCampaign(
                 app, name: "Bad calls",
                 rules: [
-                    ["title": "Too few", "condition": ["and", true], "effects": [["triggerWebhook", .number(id), "only one"], ["setDiscount", "Kept", 1]]],
-                    ["title": "Wrong type", "condition": ["and", true], "effects": [["triggerWebhook", .number(id), "s", "not a number"]]],
-                    ["title": "Off", "condition": ["and", true], "effects": [["triggerWebhook", .number(disabled), "s", 1]]],
+                    [
+                        "title": "Too few", "condition": ["and", true],
+                        "effects": [["triggerWebhook", .number(id), "only one"], ["setDiscount", "Kept", 1]],
+                    ],
+                    [
+                        "title": "Wrong type", "condition": ["and", true],
+                        "effects": [["triggerWebhook", .number(id), "s", "not a number"]],
+                    ],
+                    [
+                        "title": "Off", "condition": ["and", true],
+                        "effects": [["triggerWebhook", .number(disabled), "s", 1]],
+                    ],
                 ])
             let r = try await h.session("bad-1", key: key, ["state": "closed"], content: ["ruleFailureReasons"])
-            #expect(r.status == .ok && r.body.effects("setDiscount").count == 1 && r.body.effects("triggerWebhook").isEmpty)
+            #expect(
+                r.status == .ok && r.body.effects("setDiscount").count == 1 && r.body.effects("triggerWebhook").isEmpty)
             let details = (r["ruleFailureReasons"]?.arrayValue ?? []).compactMap { $0["details"]?.stringValue }
             #expect(details.count == 3, "\(details)")
             #expect(details.contains { $0.contains("takes 2 argument(s), the rule passes 1") })
