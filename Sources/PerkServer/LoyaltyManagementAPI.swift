@@ -65,13 +65,11 @@ extension ManagementAPI {
         if let s = try r.bool("allowSubledger", required: creating) { p.allowSubledger = s }
     }
 
-    /// Every subscribed application must exist.
-    func checkApplications(_ p: LoyaltyProgram, _ tx: any StoreTransaction) throws {
-        for (i, id) in p.subscribedApplications.enumerated() where try tx.application(id: id) == nil {
+    /// Every application an entity names must exist (400 at `field/i` otherwise).
+    func checkApplications(_ ids: [Int64], field: String, _ tx: any StoreTransaction) throws {
+        for (i, id) in ids.enumerated() where try tx.application(id: id) == nil {
             throw APIError.invalid(
-                FieldError(
-                    title: "Invalid value", details: "application \(id) does not exist",
-                    pointer: "/subscribedApplications/\(i)"))
+                FieldError(title: "Invalid value", details: "application \(id) does not exist", pointer: "/\(field)/\(i)"))
         }
     }
 
@@ -84,7 +82,7 @@ extension ManagementAPI {
         let created: LoyaltyProgram
         do {
             created = try await store.write { tx in
-                try checkApplications(toInsert, tx)
+                try checkApplications(toInsert.subscribedApplications, field: "subscribedApplications", tx)
                 return try tx.insertLoyaltyProgram(toInsert)
             }
         } catch StoreError.duplicate {
@@ -102,7 +100,7 @@ extension ManagementAPI {
         try decode { try Self.applyProgram(body, to: &program, creating: false) }
         let toSave = program
         try await store.write { tx in
-            try checkApplications(toSave, tx)
+            try checkApplications(toSave.subscribedApplications, field: "subscribedApplications", tx)
             try tx.updateLoyaltyProgram(toSave)
         }
         catalog.changedEverywhere()

@@ -91,15 +91,6 @@ extension ManagementAPI {
         return w
     }
 
-    func checkApplications(_ w: Webhook, _ tx: any StoreTransaction) throws {
-        for (i, id) in w.applicationIds.enumerated() where try tx.application(id: id) == nil {
-            throw APIError.invalid(
-                FieldError(
-                    title: "Invalid value", details: "application \(id) does not exist", pointer: "/applicationIds/\(i)"
-                ))
-        }
-    }
-
     func createWebhook(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
         _ = try await user(req)
         let body = try await req.json(context: ctx)
@@ -110,7 +101,7 @@ extension ManagementAPI {
         try decode { try Self.applyWebhook(body, to: &w) }
         let toInsert = w
         let created = try await store.write { tx in
-            try checkApplications(toInsert, tx)
+            try checkApplications(toInsert.applicationIds, field: "applicationIds", tx)
             return try tx.insertWebhook(toInsert)
         }
         catalog.changedEverywhere()
@@ -125,7 +116,7 @@ extension ManagementAPI {
         w.modified = clock()
         let toSave = w
         try await store.write { tx in
-            try checkApplications(toSave, tx)
+            try checkApplications(toSave.applicationIds, field: "applicationIds", tx)
             try tx.updateWebhook(toSave)
         }
         catalog.changedEverywhere()

@@ -234,12 +234,20 @@ extension SQLTransaction {
         let profileId: String = t["profile_id"]
         let allocation =
             try take(t["amount"], ledger: ledger, profileId: profileId, now: now, first: t["id"], all: true) ?? []
-        let taken = allocation.reduce(0) { $0 + $1[1] }
+        return try givingBack(t, kind: .revoke, allocation: allocation, name: name, now: now)
+    }
+
+    /// The transaction that takes back (or gives back) `allocation` of transaction `t`: how many
+    /// points it moved, and its UUID.
+    func givingBack(_ t: SQLRow, kind: LoyaltyTransaction.Kind, allocation: [[Int64]], name: String, now: Timestamp)
+        throws -> (DecimalNumber, String)
+    {
+        let moved = allocation.reduce(0) { $0 + $1[1] }
         let made = try insertTransaction(
-            kind: .revoke, ledger: ledger, profileId: profileId, hundredths: taken, name: name, created: now,
-            sessionId: t["session_id"], campaignId: t["campaign_id"], rulesetId: t["ruleset_id"],
-            ruleName: t["rule_name"], allocation: allocation)
-        return (Points.decimal(taken), made.uuid)
+            kind: kind, ledger: LedgerKey(programId: t["program_id"], subledger: t["subledger"]),
+            profileId: t["profile_id"], hundredths: moved, name: name, created: now, sessionId: t["session_id"],
+            campaignId: t["campaign_id"], rulesetId: t["ruleset_id"], ruleName: t["rule_name"], allocation: allocation)
+        return (Points.decimal(moved), made.uuid)
     }
 
     func restorePoints(transactionUUID: String, name: String, now: Timestamp) throws -> (DecimalNumber, String)? {
@@ -254,12 +262,7 @@ extension SQLTransaction {
         for part in allocation {
             try exec("UPDATE loyalty_points SET remaining = remaining + ? WHERE id = ?", arguments: [part[1], part[0]])
         }
-        let given = allocation.reduce(0) { $0 + $1[1] }
-        let made = try insertTransaction(
-            kind: .restore, ledger: ledger, profileId: profileId, hundredths: given, name: name, created: now,
-            sessionId: t["session_id"], campaignId: t["campaign_id"], rulesetId: t["ruleset_id"],
-            ruleName: t["rule_name"], allocation: allocation)
-        return (Points.decimal(given), made.uuid)
+        return try givingBack(t, kind: .restore, allocation: allocation, name: name, now: now)
     }
 
     // MARK: History

@@ -110,7 +110,8 @@ import Testing
         var client: Client
     }
 
-    static func shop(on node: Node, limits: JSON, usageLimit: Int) async throws -> Shop {
+    /// Signs in on `node` and makes an application with a key: the client and the application's id.
+    static func application(on node: Node) async throws -> (Client, Int64) {
         let (_, login) = try await ServeProcessTests.send(
             .POST, node.base + "/v1/sessions", ["email": "ops@example.com", "password": "hunter2"], headers: [])
         var client = Client(base: node.base, token: try #require(login["token"]?.stringValue))
@@ -120,6 +121,11 @@ import Testing
         let (_, key) = try await client.call(
             .POST, "/v1/applications/\(appId)/api_keys", ["title": "proof", "expires": "2099-01-01T00:00:00Z"])
         client.key = try #require(key["key"]?.stringValue)
+        return (client, appId)
+    }
+
+    static func shop(on node: Node, limits: JSON, usageLimit: Int) async throws -> Shop {
+        let (client, appId) = try await application(on: node)
         let (_, campaign) = try await client.call(
             .POST, "/v1/applications/\(appId)/campaigns",
             ["name": "Proof", "state": "enabled", "tags": [], "features": ["coupons"], "limits": limits])

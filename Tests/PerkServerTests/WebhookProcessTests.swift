@@ -11,15 +11,7 @@ import Testing
 
     /// A shop on `node` whose campaign triggers a webhook to `receiver` when a session closes.
     static func shop(on node: ClusterTests.Node, receiver: WebhookReceiver) async throws -> ClusterTests.Client {
-        let (_, login) = try await ServeProcessTests.send(
-            .POST, node.base + "/v1/sessions", ["email": "ops@example.com", "password": "hunter2"], headers: [])
-        var client = ClusterTests.Client(base: node.base, token: try #require(login["token"]?.stringValue))
-        let (_, app) = try await client.call(
-            .POST, "/v1/applications", ["name": "Shop", "currency": "EUR", "timezone": "UTC"])
-        let appId = try #require(app["id"]?.numberValue?.intValue)
-        let (_, key) = try await client.call(
-            .POST, "/v1/applications/\(appId)/api_keys", ["title": "proof", "expires": "2099-01-01T00:00:00Z"])
-        client.key = try #require(key["key"]?.stringValue)
+        let (client, appId) = try await ClusterTests.application(on: node)
         let (status, webhook) = try await client.call(
             .POST, "/v1/webhooks", WebhookTests.newWebhook(appId, url: receiver.url))
         #expect(status == 201, "\(webhook.text)")
