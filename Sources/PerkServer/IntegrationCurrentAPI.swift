@@ -185,12 +185,7 @@ extension IntegrationAPI {
     /// within their schedule), oldest first, filtered by id and by their start and end.
     func runningCampaigns(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
         let (applicationId, _) = try await authenticate(req, ctx)
-        let size = try req.intQuery("pageSize") ?? 50
-        let skip = try req.intQuery("skip") ?? 0
-        guard (1...1000).contains(size) else {
-            throw APIError.invalidParameter("pageSize", "pageSize must be between 1 and 1000")
-        }
-        guard skip >= 0 else { throw APIError.invalidParameter("skip", "skip must not be negative") }
+        let (skip, size) = try Self.page(req)
         var ids: Set<Int64>?
         if let list = req.query("campaignIds"), !list.isEmpty {
             ids = []
@@ -201,14 +196,7 @@ extension IntegrationAPI {
                 ids?.insert(id)
             }
         }
-        func time(_ name: String) throws -> Timestamp? {
-            try req.query(name).map { text in
-                guard let t = TimeValue(rfc3339: text) ?? TimeValue(rfc3339: text + "T00:00:00Z") else {
-                    throw APIError.invalidParameter(name, "\(name) must be an RFC 3339 date-time")
-                }
-                return t.utc
-            }
-        }
+        func time(_ name: String) throws -> Timestamp? { try Self.time(req, name) }
         let (startAfter, startBefore) = (try time("startAfter"), try time("startBefore"))
         let (endAfter, endBefore) = (try time("endAfter"), try time("endBefore"))
         let now = clock()
