@@ -85,6 +85,14 @@ struct ErrorBodyMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
     {
+        // No text Perk stores can hold a NUL (PostgreSQL refuses it, SQLite's search index ends
+        // there): a path or query naming one is refused before it reaches a handler.
+        if request.uri.description.contains("%00") {
+            let e = APIError(
+                status: .badRequest, message: "The submitted data was invalid",
+                errors: [.init(title: "Invalid parameter", details: "the path and query must not contain NUL (%00)")])
+            return jsonResponse(e.status, e.body)
+        }
         do {
             return try await next(request, context)
         } catch let e as APIError {

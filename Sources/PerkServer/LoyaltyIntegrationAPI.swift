@@ -98,7 +98,14 @@ extension IntegrationAPI {
         filter.transactionUUIDs = Self.repeated(req, "transactionUUIDs")
         filter.createdAfter = try Self.time(req, "startDate")
         filter.createdBefore = try Self.time(req, "endDate")
-        if let kind = req.query("loyaltyTransactionType"), !["manual", "session", "import"].contains(kind) {
+        let kind = req.query("loyaltyTransactionType")
+        switch kind {
+        case nil, "": break
+        case "manual": filter.origin = .manual
+        case "session": filter.origin = .session
+        // Perk has no imports of points.
+        case "import": return jsonResponse(.ok, pageWithoutTotal([], hasMore: false))
+        default:
             throw APIError.invalidParameter(
                 "loyaltyTransactionType", "loyaltyTransactionType must be manual, session or import")
         }
@@ -108,16 +115,7 @@ extension IntegrationAPI {
             try tx.loyaltyTransactions(
                 programId: program.id, profileId: profileId, filter: wanted, now: now, skip: skip, limit: limit + 1)
         }
-        let kind = req.query("loyaltyTransactionType")
-        let shown = rows.prefix(limit).filter { t in
-            switch kind {
-            case "manual": t.userId != nil
-            case "session": !t.sessionId.isEmpty
-            case "import": false
-            default: true
-            }
-        }
-        let data: [JSON] = shown.map { t in
+        let data: [JSON] = rows.prefix(limit).map { t in
             var o: JSONObject = [
                 "id": .number(t.id), "transactionUUID": .string(t.uuid), "created": t.created.json,
                 "programId": .number(t.programId), "type": .string(t.type), "name": .string(t.name),

@@ -21,8 +21,9 @@ extension ManagementAPI {
     static func validHeader(_ line: String) -> Bool {
         guard let colon = line.firstIndex(of: ":") else { return false }
         let name = line[..<colon]
+        // By bytes: "\r\n" is one Character, which neither "\r" nor "\n" matches.
         return !name.isEmpty && name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_".contains($0)) }
-            && !line.contains("\r") && !line.contains("\n")
+            && !line.utf8.contains { $0 == 13 || $0 == 10 || $0 == 0 }
     }
 
     /// A `NewWebhook` body onto `w`: every field but `description` and `payload` is required.
@@ -190,7 +191,7 @@ extension ManagementAPI {
         f.createdAfter = try IntegrationAPI.time(req, "createdAfter")
         if let sort = req.query("sort"), !sort.isEmpty {
             guard ["created", "-created", "requestTime", "-requestTime"].contains(sort) else {
-                throw APIError.invalidParameter("sort", "sort must be created or -created")
+                throw APIError.invalidParameter("sort", "sort must be created, -created, requestTime or -requestTime")
             }
             f.descending = sort.hasPrefix("-")
         }

@@ -96,7 +96,13 @@ public struct LoyaltyTransactionFilter: Sendable {
     public var transactionUUIDs: [String] = []
     public var createdAfter: Timestamp?
     public var createdBefore: Timestamp?
+    /// Only what management calls moved (`manual`) or what sessions did (`session`).
+    public var origin: Origin?
     public init() {}
+
+    public enum Origin: String, Sendable {
+        case manual, session
+    }
 }
 
 public enum PointsStatus: String, Sendable, CaseIterable {

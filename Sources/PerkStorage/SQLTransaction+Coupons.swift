@@ -98,8 +98,9 @@ extension SQLTransaction {
     /// Where a full-text index of codes exists (SQLite) and the searched text is long enough for
     /// its trigrams, limits the listing to the ids the index finds, and reads `coupons` by id.
     func narrowToSearchedCodes(_ f: CouponFilter, _ c: inout Conditions) throws -> String {
+        // FTS5 ends a query string at a NUL (the API refuses them; this keeps the store safe alone).
         guard let index = db.dialect.couponSearchTable, !f.exactMatch, let text = f.value,
-            text.unicodeScalars.count >= 3
+            text.unicodeScalars.count >= 3, !text.utf8.contains(0)
         else { return "coupons" }
         let phrase =
             "\"" + text.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "\"\"") + "\""

@@ -289,6 +289,15 @@ extension SQLTransaction {
             expired.add(
                 "p.expiry_uuid IN (\(Self.placeholders(filter.transactionUUIDs.count)))", filter.transactionUUIDs)
         }
+        switch filter.origin {
+        case .manual?:
+            booked.add("t.user_id IS NOT NULL")
+            expired.add("t.user_id IS NOT NULL")
+        case .session?:
+            booked.add("t.session_id <> ''")
+            expired.add("t.session_id <> ''")
+        case nil: break
+        }
         if let after = filter.createdAfter {
             booked.add("t.created >= ?", after.microseconds)
             expired.add("p.expires >= ?", after.microseconds)

@@ -28,6 +28,9 @@ import Testing
             #expect(try await total(inCampaign, [:]) == 4)
             // The listing filters apply as well.
             #expect(try await total(inCampaign + "?value=shop", ["channel": "shop"]) == 1)
+            // No stored text holds a NUL: a query naming one is refused.
+            let nul = try await h.call(.get, "/v1/applications/\(shop.app)/campaigns/\(shop.campaign)/coupons?value=SH%00P")
+            #expect(nul.status == .badRequest && nul["message"] == "The submitted data was invalid")
 
             let page = try await h.call(.post, inCampaign + "/no_total?pageSize=1&sort=-value", ["channel": "web"])
             #expect(page["hasMore"] == true && page["data"]?.arrayValue?.count == 1 && page["totalResultSize"] == nil)

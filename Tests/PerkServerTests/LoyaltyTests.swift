@@ -160,6 +160,15 @@ final class ManualClock: Sendable {
             let types = (history["data"]?.arrayValue ?? []).compactMap { $0["type"]?.stringValue }
             #expect(types == ["subtraction", "addition"])
             #expect(history["data"]?[1]?["customerSessionId"] == "s1")
+            let added = try await Self.points(h, shop, "alice", "add_points", ["points": 3])
+            #expect(added.status == .noContent)
+            let bySession = try await Self.integration(
+                h, shop,
+                "/v1/loyalty_programs/\(shop.program)/profile/alice/transactions?pageSize=1&loyaltyTransactionType=session")
+            #expect(bySession["data"]?.arrayValue?.count == 1 && bySession["hasMore"] == true)
+            let manual = try await Self.integration(
+                h, shop, "/v1/loyalty_programs/\(shop.program)/profile/alice/transactions?loyaltyTransactionType=manual")
+            #expect(manual["data"]?.arrayValue?.count == 1 && manual["data"]?[0]?["amount"] == 3)
 
             #expect(try await Self.addedInAnalytics(h, shop, campaign) == 0)
         }

@@ -79,6 +79,11 @@ import Testing
             #expect(
                 try await h.call(.post, "/v1/webhooks", .object(bad))["errors"]?[0]?["source"]?["pointer"] == "/url")
             bad = try #require(Self.newWebhook(app, url: "http://127.0.0.1:9").objectValue)
+            bad["headers"] = ["X-A: a\r\nX-Injected: yes"]
+            #expect(
+                try await h.call(.post, "/v1/webhooks", .object(bad))["errors"]?[0]?["source"]?["pointer"]
+                    == "/headers/0")
+            bad = try #require(Self.newWebhook(app, url: "http://127.0.0.1:9").objectValue)
             bad["headers"] = ["no colon"]
             #expect(
                 try await h.call(.post, "/v1/webhooks", .object(bad))["errors"]?[0]?["source"]?["pointer"]

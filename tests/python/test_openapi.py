@@ -37,6 +37,14 @@ def test_document_is_valid_openapi(perk):
                  "getCustomerInventory", "getReservedCoupons", "getReservedCustomers", "trackEvent",
                  "updateCustomerProfile", "updateCustomerSession", "updateCustomerSessionV2"]:
         assert name in operation_ids
+    # Loyalty programs and webhooks, under the reference names (createLoyaltyProgram and
+    # updateLoyaltyProgram are Perk's own).
+    for name in ["createLoyaltyProgram", "updateLoyaltyProgram", "getLoyaltyPrograms", "getLoyaltyProgram",
+                 "getLoyaltyPoints", "addLoyaltyPoints", "removeLoyaltyPoints", "getLoyaltyBalances",
+                 "getLoyaltyProgramProfileTransactions", "getLoyaltyProgramProfilePoints", "createWebhook",
+                 "getWebhooks", "getWebhook", "updateWebhook", "deleteWebhook", "getWebhookLogs",
+                 "getWebhookActivationLogs"]:
+        assert name in operation_ids
 
 
 def test_every_documented_operation_is_routed(perk):
@@ -47,7 +55,7 @@ def test_every_documented_operation_is_routed(perk):
     for path, item in document["paths"].items():
         concrete = path
         for parameter in ["applicationId", "campaignId", "couponId", "rulesetId", "referralId", "attributeId",
-                          "customerId", "sessionId"]:
+                          "customerId", "sessionId", "programId", "webhookId"]:
             concrete = concrete.replace("{%s}" % parameter, "1")
         concrete = concrete.replace("{customerSessionId}", "s").replace("{integrationId}", "c")
         concrete = concrete.replace("{couponValue}", "SUMMER10")
