@@ -57,8 +57,13 @@ import Testing
         // The node died during its attempt (the connection was still being retried): the restarted
         // one took the delivery over once the claim ran out, and logged the attempt that worked.
         let again = ClusterTests.Client(base: restarted.base, token: client.token, key: client.key)
-        let (_, logs) = try await again.call(.GET, "/v1/webhook_logs?sort=created")
-        let statuses = (logs["data"]?.arrayValue ?? []).map { $0["status"]?.numberValue?.intValue }
+        var statuses: [Int64?] = []
+        // The attempt is logged after the receiver answered.
+        for _ in 0..<100 where statuses.last != 200 {
+            let (_, logs) = try await again.call(.GET, "/v1/webhook_logs?sort=created")
+            statuses = (logs["data"]?.arrayValue ?? []).map { $0["status"]?.numberValue?.intValue }
+            if statuses.last != 200 { try await Task.sleep(for: .milliseconds(100)) }
+        }
         #expect(statuses.last == 200 && statuses.filter { $0 == 200 }.count == 1, "\(statuses)")
     }
 

@@ -53,6 +53,16 @@ import Testing
         return (app, key, id, secret)
     }
 
+    /// The log is written after the receiver answered: waits until it holds `count` attempts.
+    static func waitForLogs(_ h: Harness, _ count: Int, query: String = "") async throws {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline {
+            let total = try await h.call(.get, "/v1/webhook_logs" + query)["totalResultSize"]?.numberValue?.intValue
+            if let total, total >= count { return }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+    }
+
     static func hmac(_ body: String, _ secret: String) -> String {
         HMAC<SHA256>.authenticationCode(for: Array(body.utf8), using: SymmetricKey(data: Array(secret.utf8)))
             .map { String(format: "%02x", $0) }.joined()
@@ -126,6 +136,7 @@ import Testing
             #expect(call.headers["x-perk-signature"] == "sha256=" + Self.hmac(call.body, shop.secret))
             let key = try #require(call.headers["idempotency-key"])
 
+            try await Self.waitForLogs(h, 1)
             let logs = try await h.call(.get, "/v1/webhook_logs?webhookId=\(shop.webhook)")
             #expect(logs["totalResultSize"] == 1)
             #expect(logs["data"]?[0]?["status"] == 200 && logs["data"]?[0]?["request"] == .string(call.body))
@@ -155,6 +166,7 @@ import Testing
             #expect(receiver.delivered.count == 1)
             #expect(receiver.calls.map(\.status) == [503, 503, 200])
             #expect(Set(receiver.calls.compactMap { $0.headers["idempotency-key"] }).count == 1)
+            try await Self.waitForLogs(h, 3)
             let errors = try await h.call(.get, "/v1/webhook_logs?status=error")
             #expect(errors["totalResultSize"] == 2 && errors["data"]?[0]?["status"] == 503)
             #expect(try await h.call(.get, "/v1/webhook_logs")["totalResultSize"] == 3)
