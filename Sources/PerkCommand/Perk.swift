@@ -83,6 +83,12 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Milliseconds before a failed webhook call is tried again (doubling each time, up to 10 minutes).")
     var webhookFirstRetryMs: Int = 2000
 
+    @Option(help: "Days events are kept (0: forever).")
+    var eventRetentionDays: Int = 365
+
+    @Option(help: "Days webhook delivery logs are kept (0: forever).")
+    var webhookLogRetentionDays: Int = 30
+
     func validate() throws {
         let positive: [(String, Int)] = [
             ("--rule-steps", ruleSteps), ("--request-steps", requestSteps),
@@ -95,6 +101,11 @@ struct Serve: AsyncParsableCommand {
             ("--webhook-first-retry-ms", webhookFirstRetryMs),
         ]
         for (flag, value) in positive where value <= 0 { throw ValidationError("\(flag) must be positive") }
+        for (flag, value) in [
+            ("--event-retention-days", eventRetentionDays), ("--webhook-log-retention-days", webhookLogRetentionDays),
+        ] where value < 0 {
+            throw ValidationError("\(flag) must be 0 (forever) or more")
+        }
     }
 
     var settings: ServerSettings {
@@ -108,6 +119,9 @@ struct Serve: AsyncParsableCommand {
         s.webhooks.timeout = .seconds(webhookTimeoutSeconds)
         s.webhooks.attempts = webhookAttempts
         s.webhooks.firstRetry = .milliseconds(webhookFirstRetryMs)
+        s.retention.events = eventRetentionDays == 0 ? nil : .seconds(Int64(eventRetentionDays) * 86_400)
+        s.retention.webhookLogs =
+            webhookLogRetentionDays == 0 ? nil : .seconds(Int64(webhookLogRetentionDays) * 86_400)
         return s
     }
 

@@ -108,7 +108,8 @@ public enum PerkServer {
             router: router(store: store, metrics: metrics, settings: settings, delivery: delivery),
             server: HTTPServerBuilder { responder in GuardedHTTP1Channel(responder: responder, limits: http) },
             configuration: .init(address: .hostname(host, port: port), serverName: "perk"),
-            services: [delivery], logger: logger)
+            services: [delivery, Retention(store: store, settings: settings.retention, logger: logger)],
+            logger: logger)
     }
 
     /// Makes sure the administrator exists; an existing password is never changed silently.

@@ -17,6 +17,8 @@ public struct ServerSettings: Sendable {
     public var signInWindow: Duration = .seconds(300)
     /// Webhook delivery: timeouts, attempts and backoff.
     public var webhooks = WebhookDispatcher.Settings()
+    /// How long events and webhook logs are kept.
+    public var retention = Retention.Settings()
 
     public init() {}
 

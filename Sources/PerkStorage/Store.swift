@@ -232,7 +232,7 @@ extension StoreTransaction {
     }
 }
 
-public protocol StoreTransaction: LoyaltyStore, WebhookStore {
+public protocol StoreTransaction: LoyaltyStore, WebhookStore, RetentionStore {
     // MARK: Users and management sessions
     func user(email: String) throws -> User?
     func insertUser(email: String, passwordHash: String, created: Timestamp) throws -> User

@@ -1,0 +1,70 @@
+import Logging
+import PerkEngine
+import PerkStorage
+import ServiceLifecycle
+import Talang
+
+/// Forgets what is older than its retention: events, and webhook delivery logs. Runs in every
+/// node (deleting the same old rows twice is harmless), a pass every `interval`, each pass in
+/// short transactions of `batch` rows so that updates never wait long behind it.
+public final class Retention: Service, Sendable {
+    public struct Settings: Sendable {
+        /// How long events are kept; nil: forever.
+        public var events: Duration? = .seconds(365 * 86_400)
+        /// How long webhook attempts, activations and finished outbox rows are kept; nil: forever.
+        public var webhookLogs: Duration? = .seconds(30 * 86_400)
+        public var interval: Duration = .seconds(600)
+        public var batch = 1000
+        public init() {}
+    }
+
+    let store: any Store
+    let clock: @Sendable () -> Timestamp
+    let settings: Settings
+    let logger: Logger
+
+    public init(
+        store: any Store, clock: @escaping @Sendable () -> Timestamp = PerkServer.systemClock,
+        settings: Settings = Settings(), logger: Logger = Logger(label: "perk.retention")
+    ) {
+        self.store = store
+        self.clock = clock
+        self.settings = settings
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        guard settings.events != nil || settings.webhookLogs != nil else { return }
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            do {
+                _ = try await prune()
+            } catch {
+                logger.warning("retention pass stopped", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: settings.interval)
+        }
+    }
+
+    /// One pass: every row past its retention deleted, a batch at a time; how many rows.
+    public func prune() async throws -> Int {
+        let now = clock()
+        var deleted = 0
+        for (keep, events) in [(settings.events, true), (settings.webhookLogs, false)] {
+            guard let keep else { continue }
+            let before = Timestamp(microseconds: now.microseconds - keep.microseconds)
+            let batch = settings.batch
+            while !Task.isCancelled {
+                let n = try await store.write { tx in
+                    events
+                        ? try tx.pruneEvents(before: before, limit: batch)
+                        : try tx.pruneWebhookLogs(before: before, limit: batch)
+                }
+                deleted += n
+                if n < batch { break }
+                await Task.yield()
+            }
+        }
+        if deleted > 0 { logger.info("retention deleted old rows", metadata: ["rows": "\(deleted)"]) }
+        return deleted
+    }
+}
