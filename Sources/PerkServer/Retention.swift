@@ -41,7 +41,9 @@ public final class Retention: Service, Sendable {
             } catch {
                 logger.warning("retention pass stopped", metadata: ["error": "\(error)"])
             }
-            try? await Task.sleep(for: settings.interval)
+            // The wait ends at once when the server shuts down.
+            let interval = settings.interval
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
         }
     }
 

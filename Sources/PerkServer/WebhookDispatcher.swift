@@ -199,7 +199,10 @@ final class Wakeup: Sendable {
     func wait(upTo limit: Duration) async {
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
-                if (try? await Task.sleep(for: limit)) != nil { self.signal() }
+                // Also when cancelled: the wait must end then too (at worst one spare signal
+                // makes the next wait return at once).
+                try? await Task.sleep(for: limit)
+                self.signal()
             }
             await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
                 let ready = state.withLock { s -> Bool in

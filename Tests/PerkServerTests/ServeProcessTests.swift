@@ -49,10 +49,27 @@ import Testing
             }
         }
 
-        deinit {
+        /// Asks the server to stop (SIGTERM); whether it did within `seconds`.
+        func stop(within seconds: Double) -> Bool {
             process.terminate()
+            let deadline = Date().addingTimeInterval(seconds)
+            while process.isRunning && Date() < deadline { usleep(20_000) }
+            return !process.isRunning
+        }
+
+        deinit {
+            // A server that does not stop when asked fails its test below; the run must not hang on it.
+            if !stop(within: 10) { kill(process.processIdentifier, SIGKILL) }
             process.waitUntilExit()
         }
+    }
+
+    @Test func serveStopsPromptlyWhenAsked() throws {
+        try #require(
+            FileManager.default.isExecutableFile(atPath: Self.perkBinary.path), "build perk first: swift build")
+        let server = try Server(database: Harness.temporaryDatabase())
+        // Its services (webhook delivery, retention) end with it, whatever they were waiting for.
+        #expect(server.stop(within: 5))
     }
 
     /// A port nothing listens on: bind port 0 on loopback and read what the kernel chose.
