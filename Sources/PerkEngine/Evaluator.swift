@@ -366,10 +366,8 @@ struct Pass {
             let wasAccepted = Evaluator.run(
                 compiled, ruleset, coupon: coupon, referral: campaignReferral, referralAccepted: &referralAccepted,
                 subject: subject(coupon: coupon, referral: campaignReferral), limits: &limits,
-                root: &root, total: &total, room: &room, cascading: request.cascading, budget: &budget,
-                failures: &failures, now: evaluationTime, cart: cart,
-                partialDiscounts: request.application.enablePartialDiscounts, request: request,
-                deducted: &deducted,
+                root: &root, total: &total, room: &room, budget: &budget,
+                failures: &failures, now: evaluationTime, cart: cart, request: request, deducted: &deducted,
                 deniedPositions: deniedPositions[compiled.campaign.id] ?? [], into: &effects)
             guard let coupon else { continue }
             var reason: CouponRejectionReason?
@@ -543,8 +541,8 @@ public enum Evaluator {
     static func run(
         _ compiled: CompiledCampaign, _ ruleset: CompiledRuleset, coupon: Coupon?, referral: Referral?,
         referralAccepted: inout Bool, subject: LimitSubject, limits: inout LimitLedger, root: inout ValueMap,
-        total: inout DecimalNumber, room: inout DiscountRoom, cascading: Bool, budget: inout RequestBudget,
-        failures: inout [RuleFailure], now: TimeValue, cart: CartFacts, partialDiscounts: Bool,
+        total: inout DecimalNumber, room: inout DiscountRoom, budget: inout RequestBudget,
+        failures: inout [RuleFailure], now: TimeValue, cart: CartFacts,
         request: EvaluationRequest, deducted: inout [LedgerKey: DecimalNumber],
         deniedPositions: Set<Int> = [], into effects: inout [Effect]
     ) -> (accepted: Bool, blocked: Bool) {
@@ -664,7 +662,7 @@ public enum Evaluator {
                         // Over budget: dropped, or with partial discounts lowered to what is left
                         // of it (less than what the room granted, so the room grants it too).
                         left = room
-                        guard partialDiscounts, let part = Self.partialFit(campaign, subject, &limits),
+                        guard request.application.enablePartialDiscounts, let part = Self.partialFit(campaign, subject, &limits),
                             let lowered = left.take(&e, asked: asked, granting: part)
                         else {
                             blocked = true
@@ -699,7 +697,7 @@ public enum Evaluator {
             }
             host.emitted.removeAll(keepingCapacity: true)
             deducted = host.deducted
-            if cascading && !discounted.isZero {
+            if request.cascading && !discounted.isZero {
                 total = total - discounted
                 if case .map(var s)? = root["Session"] {
                     s["Total"] = .decimal(total)

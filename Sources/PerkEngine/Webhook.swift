@@ -43,6 +43,20 @@ public struct Webhook: Sendable, Equatable {
         self.secret = secret
     }
 
+    /// A header line's name and value: `Name: value`, a token for a name, and no line break or
+    /// NUL anywhere (checked by bytes: "\r\n" is one Character, which neither "\r" nor "\n" matches).
+    public static func header(_ line: String) -> (name: String, value: String)? {
+        guard let colon = line.firstIndex(of: ":"), !line.utf8.contains(where: { $0 == 13 || $0 == 10 || $0 == 0 })
+        else { return nil }
+        let name = line[..<colon]
+        guard !name.isEmpty, name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_".contains($0)) })
+        else { return nil }
+        var value = line[line.index(after: colon)...]
+        while let c = value.first, c == " " || c == "\t" { value.removeFirst() }
+        while let c = value.last, c == " " || c == "\t" { value.removeLast() }
+        return (String(name), String(value))
+    }
+
     /// Whether rules of the application may trigger it.
     public func serves(_ applicationId: Int64) -> Bool {
         applicationIds.isEmpty || applicationIds.contains(applicationId)

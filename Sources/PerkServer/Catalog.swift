@@ -42,6 +42,13 @@ extension ApplicationSnapshot {
         return request
     }
 
+    /// The profile's active points in the application's programs, read only when a rule reads
+    /// or spends points (and none for an anonymous session).
+    func balances(_ tx: any StoreTransaction, profileId: String, now: Timestamp) throws -> [LedgerKey: DecimalNumber] {
+        guard readsBalances, !profileId.isEmpty else { return [:] }
+        return try tx.loyaltyBalances(profileId: profileId, programIds: Array(loyaltyPrograms.keys), now: now)
+    }
+
     /// The campaigns of `ids`, in that order (the triggered campaigns of an evaluation).
     func campaigns(_ ids: [Int64]) -> [Campaign] {
         ids.compactMap { id in campaigns.first { $0.campaign.id == id }?.campaign }

@@ -179,17 +179,7 @@ public enum Demo {
         return try await store.write { tx in
             let app = try tx.insertApplication(app)
             for (campaignJSON, rulesJSON) in campaigns {
-                var campaign = Campaign(id: 0, applicationId: app.id, userId: 0, created: now, name: "")
-                try ManagementRequests.applyCampaign(campaignJSON, to: &campaign, creating: true)
-                campaign = try tx.insertCampaign(campaign)
-                var ruleset = try ManagementRequests.newRuleset(
-                    ["rules": rulesJSON, "bindings": [], "activate": true], campaignId: campaign.id, userId: 0, now: now
-                )
-                _ = try CompiledRuleset(ruleset)
-                ruleset.activatedAt = now
-                ruleset = try tx.insertRuleset(ruleset)
-                campaign.activeRulesetId = ruleset.id
-                try tx.updateCampaign(campaign)
+                let campaign = try insertCampaign(tx, campaignJSON, rules: rulesJSON, app: app, now: now)
                 if campaign.features.contains("coupons") {
                     let spec = try ManagementRequests.newCoupons(
                         [
@@ -214,13 +204,10 @@ public enum Demo {
                 id: 0, created: now, name: "demo-points", title: "Perk points",
                 description: "1 point per 10 spent, valid for a year", subscribedApplications: [app.id],
                 defaultValidity: PointsValidity("365d") ?? .unlimited))
-        var campaign = Campaign(id: 0, applicationId: app.id, userId: 0, created: now, name: "")
-        try ManagementRequests.applyCampaign(
-            [
-                "name": "1 point per 10 spent", "state": "enabled", "tags": ["demo", "loyalty"],
-                "features": ["loyalty"], "limits": [],
-            ], to: &campaign, creating: true)
-        campaign = try tx.insertCampaign(campaign)
+        let campaign: JSON = [
+            "name": "1 point per 10 spent", "state": "enabled", "tags": ["demo", "loyalty"], "features": ["loyalty"],
+            "limits": [],
+        ]
         let rules: JSON = [
             [
                 "title": "Points for the purchase",
@@ -235,6 +222,16 @@ public enum Demo {
                 ],
             ]
         ]
+        _ = try insertCampaign(tx, campaign, rules: rules, app: app, now: now)
+    }
+
+    /// A demo campaign with its ruleset active, compiled first as a save through the API does.
+    static func insertCampaign(
+        _ tx: any StoreTransaction, _ json: JSON, rules: JSON, app: PerkEngine.Application, now: Timestamp
+    ) throws -> Campaign {
+        var campaign = Campaign(id: 0, applicationId: app.id, userId: 0, created: now, name: "")
+        try ManagementRequests.applyCampaign(json, to: &campaign, creating: true)
+        campaign = try tx.insertCampaign(campaign)
         var ruleset = try ManagementRequests.newRuleset(
             ["rules": rules, "bindings": [], "activate": true], campaignId: campaign.id, userId: 0, now: now)
         _ = try CompiledRuleset(ruleset)
@@ -242,6 +239,7 @@ public enum Demo {
         ruleset = try tx.insertRuleset(ruleset)
         campaign.activeRulesetId = ruleset.id
         try tx.updateCampaign(campaign)
+        return campaign
     }
 
     public static let userEmail = "demo@example.com"

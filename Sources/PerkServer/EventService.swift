@@ -73,10 +73,7 @@ struct EventService: Sendable {
                     var loaded = TrackLoaded(
                         stored: stored, session: session, profile: profile, coupons: codes.coupons,
                         referral: codes.referral, reserved: codes.reserved, usage: codes.limitUsage)
-                    if snapshot.readsBalances && !session.profileId.isEmpty {
-                        loaded.balances = try tx.loyaltyBalances(
-                            profileId: session.profileId, programIds: Array(snapshot.loyaltyPrograms.keys), now: now)
-                    }
+                    loaded.balances = try snapshot.balances(tx, profileId: session.profileId, now: now)
                     return loaded
                 }
                 let evaluation = snapshot.evaluation(
@@ -193,10 +190,8 @@ struct EventService: Sendable {
                 if runRules {
                     let balances =
                         snapshot.readsBalances
-                        ? try await store.read { tx in
-                            try tx.loyaltyBalances(
-                                profileId: integrationId, programIds: Array(snapshot.loyaltyPrograms.keys), now: now)
-                        } : [:]
+                        ? try await store.read { tx in try snapshot.balances(tx, profileId: integrationId, now: now) }
+                        : [:]
                     let evaluation = snapshot.evaluation(
                         session: session, profile: profile, eventType: type, eventAttributes: eventAttributes,
                         balances: balances, now: now, cascading: false, limits: limits)
@@ -254,7 +249,7 @@ struct EventService: Sendable {
     {
         if dry { return try await store.rehearse(body) }
         let outcome = try await store.write(body)
-        if outcome.effects.contains(where: { $0.webhook != nil }) { delivery?.wake() }
+        delivery?.wake(for: outcome.effects)
         return outcome
     }
 

@@ -179,6 +179,29 @@ extension Request {
         return nil
     }
 
+    /// Every value of a query parameter that may repeat (`?id=a&id=b`), in order.
+    func queries(_ name: String) -> [String] {
+        guard let query = uri.query else { return [] }
+        return query.split(separator: "&").compactMap { pair in
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard Self.formDecoded(parts[0]) == name, parts.count > 1 else { return nil }
+            return Self.formDecoded(parts[1])
+        }
+    }
+
+    /// A list of ids separated by commas (`campaignIds=1,2`); nil when absent or empty.
+    func idSet(_ name: String) throws -> Set<Int64>? {
+        guard let list = query(name), !list.isEmpty else { return nil }
+        var ids: Set<Int64> = []
+        for part in list.split(separator: ",") {
+            guard let id = Int64(part.filter { $0 != " " }) else {
+                throw APIError.invalidParameter(name, "\(name) must be ids separated by commas")
+            }
+            ids.insert(id)
+        }
+        return ids
+    }
+
     static func formDecoded(_ text: Substring) -> String {
         let spaced = text.replacingOccurrences(of: "+", with: " ")
         return spaced.removingPercentEncoding ?? spaced
@@ -199,9 +222,10 @@ extension Request {
         }
     }
 
-    /// `pageSize` (1–1000, default 1000) and `skip` (default 0).
-    func paging() throws -> (skip: Int, limit: Int) {
-        let size = try intQuery("pageSize") ?? 1000
+    /// `pageSize` (1–1000, default 1000, or 50 where today's Integration API says so) and `skip`
+    /// (default 0).
+    func paging(defaultSize: Int = 1000) throws -> (skip: Int, limit: Int) {
+        let size = try intQuery("pageSize") ?? defaultSize
         let skip = try intQuery("skip") ?? 0
         guard (1...1000).contains(size) else {
             throw APIError.invalidParameter("pageSize", "pageSize must be between 1 and 1000")

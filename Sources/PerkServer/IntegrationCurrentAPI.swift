@@ -181,21 +181,22 @@ extension IntegrationAPI {
         }
     }
 
+    /// A time today's Integration API takes: RFC 3339, or a date alone (midnight UTC).
+    static func time(_ req: Request, _ name: String) throws -> Timestamp? {
+        try req.query(name).map { text in
+            guard let t = TimeValue(rfc3339: text) ?? TimeValue(rfc3339: text + "T00:00:00Z") else {
+                throw APIError.invalidParameter(name, "\(name) must be an RFC 3339 date-time")
+            }
+            return t.utc
+        }
+    }
+
     /// `GET /v1/integration/campaigns`: the application's running campaigns (enabled, and now
     /// within their schedule), oldest first, filtered by id and by their start and end.
     func runningCampaigns(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
         let (applicationId, _) = try await authenticate(req, ctx)
-        let (skip, size) = try Self.page(req)
-        var ids: Set<Int64>?
-        if let list = req.query("campaignIds"), !list.isEmpty {
-            ids = []
-            for part in list.split(separator: ",") {
-                guard let id = Int64(part.filter { $0 != " " }) else {
-                    throw APIError.invalidParameter("campaignIds", "campaignIds must be campaign ids separated by commas")
-                }
-                ids?.insert(id)
-            }
-        }
+        let (skip, size) = try req.paging(defaultSize: 50)
+        let ids = try req.idSet("campaignIds")
         func time(_ name: String) throws -> Timestamp? { try Self.time(req, name) }
         let (startAfter, startBefore) = (try time("startAfter"), try time("startBefore"))
         let (endAfter, endBefore) = (try time("endAfter"), try time("endBefore"))

@@ -34,36 +34,6 @@ extension IntegrationAPI {
         return (program, profileId)
     }
 
-    static func time(_ req: Request, _ name: String) throws -> Timestamp? {
-        try req.query(name).map { text in
-            guard let t = TimeValue(rfc3339: text) ?? TimeValue(rfc3339: text + "T00:00:00Z") else {
-                throw APIError.invalidParameter(name, "\(name) must be an RFC 3339 date-time")
-            }
-            return t.utc
-        }
-    }
-
-    /// `pageSize` (1–1000, default 50) and `skip`.
-    static func page(_ req: Request) throws -> (skip: Int, limit: Int) {
-        let size = try req.intQuery("pageSize") ?? 50
-        let skip = try req.intQuery("skip") ?? 0
-        guard (1...1000).contains(size) else {
-            throw APIError.invalidParameter("pageSize", "pageSize must be between 1 and 1000")
-        }
-        guard skip >= 0 else { throw APIError.invalidParameter("skip", "skip must not be negative") }
-        return (skip, size)
-    }
-
-    /// A query parameter given once or repeated (`?customerSessionIDs=a&customerSessionIDs=b`).
-    static func repeated(_ req: Request, _ name: String) -> [String] {
-        guard let query = req.uri.query else { return [] }
-        return query.split(separator: "&").compactMap { pair in
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            guard Request.formDecoded(parts[0]) == name, parts.count > 1 else { return nil }
-            return Request.formDecoded(parts[1])
-        }
-    }
-
     /// `LoyaltyBalancesWithTiers`: the main ledger's figures and each subledger's, at `endDate`
     /// (default now) as far as expiry goes.
     func balances(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
@@ -91,11 +61,11 @@ extension IntegrationAPI {
     /// `{hasMore, data: [LedgerTransactionLogEntryIntegrationAPI]}`, newest first.
     func transactions(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
         let (program, profileId) = try await ledgerOwner(req, ctx)
-        let (skip, limit) = try Self.page(req)
+        let (skip, limit) = try req.paging(defaultSize: 50)
         var filter = LoyaltyTransactionFilter()
         filter.subledger = req.query("subledgerId")
-        filter.sessionIds = Self.repeated(req, "customerSessionIDs")
-        filter.transactionUUIDs = Self.repeated(req, "transactionUUIDs")
+        filter.sessionIds = req.queries("customerSessionIDs")
+        filter.transactionUUIDs = req.queries("transactionUUIDs")
         filter.createdAfter = try Self.time(req, "startDate")
         filter.createdBefore = try Self.time(req, "endDate")
         let kind = req.query("loyaltyTransactionType")
@@ -134,7 +104,7 @@ extension IntegrationAPI {
     /// `{hasMore, data: [LedgerPointsEntryIntegrationAPI]}`: the additions with points left.
     func points(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
         let (program, profileId) = try await ledgerOwner(req, ctx)
-        let (skip, limit) = try Self.page(req)
+        let (skip, limit) = try req.paging(defaultSize: 50)
         let statusText = req.query("status") ?? "active"
         guard let status = PointsStatus(rawValue: statusText) else {
             throw APIError.invalidParameter("status", "status must be active, pending or expired")

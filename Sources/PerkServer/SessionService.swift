@@ -105,7 +105,7 @@ struct SessionService: Sendable {
                 -> SessionOutcome = { durable, body in
                     if dry != nil { return try await store.rehearse(body) }
                     let outcome = Self.counted(try await store.write(durable: durable, body))
-                    if outcome.effects.contains(where: { $0.webhook != nil }) { delivery?.wake() }
+                    delivery?.wake(for: outcome.effects)
                     return outcome
                 }
         // Only an update that counts or gives back redemptions must reach the disk before we answer.
@@ -209,10 +209,7 @@ struct SessionService: Sendable {
             referral: codes.referral, profile: profile)
         loaded.limitKeys = codes.limitKeys
         loaded.limitUsage = codes.limitUsage
-        if snapshot.readsBalances && !profileId.isEmpty {
-            loaded.balances = try tx.loyaltyBalances(
-                profileId: profileId, programIds: Array(snapshot.loyaltyPrograms.keys), now: now)
-        }
+        loaded.balances = try snapshot.balances(tx, profileId: profileId, now: now)
         return loaded
     }
 

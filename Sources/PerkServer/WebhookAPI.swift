@@ -17,15 +17,6 @@ extension ManagementAPI {
         router.get("/v1/webhook_activation_logs") { req, ctx in try await webhookActivations(req, ctx) }
     }
 
-    /// Header lines are `Name: value`, with a token for a name.
-    static func validHeader(_ line: String) -> Bool {
-        guard let colon = line.firstIndex(of: ":") else { return false }
-        let name = line[..<colon]
-        // By bytes: "\r\n" is one Character, which neither "\r" nor "\n" matches.
-        return !name.isEmpty && name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_".contains($0)) }
-            && !line.utf8.contains { $0 == 13 || $0 == 10 || $0 == 0 }
-    }
-
     /// A `NewWebhook` body onto `w`: every field but `description` and `payload` is required.
     static func applyWebhook(_ body: JSON, to w: inout Webhook) throws(FieldError) {
         let r = try ObjectReader(body, at: "")
@@ -49,7 +40,7 @@ extension ManagementAPI {
                 title: "Invalid value", details: "url must start with http:// or https://", pointer: "/url")
         }
         let headers = try r.strings("headers", required: true)!
-        for (i, h) in headers.enumerated() where !validHeader(h) || h.utf8.count > 8192 {
+        for (i, h) in headers.enumerated() where Webhook.header(h) == nil || h.utf8.count > 8192 {
             throw FieldError(
                 title: "Invalid value", details: "a header is a line \"Name: value\"", pointer: "/headers/\(i)")
         }
@@ -142,16 +133,7 @@ extension ManagementAPI {
     func listWebhooks(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
         _ = try await user(req)
         let (skip, limit) = try req.paging()
-        var wanted: Set<Int64>?
-        if let list = req.query("applicationIds"), !list.isEmpty {
-            wanted = []
-            for part in list.split(separator: ",") {
-                guard let id = Int64(part.filter { $0 != " " }) else {
-                    throw APIError.invalidParameter("applicationIds", "applicationIds must be ids separated by commas")
-                }
-                wanted?.insert(id)
-            }
-        }
+        let wanted = try req.idSet("applicationIds")
         var all = try await store.read { tx in try tx.webhooks() }
         if let wanted {
             all = all.filter { w in w.applicationIds.isEmpty || !wanted.isDisjoint(with: w.applicationIds) }
@@ -187,8 +169,8 @@ extension ManagementAPI {
         f.applicationId = try id("applicationId")
         f.campaignId = try id("campaignId")
         f.requestUUID = req.query(requestParameter)
-        f.createdBefore = try IntegrationAPI.time(req, "createdBefore")
-        f.createdAfter = try IntegrationAPI.time(req, "createdAfter")
+        f.createdBefore = try Self.timeQuery(req, "createdBefore")
+        f.createdAfter = try Self.timeQuery(req, "createdAfter")
         if let sort = req.query("sort"), !sort.isEmpty {
             guard ["created", "-created", "requestTime", "-requestTime"].contains(sort) else {
                 throw APIError.invalidParameter("sort", "sort must be created, -created, requestTime or -requestTime")

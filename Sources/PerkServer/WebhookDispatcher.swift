@@ -47,8 +47,10 @@ public final class WebhookDispatcher: Service, Sendable {
         self.logger = logger
     }
 
-    /// Called after a commit that enqueued calls.
-    public func wake() { wakeup.signal() }
+    /// Called after a commit: wakes the dispatcher when its effects enqueued calls.
+    func wake(for effects: [Effect]) {
+        if effects.contains(where: { $0.webhook != nil }) { wakeup.signal() }
+    }
 
     public func run() async throws {
         var configuration = HTTPClient.Configuration()
@@ -107,10 +109,8 @@ public final class WebhookDispatcher: Service, Sendable {
             var request = HTTPClientRequest(url: d.url)
             request.method = HTTPMethod(rawValue: d.verb)
             for line in d.headers {
-                guard let colon = line.firstIndex(of: ":") else { continue }
-                let name = line[..<colon].trimmingCharacters(in: .whitespaces)
-                request.headers.add(
-                    name: name, value: line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
+                guard let (name, value) = Webhook.header(line) else { continue }
+                request.headers.add(name: name, value: value)
             }
             if !d.body.isEmpty {
                 if !request.headers.contains(name: "Content-Type") {
