@@ -216,7 +216,7 @@ extension ManagementAPI {
                 throw APIError.invalid(
                     FieldError(
                         title: "Insufficient points",
-                        details: "the profile has \(balance ?? .zero) active points here, fewer than \(points)",
+                        details: "the customer has \(balance ?? .zero) points to spend here, fewer than \(points): take at most \(balance ?? .zero)",
                         pointer: "/points"))
             }
         }

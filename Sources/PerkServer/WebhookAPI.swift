@@ -71,7 +71,7 @@ extension ManagementAPI {
             }
             for name in used where !names.contains(name) {
                 throw FieldError(
-                    title: "Invalid value", details: "${\(name)} is not the key (or title) of a parameter",
+                    title: "Invalid value", details: "${\(name)} names no parameter: add a parameter with the key \(name), or change the template",
                     pointer: "/\(field)")
             }
         }

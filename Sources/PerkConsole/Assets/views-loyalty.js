@@ -14,7 +14,17 @@ export function register(route) {
   route("/loyalty/:id/edit", (p) => edit(p.id));
 }
 
-const validityWords = (v) => (v === "unlimited" ? "never expire" : `stay valid for ${v}`);
+const units = { s: "second", m: "minute", h: "hour", d: "day", D: "day", w: "week", W: "week" };
+
+/** "30d" as "30 days", for people. */
+function duration(v) {
+  const m = /^(\d+)([smhdDwW])$/.exec(v || "");
+  if (!m) return v;
+  const n = Number(m[1]);
+  return `${n} ${units[m[2]]}${n === 1 ? "" : "s"}`;
+}
+
+const validityWords = (v) => (v === "unlimited" ? "never expire" : `stay valid for ${duration(v)}`);
 
 async function list() {
   const programs = (await api.get("/v1/loyalty_programs")).data || [];
@@ -129,7 +139,7 @@ async function showCustomer(p, customer, into) {
       : null,
     history.length
       ? h("div", { class: "table-wrap" }, h("table", { id: "points-history" },
-        h("thead", {}, h("tr", {}, ["When", "", "Points", "Why", "Order"].map((t) => h("th", {}, t)))),
+        h("thead", {}, h("tr", {}, ["When", "Change", "Points", "Why", "Order"].map((t) => h("th", {}, t)))),
         h("tbody", {}, history.map((t) => h("tr", {},
           h("td", {}, formatTime(t.created)),
           h("td", {}, badge(typeWords[t.type] || t.type, t.type === "addition" ? "accepted" : "rejected")),
