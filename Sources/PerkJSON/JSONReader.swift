@@ -122,6 +122,20 @@ public struct ObjectReader {
         return out
     }
 
+    /// A list of ids: positive whole numbers.
+    public func ids(_ key: String, required: Bool = false) throws(FieldError) -> [Int64]? {
+        guard let a = try array(key, required: required) else { return nil }
+        var out: [Int64] = []
+        out.reserveCapacity(a.count)
+        for (i, item) in a.enumerated() {
+            guard case .number(let n) = item, let id = n.wholeValue, id > 0 else {
+                throw .type(JSONPointer.append(path(key), i), "\(key) items", expected: "ids (positive integers)", found: item)
+            }
+            out.append(id)
+        }
+        return out
+    }
+
     /// A string that must be one of the cases of `E`.
     public func enumeration<E: RawRepresentable & CaseIterable>(_ key: String, _ type: E.Type, required: Bool = false)
         throws(FieldError) -> E? where E.RawValue == String

@@ -70,7 +70,8 @@ extension ManagementAPI {
         } catch is PasswordHasher.Busy {
             throw APIError.retryLater(.tooManyRequests, "Too many sign-ins at once; try again shortly", after: 1)
         }
-        guard let user, correct else {
+        // A deactivated user is refused like a wrong password: the answer tells nothing of the account.
+        guard let user, correct, user.state == .active else {
             access.throttle.failed(account: email, address: address)
             throw APIError.unauthorized
         }
@@ -105,7 +106,7 @@ extension ManagementAPI {
     }
 
     func createAPIKey(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
-        let userId = try await user(req)
+        let principal = try await principal(req)
         let app = try await application(ctx)
         let body = try await req.json(context: ctx)
         let now = clock()
@@ -117,6 +118,9 @@ extension ManagementAPI {
             }
             return (try r.string("title", required: true)!, try r.timestamp("expires", required: true)!, type)
         }
+        // A staging key only makes dry runs: whoever changes campaigns may make one to try carts.
+        try Self.require(principal, type == "staging" && principal.may(.campaigns, in: app.id) ? .campaigns : .keys, in: app.id)
+        let userId = principal.userId
         let key = Credentials.randomHex(bytes: 32)
         let record = try await store.write { tx in
             try tx.insertAPIKey(
@@ -132,7 +136,7 @@ extension ManagementAPI {
 
     /// `GET …/api_keys` (Perk's own): the application's keys, never their secrets.
     func listAPIKeys(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
-        _ = try await user(req)
+        try await authorize(req, ctx, .read)
         let app = try await application(ctx)
         let keys = try await store.read { tx in try tx.apiKeys(applicationId: app.id) }
         return jsonResponse(.ok, listJSON(keys.map { .object(Self.apiKeyJSON($0)) }, total: keys.count))
@@ -140,7 +144,7 @@ extension ManagementAPI {
 
     /// `DELETE …/api_keys/{keyId}` (Perk's own): revoked on every node within a second.
     func deleteAPIKey(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
-        _ = try await user(req)
+        try await authorize(req, ctx, .keys)
         let app = try await application(ctx)
         let id = try ctx.parameters.id("keyId")
         guard try await store.write({ tx in try tx.deleteAPIKey(applicationId: app.id, id: id) }) else {

@@ -16,7 +16,7 @@ extension ManagementAPI {
     /// `UpdateApplication {name, timezone, currency, description?, caseSensitivity?, attributes?,
     /// limits?}`. The case sensitivity cannot change: stored codes are looked up by it.
     func updateApplication(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
-        _ = try await user(req)
+        try await admin(req)
         var app = try await application(ctx)
         let body = try await req.json(context: ctx)
         let now = clock()
@@ -76,7 +76,8 @@ extension ManagementAPI {
     /// `{totalResultSize, data}`): the campaign and its active ruleset, into each application
     /// (no coupons, referrals or counters).
     func copyCampaign(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
-        let userId = try await user(req)
+        let principal = try await authorize(req, ctx, .campaigns)
+        let userId = principal.userId
         let app = try await application(ctx)
         let source = try await campaign(ctx, applicationId: app.id)
         let body = try await req.json(context: ctx)
@@ -87,6 +88,9 @@ extension ManagementAPI {
             (targets, template) = try Self.campaignCopy(body, from: source)
         } catch {
             throw APIError.invalid(error)
+        }
+        for target in targets where !principal.may(.campaigns, in: target) {
+            throw APIError.forbidden("copy campaigns into application \(target)")
         }
         let copies = try await store.write { tx -> [Campaign] in
             let ruleset = try source.activeRulesetId.flatMap { try tx.ruleset(campaignId: source.id, id: $0) }

@@ -15,7 +15,7 @@ extension ManagementAPI {
     }
 
     func listAttributes(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
-        _ = try await user(req)
+        try await member(req)
         let (skip, limit) = try req.paging()
         let all = try await store.read { tx in try tx.attributes() }
         let page = all.dropFirst(skip).prefix(limit)
@@ -23,7 +23,7 @@ extension ManagementAPI {
     }
 
     func getAttribute(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
-        _ = try await user(req)
+        try await member(req)
         return jsonResponse(.ok, Wire.attribute(try await pathAttribute(ctx)))
     }
 
@@ -36,7 +36,7 @@ extension ManagementAPI {
     }
 
     func createAttribute(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
-        _ = try await user(req)
+        try await admin(req)
         let body = try await req.json(context: ctx)
         let attribute = try decode { try ManagementRequests.newAttribute(body, now: clock()) }
         let created: AttributeDefinition
@@ -56,7 +56,7 @@ extension ManagementAPI {
     /// Title, type, description, suggestions, editability and subscriptions can change; what the
     /// attribute is (entity, event type, name) cannot, nor can a built-in attribute.
     func updateAttribute(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
-        _ = try await user(req)
+        try await admin(req)
         var stored = try await pathAttribute(ctx)
         let body = try await req.json(context: ctx)
         let new = try decode { try ManagementRequests.newAttribute(body, now: stored.created) }

@@ -17,7 +17,7 @@ extension ManagementAPI {
     }
 
     func campaignAnalytics(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
-        _ = try await user(req)
+        try await authorize(req, ctx, .read)
         let app = try await application(ctx)
         let campaign = try await campaign(ctx, applicationId: app.id)
         guard req.query("rangeStart") != nil else {

@@ -13,7 +13,7 @@ extension ManagementAPI {
 
     /// Without a stored set, the implicit one: every campaign, all of them (`ALL`), id 0.
     func getCampaignSet(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
-        _ = try await user(req)
+        try await authorize(req, ctx, .read)
         let app = try await application(ctx)
         let (stored, campaigns) = try await store.read { tx in
             (try tx.campaignSet(applicationId: app.id), try tx.campaigns(applicationId: app.id))
@@ -28,7 +28,7 @@ extension ManagementAPI {
 
     /// `NewCampaignSet {applicationId, set}`: every leaf must be a campaign of the application.
     func putCampaignSet(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
-        _ = try await user(req)
+        try await authorize(req, ctx, .campaigns)
         let app = try await application(ctx)
         let body = try await req.json(context: ctx)
         let root = try decode { () throws(FieldError) -> CampaignSetNode in

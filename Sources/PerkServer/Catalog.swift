@@ -93,6 +93,7 @@ final class Catalog: Sendable {
     /// Revocation through the API moves the catalog version and takes effect sooner.
     static let keyLifetime: Duration = .milliseconds(500)
     private let attributes = Mutex<(schema: AttributeSchema, version: Int64)?>(nil)
+    private let costs = Mutex<(declared: DeclaredCosts, version: Int64)?>(nil)
     /// The newest catalog version seen, and when the store was last asked.
     private let latest = Mutex<(version: Int64, checked: ContinuousClock.Instant?)>((0, nil))
     let store: any Store
@@ -188,6 +189,21 @@ final class Catalog: Sendable {
         attributes.withLock { $0 = (schema, version) }
         self.latest.withLock { $0.version = max($0.version, version) }
         return schema
+    }
+
+    /// The declared additional costs, loaded on first use and again after a change.
+    func declaredCosts() async throws -> DeclaredCosts {
+        let latest = try await latestVersion()
+        if let c = costs.withLock({ $0 }), c.version >= latest { return c.declared }
+        let (definitions, version) = try await store.read { tx in (try tx.additionalCosts(), try tx.catalogVersion()) }
+        let declared = DeclaredCosts(definitions)
+        costs.withLock { $0 = (declared, version) }
+        self.latest.withLock { $0.version = max($0.version, version) }
+        return declared
+    }
+
+    func costsChanged() {
+        costs.withLock { $0 = nil }
     }
 
     /// After a change through this node that many applications' snapshots depend on (loyalty

@@ -58,7 +58,7 @@ extension ManagementAPI {
     }
 
     func deleteCoupons(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
-        _ = try await user(req)
+        try await authorize(req, ctx, .coupons)
         let app = try await application(ctx)
         let campaign = try await campaign(ctx, applicationId: app.id)
         let filter = try Self.couponFilter(req)
@@ -70,7 +70,7 @@ extension ManagementAPI {
     /// `UpdateCouponBatch {batchID, usageLimit?, startDate?, expiryDate?, attributes?}` (204): the
     /// same update applied to every coupon of the batch.
     func updateCouponBatch(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
-        _ = try await user(req)
+        try await authorize(req, ctx, .coupons)
         let app = try await application(ctx)
         let campaign = try await campaign(ctx, applicationId: app.id)
         let body = try await req.json(context: ctx)
@@ -108,14 +108,14 @@ extension ManagementAPI {
     }
 
     func getCoupon(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
-        _ = try await user(req)
+        try await authorize(req, ctx, .read)
         return jsonResponse(.ok, Wire.coupon(try await pathCoupon(ctx)))
     }
 
     /// `UpdateCoupon {usageLimit?, startDate?, expiryDate?, recipientIntegrationId?, attributes?}`:
     /// fields present are replaced (null clears a date or the recipient).
     func updateCoupon(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
-        _ = try await user(req)
+        try await authorize(req, ctx, .coupons)
         var coupon = try await pathCoupon(ctx)
         let body = try await req.json(context: ctx)
 
@@ -143,7 +143,7 @@ extension ManagementAPI {
     }
 
     func deleteCoupon(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
-        _ = try await user(req)
+        try await authorize(req, ctx, .coupons)
         let coupon = try await pathCoupon(ctx)
         var exact = CouponFilter()
         exact.value = coupon.value
@@ -157,7 +157,7 @@ extension ManagementAPI {
 
     /// `DELETE .../campaigns/{id}` (204): with its rulesets, coupons, referrals and budgets.
     func deleteCampaign(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
-        _ = try await user(req)
+        try await authorize(req, ctx, .campaigns)
         let app = try await application(ctx)
         let id = try ctx.parameters.id("campaignId")
         guard try await store.write({ tx in try tx.deleteCampaign(applicationId: app.id, id: id) }) else {

@@ -50,7 +50,7 @@ extension ManagementAPI {
         _ req: Request, _ ctx: PerkRequestContext, wholeApplication: Bool, byAttributes: Bool = true,
         counting: Bool = true
     ) async throws -> Response {
-        _ = try await user(req)
+        try await authorize(req, ctx, .read)
         let app = try await application(ctx)
         let (skip, limit) = try req.paging()
         var query = try Self.couponFilter(req)

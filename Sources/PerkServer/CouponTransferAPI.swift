@@ -26,7 +26,7 @@ extension ManagementAPI {
     static let exportPage = 5_000
 
     func exportCoupons(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
-        _ = try await user(req)
+        try await authorize(req, ctx, .read)
         let app = try await application(ctx)
         var filter = try Self.couponFilter(req)
         filter.order = CouponOrder()
@@ -82,7 +82,7 @@ extension ManagementAPI {
     /// object). The body is the CSV itself (`text/csv`) or a `multipart/form-data` upload whose
     /// first file part is (`upFile`, as the official SDK sends it). Answers an `Import`.
     func importCoupons(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
-        let userId = try await user(req)
+        let userId = (try await authorize(req, ctx, .coupons)).userId
         let app = try await application(ctx)
         let campaign = try await self.campaign(ctx, applicationId: app.id)
         var raw = try await req.bodyBytes(context: ctx)

@@ -20,7 +20,7 @@ extension ManagementAPI {
     /// `{profile, coupons, referrals}`: the profile, the coupons reserved for it, and the
     /// referral codes it advocates in this application (with the customers they brought).
     func customerInventory(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
-        _ = try await user(req)
+        try await authorize(req, ctx, .read)
         let app = try await application(ctx)
         let integrationId = try ctx.parameters.integrationId("integrationId")
         let found = try await store.read { tx -> (CustomerProfile, [Coupon], [JSON])? in
@@ -41,7 +41,7 @@ extension ManagementAPI {
     /// Erases the customer's attributes, those of their sessions and cart items, and their events'
     /// attributes, in every application; counters and redemption history stay (as `customer_data`).
     func eraseCustomer(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
-        _ = try await user(req)
+        try await admin(req)
         _ = try await application(ctx)
         try await CustomerData.erase(store, integrationId: try ctx.parameters.integrationId("integrationId"))
         return emptyResponse(.noContent)

@@ -253,7 +253,7 @@ public enum Demo {
             if let user = try tx.user(email: userEmail) {
                 try tx.updatePasswordHash(userId: user.id, passwordHash: hash)
             } else {
-                _ = try tx.insertUser(email: userEmail, passwordHash: hash, created: now)
+                _ = try tx.insertUser(User(email: userEmail, name: "Demo", passwordHash: hash, admin: true, created: now))
             }
         }
         return password

@@ -92,6 +92,14 @@ struct IntegrationAPI: Sendable {
 
     /// Session and cart item attributes must be declared, with values of their type.
     func validateAttributes(of patch: SessionPatch, applicationId: Int64, pointer: String) async throws {
+        if let costs = patch.additionalCosts, !costs.isEmpty {
+            do {
+                try await catalog.declaredCosts().check(
+                    costs.map(\.name), applicationId: applicationId, pointer: pointer + "/additionalCosts")
+            } catch let error as FieldError {
+                throw APIError.invalid(error)
+            }
+        }
         guard
             patch.attributes?.isEmpty == false
                 || patch.cartItems?.contains(where: { $0.attributes?.isEmpty == false }) == true

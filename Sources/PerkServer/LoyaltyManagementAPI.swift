@@ -74,7 +74,7 @@ extension ManagementAPI {
     }
 
     func createLoyaltyProgram(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
-        _ = try await user(req)
+        try await admin(req)
         let body = try await req.json(context: ctx)
         var program = LoyaltyProgram(id: 0, created: clock(), name: "", title: "")
         try decode { try Self.applyProgram(body, to: &program, creating: true) }
@@ -94,7 +94,7 @@ extension ManagementAPI {
     }
 
     func updateLoyaltyProgram(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
-        _ = try await user(req)
+        try await admin(req)
         var program = try await loyaltyProgram(ctx)
         let body = try await req.json(context: ctx)
         try decode { try Self.applyProgram(body, to: &program, creating: false) }
@@ -108,20 +108,20 @@ extension ManagementAPI {
     }
 
     func listLoyaltyPrograms(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
-        _ = try await user(req)
+        try await member(req)
         let programs = try await store.read { tx in try tx.loyaltyPrograms() }
         return jsonResponse(.ok, listJSON(programs.map(LoyaltyWire.program), total: programs.count))
     }
 
     func getLoyaltyProgram(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
-        _ = try await user(req)
+        try await member(req)
         return jsonResponse(.ok, LoyaltyWire.program(try await loyaltyProgram(ctx)))
     }
 
     /// The 2020 `LoyaltyLedger`: the main ledger and each subledger, with their history (newest
     /// first, at most 1,000 entries each) and the points still to expire.
     func getLedger(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
-        _ = try await user(req)
+        try await member(req)
         let program = try await loyaltyProgram(ctx)
         let profileId = try ctx.parameters.integrationId("integrationId")
         let now = clock()
@@ -190,7 +190,7 @@ extension ManagementAPI {
     /// `LoyaltyPoints {points, name?, expiryDuration?, subLedgerID?}` added to, or deducted from,
     /// a profile's ledger (204). A deduction larger than the active balance is a 400.
     func changePoints(_ req: Request, _ ctx: PerkRequestContext, adding: Bool) async throws -> Response {
-        let userId = try await user(req)
+        let userId = (try await admin(req)).userId
         let program = try await loyaltyProgram(ctx)
         let profileId = try ctx.parameters.integrationId("integrationId")
         let body = try await req.json(context: ctx)

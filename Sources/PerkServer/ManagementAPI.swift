@@ -50,18 +50,71 @@ struct ManagementAPI: Sendable {
         registerApplicationUpdateAndCopy(on: router)
         registerLoyalty(on: router)
         registerWebhooks(on: router)
+        registerUsersAndRoles(on: router)
+        registerChanges(on: router)
+        registerAdditionalCosts(on: router)
     }
 
     // MARK: Authentication
 
-    /// The user of the request's `Authorization: Bearer <token>`.
-    func user(_ req: Request) async throws -> Int64 {
+    /// The signed-in user of the request's `Authorization: Bearer <token>` and their rights: 401
+    /// without a live token of an active user.
+    func principal(_ req: Request) async throws -> Principal {
         let digest = Credentials.digest(try req.credential(scheme: "Bearer"))
         let now = clock()
-        guard let id = try await store.read({ tx in try tx.tokenUser(hash: digest, now: now) }) else {
-            throw APIError.unauthorized
+        let found = try await store.read { tx -> (User, [Role])? in
+            guard let id = try tx.tokenUser(hash: digest, now: now), let user = try tx.user(id: id),
+                user.state == .active
+            else { return nil }
+            return (user, try tx.roles(userId: id))
         }
-        return id
+        guard let (user, roles) = found else { throw APIError.unauthorized }
+        var access = AccessList()
+        access.admin = user.admin
+        // A stored acl was checked when saved; one that no longer reads grants nothing.
+        for role in roles { if let list = try? AccessList(text: role.acl, at: "/acl") { access.merge(list) } }
+        return Principal(userId: user.id, access: access)
+    }
+
+    /// A user who may see something: account-wide lists (attributes, programs, users, roles).
+    @discardableResult func member(_ req: Request) async throws -> Principal {
+        let p = try await principal(req)
+        guard p.isMember else { throw APIError.forbidden("see this account; you have no role yet") }
+        return p
+    }
+
+    /// An account admin: users, roles, applications' settings, attributes, programs, webhooks.
+    @discardableResult func admin(_ req: Request) async throws -> Principal {
+        let p = try await principal(req)
+        guard p.isAdmin else { throw APIError.forbidden("change account settings") }
+        return p
+    }
+
+    /// A user holding `right` in the application of the path's `applicationId`. Someone who may
+    /// not even read it is told it does not exist, as for an application that does not.
+    @discardableResult func authorize(_ req: Request, _ ctx: PerkRequestContext, _ right: Right) async throws
+        -> Principal
+    {
+        let p = try await principal(req)
+        let id = try ctx.parameters.id("applicationId")
+        try Self.require(p, right, in: id)
+        return p
+    }
+
+    static func require(_ p: Principal, _ right: Right, in applicationId: Int64) throws {
+        guard p.may(right, in: applicationId) else {
+            if !p.may(.read, in: applicationId) { throw APIError.notFound("Application") }
+            throw APIError.forbidden(Self.what(right))
+        }
+    }
+
+    private static func what(_ right: Right) -> String {
+        switch right {
+        case .read: "see this application"
+        case .campaigns: "change this application's campaigns"
+        case .coupons: "change this application's coupons and referral codes"
+        case .keys: "manage this application's API keys"
+        }
     }
 
     func application(_ ctx: PerkRequestContext) async throws -> PerkEngine.Application {
@@ -83,7 +136,7 @@ struct ManagementAPI: Sendable {
     // MARK: Applications
 
     func createApplication(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
-        _ = try await user(req)
+        try await admin(req)
         let body = try await req.json(context: ctx)
         let now = clock()
         let app = try decode { try ManagementRequests.newApplication(body, now: now) }
@@ -92,21 +145,27 @@ struct ManagementAPI: Sendable {
     }
 
     func listApplications(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
-        _ = try await user(req)
+        let principal = try await member(req)
         let (skip, limit) = try req.paging()
-        let page = try await store.read { tx in try tx.applications(skip: skip, limit: limit) }
-        return jsonResponse(.ok, listJSON(page.items.map(Wire.application), total: page.total))
+        guard let readable = principal.readableApplications else {
+            let page = try await store.read { tx in try tx.applications(skip: skip, limit: limit) }
+            return jsonResponse(.ok, listJSON(page.items.map(Wire.application), total: page.total))
+        }
+        // A user's roles name few applications: those are read, then paged.
+        let apps = try await store.read { tx in try readable.sorted().compactMap { try tx.application(id: $0) } }
+        let page = apps.dropFirst(skip).prefix(limit)
+        return jsonResponse(.ok, listJSON(page.map(Wire.application), total: apps.count))
     }
 
     func getApplication(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
-        _ = try await user(req)
+        try await authorize(req, ctx, .read)
         return jsonResponse(.ok, Wire.application(try await application(ctx)))
     }
 
     // MARK: Campaigns
 
     func createCampaign(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
-        let userId = try await user(req)
+        let userId = (try await authorize(req, ctx, .campaigns)).userId
         let app = try await application(ctx)
         let body = try await req.json(context: ctx)
         let now = clock()
@@ -125,7 +184,7 @@ struct ManagementAPI: Sendable {
     }
 
     func listCampaigns(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
-        _ = try await user(req)
+        try await authorize(req, ctx, .read)
         let app = try await application(ctx)
         let (skip, limit) = try req.paging()
         let now = clock()
@@ -181,13 +240,13 @@ struct ManagementAPI: Sendable {
     }
 
     func getCampaign(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
-        _ = try await user(req)
+        try await authorize(req, ctx, .read)
         let app = try await application(ctx)
         return jsonResponse(.ok, Wire.campaign(try await campaign(ctx, applicationId: app.id), now: clock()))
     }
 
     func updateCampaign(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
-        _ = try await user(req)
+        try await authorize(req, ctx, .campaigns)
         let app = try await application(ctx)
         var campaign = try await campaign(ctx, applicationId: app.id)
         let body = try await req.json(context: ctx)
@@ -213,7 +272,7 @@ struct ManagementAPI: Sendable {
     // MARK: Rulesets
 
     func createRuleset(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
-        let userId = try await user(req)
+        let userId = (try await authorize(req, ctx, .campaigns)).userId
         let app = try await application(ctx)
         let campaign = try await campaign(ctx, applicationId: app.id)
         let body = try await req.json(context: ctx)
@@ -249,7 +308,7 @@ struct ManagementAPI: Sendable {
     }
 
     func listRulesets(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
-        _ = try await user(req)
+        try await authorize(req, ctx, .read)
         let app = try await application(ctx)
         let campaign = try await campaign(ctx, applicationId: app.id)
         let (skip, limit) = try req.paging()
@@ -258,7 +317,7 @@ struct ManagementAPI: Sendable {
     }
 
     func getRuleset(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
-        _ = try await user(req)
+        try await authorize(req, ctx, .read)
         let app = try await application(ctx)
         let campaign = try await campaign(ctx, applicationId: app.id)
         let id = try ctx.parameters.id("rulesetId")
@@ -271,7 +330,7 @@ struct ManagementAPI: Sendable {
     // MARK: Coupons
 
     func createCoupons(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
-        _ = try await user(req)
+        try await authorize(req, ctx, .coupons)
         let app = try await application(ctx)
         let campaign = try await campaign(ctx, applicationId: app.id)
         let body = try await req.json(context: ctx)

@@ -35,7 +35,7 @@ extension ManagementAPI {
     }
 
     func listCustomers(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
-        _ = try await user(req)
+        try await authorize(req, ctx, .read)
         let app = try await application(ctx)
         let (skip, limit) = try req.paging()
         let page = try await store.read { tx in try tx.customers(applicationId: app.id, skip: skip, limit: limit) }
@@ -45,7 +45,7 @@ extension ManagementAPI {
 
     /// `GET /v1/customers/no_total` (`getCustomerProfiles`): every profile of the account.
     func listAllCustomers(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
-        _ = try await user(req)
+        try await member(req)
         let (skip, limit) = try req.paging()
         let page = try await store.read { tx in try tx.profiles(skip: skip, limit: limit + 1) }
         let now = clock()
@@ -55,13 +55,13 @@ extension ManagementAPI {
     }
 
     func getApplicationCustomer(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
-        _ = try await user(req)
+        try await authorize(req, ctx, .read)
         _ = try await application(ctx)
         return try await customer(ctx)
     }
 
     func getCustomer(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
-        _ = try await user(req)
+        try await member(req)
         return try await customer(ctx)
     }
 
@@ -74,7 +74,7 @@ extension ManagementAPI {
     }
 
     func listSessions(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
-        _ = try await user(req)
+        try await authorize(req, ctx, .read)
         let app = try await application(ctx)
         let (skip, limit) = try req.paging()
         let ascending = try Self.ascending(req)
@@ -105,7 +105,7 @@ extension ManagementAPI {
     }
 
     func getSession(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
-        _ = try await user(req)
+        try await authorize(req, ctx, .read)
         let app = try await application(ctx)
         let id = try ctx.parameters.id("sessionId")
         let found = try await store.read { tx -> (CustomerSession, [String: Int64])? in
@@ -117,7 +117,7 @@ extension ManagementAPI {
     }
 
     func listEvents(_ req: Request, _ ctx: PerkRequestContext, counting: Bool = true) async throws -> Response {
-        _ = try await user(req)
+        try await authorize(req, ctx, .read)
         let app = try await application(ctx)
         let (skip, limit) = try req.paging()
         let ascending = try Self.ascending(req)

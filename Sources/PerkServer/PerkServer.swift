@@ -61,6 +61,8 @@ public enum PerkServer {
             }
         }
         router.middlewares.add(ErrorBodyMiddleware())
+        let reads = RouterReads()
+        router.middlewares.add(AuditMiddleware(store: store, clock: clock, reads: reads))
         let catalog = Catalog(store: store)
         ManagementAPI(store: store, catalog: catalog, clock: clock, access: AccessControl(settings: settings))
             .register(on: routes)
@@ -96,6 +98,7 @@ public enum PerkServer {
         }
         ConsoleRoutes.register(on: routes)
         routes.answerOtherMethodsNotAllowed()
+        reads.set(router.buildResponder())
         return router
     }
 
@@ -128,7 +131,7 @@ public enum PerkServer {
         }
         let hash = Credentials.hashPassword(password, iterations: iterations)
         do {
-            _ = try await store.write { tx in try tx.insertUser(email: email, passwordHash: hash, created: now) }
+            _ = try await store.write { tx in try tx.insertUser(User(email: email, passwordHash: hash, admin: true, created: now)) }
             logger.info("created administrator \(email)")
         } catch StoreError.duplicate {
             // Another node sharing the database created it meanwhile.

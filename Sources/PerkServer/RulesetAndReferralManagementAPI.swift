@@ -19,7 +19,7 @@ extension ManagementAPI {
 
     /// `PUT` a `NewRuleset`: compiled before it is saved; `activate` makes it the campaign's.
     func updateRuleset(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
-        let userId = try await user(req)
+        let userId = (try await authorize(req, ctx, .campaigns)).userId
         let app = try await application(ctx)
         let campaign = try await campaign(ctx, applicationId: app.id)
         let id = try ctx.parameters.id("rulesetId")
@@ -48,7 +48,7 @@ extension ManagementAPI {
     }
 
     func deleteRuleset(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
-        _ = try await user(req)
+        try await authorize(req, ctx, .campaigns)
         let app = try await application(ctx)
         let campaign = try await campaign(ctx, applicationId: app.id)
         let id = try ctx.parameters.id("rulesetId")
@@ -61,7 +61,7 @@ extension ManagementAPI {
 
     /// `code` (part of it), `createdBefore/After`, `valid`, `usable`, `advocate`.
     func listReferrals(_ req: Request, _ ctx: PerkRequestContext, counting: Bool = true) async throws -> Response {
-        _ = try await user(req)
+        try await authorize(req, ctx, .read)
         let app = try await application(ctx)
         let campaign = try await campaign(ctx, applicationId: app.id)
         let (skip, limit) = try req.paging()
@@ -87,7 +87,7 @@ extension ManagementAPI {
     }
 
     func deleteReferral(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
-        _ = try await user(req)
+        try await authorize(req, ctx, .coupons)
         let app = try await application(ctx)
         let campaign = try await campaign(ctx, applicationId: app.id)
         let id = try ctx.parameters.id("referralId")

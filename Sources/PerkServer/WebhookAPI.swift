@@ -84,7 +84,7 @@ extension ManagementAPI {
     }
 
     func createWebhook(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
-        _ = try await user(req)
+        try await admin(req)
         let body = try await req.json(context: ctx)
         let now = clock()
         var w = Webhook(
@@ -101,7 +101,7 @@ extension ManagementAPI {
     }
 
     func updateWebhook(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
-        _ = try await user(req)
+        try await admin(req)
         var w = try await webhook(ctx)
         let body = try await req.json(context: ctx)
         try decode { try Self.applyWebhook(body, to: &w) }
@@ -116,7 +116,7 @@ extension ManagementAPI {
     }
 
     func deleteWebhook(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
-        _ = try await user(req)
+        try await admin(req)
         let id = try ctx.parameters.id("webhookId")
         guard try await store.write({ tx in try tx.deleteWebhook(id: id) }) else { throw APIError.notFound("Webhook") }
         catalog.changedEverywhere()
@@ -124,14 +124,14 @@ extension ManagementAPI {
     }
 
     func getWebhook(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
-        _ = try await user(req)
+        try await admin(req)
         return jsonResponse(.ok, Wire.webhook(try await webhook(ctx)))
     }
 
     /// `applicationIds` (comma-separated) keeps the webhooks available in one of them; `sort` by
     /// `id`, `title`, `created` or `modified` (`-` for descending).
     func listWebhooks(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
-        _ = try await user(req)
+        try await admin(req)
         let (skip, limit) = try req.paging()
         let wanted = try req.idSet("applicationIds")
         var all = try await store.read { tx in try tx.webhooks() }
@@ -181,7 +181,7 @@ extension ManagementAPI {
     }
 
     func webhookLogs(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
-        _ = try await user(req)
+        try await admin(req)
         let (skip, limit) = try req.paging()
         var f = try logFilter(req, requestParameter: "requestUuid")
         switch req.query("status") {
@@ -196,7 +196,7 @@ extension ManagementAPI {
     }
 
     func webhookActivations(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
-        _ = try await user(req)
+        try await admin(req)
         let (skip, limit) = try req.paging()
         let filter = try logFilter(req, requestParameter: "integrationRequestUuid")
         let page = try await store.read { tx in try tx.webhookActivations(filter: filter, skip: skip, limit: limit) }

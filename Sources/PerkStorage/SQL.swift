@@ -342,4 +342,44 @@ enum SQLSchema {
         CREATE INDEX webhook_logs_by_time ON webhook_logs(request_time)
         """
     }
+
+    /// Users' names, states and admin flags, roles, the audit log and additional costs (v16).
+    /// Users from before roles existed could do everything: they become admins.
+    static func accounts(id: String) -> String {
+        """
+        ALTER TABLE users ADD COLUMN name TEXT NOT NULL DEFAULT '';
+        ALTER TABLE users ADD COLUMN state TEXT NOT NULL DEFAULT 'active';
+        ALTER TABLE users ADD COLUMN admin BIGINT NOT NULL DEFAULT 0;
+        ALTER TABLE users ADD COLUMN modified BIGINT NOT NULL DEFAULT 0;
+        UPDATE users SET admin = 1, modified = created;
+        CREATE TABLE roles (
+            id \(id),
+            name TEXT NOT NULL,
+            description TEXT NOT NULL,
+            acl TEXT NOT NULL,
+            created BIGINT NOT NULL,
+            modified BIGINT NOT NULL);
+        CREATE TABLE role_members (
+            role_id BIGINT NOT NULL,
+            user_id BIGINT NOT NULL,
+            PRIMARY KEY (role_id, user_id));
+        CREATE INDEX role_members_by_user ON role_members(user_id);
+        CREATE TABLE changes (
+            id \(id),
+            created BIGINT NOT NULL,
+            user_id BIGINT NOT NULL,
+            application_id BIGINT,
+            entity TEXT NOT NULL,
+            old TEXT,
+            new TEXT);
+        CREATE INDEX changes_by_application ON changes(application_id, id);
+        CREATE TABLE additional_costs (
+            id \(id),
+            created BIGINT NOT NULL,
+            name TEXT NOT NULL UNIQUE,
+            title TEXT NOT NULL,
+            description TEXT NOT NULL,
+            applications TEXT NOT NULL)
+        """
+    }
 }

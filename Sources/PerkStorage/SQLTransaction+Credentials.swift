@@ -6,24 +6,15 @@ import Talang
 extension SQLTransaction {
     // MARK: Users and tokens
 
-    func user(email: String) throws -> User? {
-        try one("SELECT * FROM users WHERE lower(email) = lower(?)", arguments: [email]).map {
-            User(
-                id: $0["id"], email: $0["email"], passwordHash: $0["password_hash"],
-                created: Timestamp(microseconds: $0["created"]))
-        }
+    static func user(_ r: SQLRow) -> User {
+        User(
+            id: r["id"], email: r["email"], name: r["name"], passwordHash: r["password_hash"],
+            state: User.State(rawValue: r["state"]) ?? .deactivated, admin: r["admin"],
+            created: Timestamp(microseconds: r["created"]), modified: Timestamp(microseconds: r["modified"]))
     }
 
-    func insertUser(email: String, passwordHash: String, created: Timestamp) throws -> User {
-        let id: Int64
-        do {
-            id = try insert(
-                "INSERT INTO users (email, password_hash, created) VALUES (?, ?, ?)",
-                arguments: [email, passwordHash, created.microseconds])
-        } catch SQLError.constraint {
-            throw StoreError.duplicate("email")
-        }
-        return User(id: id, email: email, passwordHash: passwordHash, created: created)
+    func user(email: String) throws -> User? {
+        try one("SELECT * FROM users WHERE lower(email) = lower(?)", arguments: [email]).map(Self.user)
     }
 
     func insertToken(hash: String, userId: Int64, created: Timestamp, expires: Timestamp) throws {

@@ -299,6 +299,9 @@ enum SQLiteSchema {
         m.registerMigration("v15: loyalty and webhooks") { db in
             try db.execute(sql: SQLSchema.loyaltyAndWebhooks(id: "INTEGER PRIMARY KEY AUTOINCREMENT"))
         }
+        m.registerMigration("v16: users, roles, changes and additional costs") { db in
+            try db.execute(sql: SQLSchema.accounts(id: "INTEGER PRIMARY KEY AUTOINCREMENT"))
+        }
         return m
     }
 }

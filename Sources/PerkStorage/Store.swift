@@ -71,16 +71,29 @@ public struct Page<Item: Sendable>: Sendable {
     }
 }
 
+/// A management user. `admin` users may do everything; the others what their roles grant.
 public struct User: Sendable {
+    public enum State: String, Sendable, CaseIterable { case active, deactivated }
     public var id: Int64
     public var email: String
+    public var name: String
     public var passwordHash: String
+    public var state: State
+    public var admin: Bool
     public var created: Timestamp
-    public init(id: Int64, email: String, passwordHash: String, created: Timestamp) {
+    public var modified: Timestamp
+    public init(
+        id: Int64 = 0, email: String, name: String = "", passwordHash: String, state: State = .active,
+        admin: Bool, created: Timestamp, modified: Timestamp? = nil
+    ) {
         self.id = id
         self.email = email
+        self.name = name
         self.passwordHash = passwordHash
+        self.state = state
+        self.admin = admin
         self.created = created
+        self.modified = modified ?? created
     }
 }
 
@@ -232,10 +245,9 @@ extension StoreTransaction {
     }
 }
 
-public protocol StoreTransaction: LoyaltyStore, WebhookStore, RetentionStore {
+public protocol StoreTransaction: LoyaltyStore, WebhookStore, RetentionStore, AccountStore {
     // MARK: Users and management sessions
     func user(email: String) throws -> User?
-    func insertUser(email: String, passwordHash: String, created: Timestamp) throws -> User
     func insertToken(hash: String, userId: Int64, created: Timestamp, expires: Timestamp) throws
     /// The user of a live token.
     func tokenUser(hash: String, now: Timestamp) throws -> Int64?

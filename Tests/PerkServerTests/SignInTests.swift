@@ -57,7 +57,8 @@ import Testing
         try await Harness.run { h in
             let weak = Credentials.hashPassword("pw", iterations: 10)
             _ = try await h.store.write { tx in
-                try tx.insertUser(email: "old@example.com", passwordHash: weak, created: PerkServer.systemClock())
+                try tx.insertUser(
+                    User(email: "old@example.com", passwordHash: weak, admin: false, created: PerkServer.systemClock()))
             }
             #expect(try await Self.signIn(h, "wrong", email: "old@example.com").status == .unauthorized)
             let unchanged = try await h.store.read { tx in try tx.user(email: "old@example.com") }
