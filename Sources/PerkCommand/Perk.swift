@@ -89,6 +89,12 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Days webhook delivery logs are kept (0: forever).")
     var webhookLogRetentionDays: Int = 30
 
+    @Option(help: "Days the Integration API's access log is kept (0: forever).")
+    var accessLogRetentionDays: Int = 7
+
+    @Option(help: "Access log entries kept at most, the newest (0: no bound).")
+    var accessLogMaxRows: Int = 1_000_000
+
     func validate() throws {
         let positive: [(String, Int)] = [
             ("--rule-steps", ruleSteps), ("--request-steps", requestSteps),
@@ -103,6 +109,7 @@ struct Serve: AsyncParsableCommand {
         for (flag, value) in positive where value <= 0 { throw ValidationError("\(flag) must be positive") }
         for (flag, value) in [
             ("--event-retention-days", eventRetentionDays), ("--webhook-log-retention-days", webhookLogRetentionDays),
+            ("--access-log-retention-days", accessLogRetentionDays), ("--access-log-max-rows", accessLogMaxRows),
         ] where value < 0 {
             throw ValidationError("\(flag) must be 0 (forever) or more")
         }
@@ -122,6 +129,9 @@ struct Serve: AsyncParsableCommand {
         s.retention.events = eventRetentionDays == 0 ? nil : .seconds(Int64(eventRetentionDays) * 86_400)
         s.retention.webhookLogs =
             webhookLogRetentionDays == 0 ? nil : .seconds(Int64(webhookLogRetentionDays) * 86_400)
+        s.retention.accessLogs =
+            accessLogRetentionDays == 0 ? nil : .seconds(Int64(accessLogRetentionDays) * 86_400)
+        s.retention.accessLogRows = accessLogMaxRows == 0 ? nil : accessLogMaxRows
         return s
     }
 

@@ -44,5 +44,10 @@ public enum ConsoleAssets {
         "views-rules.js": PackageResources.views_rules_js,
         "views-testcart.js": PackageResources.views_testcart_js,
         "views-webhooks.js": PackageResources.views_webhooks_js,
+        "rights.js": PackageResources.rights_js,
+        "views-account.js": PackageResources.views_account_js,
+        "views-changes.js": PackageResources.views_changes_js,
+        "views-costs.js": PackageResources.views_costs_js,
+        "views-team.js": PackageResources.views_team_js,
     ]
 }

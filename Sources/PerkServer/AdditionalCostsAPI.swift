@@ -50,12 +50,22 @@ extension ManagementAPI {
         return jsonResponse(.created, Wire.additionalCost(created))
     }
 
-    /// The 2020 `NewAdditionalCost` again: every field is replaced.
+    /// The 2020 `NewAdditionalCost` again: title and description are replaced, and the
+    /// applications when given; the name stays.
     func updateAdditionalCost(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
         try await admin(req)
         var cost = try await storedAdditionalCost(ctx)
         let body = try await req.json(context: ctx)
-        try decode { try Self.applyAdditionalCost(body, to: &cost) }
+        let name = cost.name
+        try decode {
+            try Self.applyAdditionalCost(body, to: &cost)
+            // Sessions and rules send the cost by its name: it stays what it was made as.
+            guard cost.name == name else {
+                throw FieldError(
+                    title: "Invalid value", details: "name cannot change; make a new additional cost instead",
+                    pointer: "/name")
+            }
+        }
         let toSave = cost
         try await save { tx in
             try checkApplications(toSave.applicationIds, field: "subscribedApplicationsIds", tx)
@@ -87,7 +97,7 @@ extension ManagementAPI {
         cost.name = name
         cost.title = try r.string("title", required: true, minLength: 1, maxLength: 1000)!
         cost.description = try r.string("description", required: true, maxLength: 10_000)!
-        cost.applicationIds = try r.ids("subscribedApplicationsIds") ?? []
+        if let ids = try r.ids("subscribedApplicationsIds") { cost.applicationIds = ids }
     }
 }
 

@@ -113,24 +113,10 @@ struct AuditMiddleware: RouterMiddleware {
     /// The response's body read out, and the response again with the same body.
     private static func collect(_ response: Response) async throws -> (Response, JSON?) {
         guard response.headers[.contentType]?.hasPrefix("application/json") == true else { return (response, nil) }
-        let box = CollectedBody()
-        try await response.body.write(Collector(box: box))
-        let buffer = box.buffer.withLock { $0 }
+        let buffer = try await ResponseCollector.collect(response.body)
         var copy = response
         copy.body = ResponseBody(byteBuffer: buffer)
         return (copy, try? JSON.parse(Array(buffer.readableBytesView)))
-    }
-
-    private final class CollectedBody: Sendable {
-        let buffer = Mutex(ByteBuffer())
-    }
-
-    private struct Collector: ResponseBodyWriter {
-        let box: CollectedBody
-        mutating func write(_ buffer: ByteBuffer) async throws {
-            box.buffer.withLock { _ = $0.writeImmutableBuffer(buffer) }
-        }
-        consuming func finish(_ trailingHeaders: HTTPFields?) async throws {}
     }
 }
 

@@ -53,6 +53,7 @@ struct ManagementAPI: Sendable {
         registerUsersAndRoles(on: router)
         registerChanges(on: router)
         registerAdditionalCosts(on: router)
+        registerAccessLogs(on: router)
     }
 
     // MARK: Authentication

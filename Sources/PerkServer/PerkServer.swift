@@ -44,7 +44,7 @@ public enum PerkServer {
     public static func router(
         store: any Store, clock: @escaping @Sendable () -> Timestamp = systemClock,
         metrics: PrometheusCollectorRegistry? = nil, settings: ServerSettings = ServerSettings(),
-        delivery: WebhookDispatcher? = nil
+        delivery: WebhookDispatcher? = nil, accessLog: AccessLogRecorder? = nil
     ) -> Router<PerkRequestContext> {
         let router = Router(context: PerkRequestContext.self)
         let routes = Routes(router)
@@ -64,6 +64,9 @@ public enum PerkServer {
         let reads = RouterReads()
         router.middlewares.add(AuditMiddleware(store: store, clock: clock, reads: reads))
         let catalog = Catalog(store: store)
+        if let accessLog {
+            router.middlewares.add(AccessLogMiddleware(recorder: accessLog, catalog: catalog, clock: clock))
+        }
         ManagementAPI(store: store, catalog: catalog, clock: clock, access: AccessControl(settings: settings))
             .register(on: routes)
         let scheduler = EvaluationScheduler()
@@ -107,11 +110,16 @@ public enum PerkServer {
         settings: ServerSettings = ServerSettings(), http: HTTPLimits = HTTPLimits()
     ) -> some ApplicationProtocol {
         let delivery = WebhookDispatcher(store: store, settings: settings.webhooks, logger: logger)
+        let accessLog = AccessLogRecorder()
         return Hummingbird.Application(
-            router: router(store: store, metrics: metrics, settings: settings, delivery: delivery),
+            router: router(
+                store: store, metrics: metrics, settings: settings, delivery: delivery, accessLog: accessLog),
             server: HTTPServerBuilder { responder in GuardedHTTP1Channel(responder: responder, limits: http) },
             configuration: .init(address: .hostname(host, port: port), serverName: "perk"),
-            services: [delivery, Retention(store: store, settings: settings.retention, logger: logger)],
+            services: [
+                delivery, Retention(store: store, settings: settings.retention, logger: logger),
+                AccessLogWriter(recorder: accessLog, store: store, logger: logger),
+            ],
             logger: logger)
     }
 

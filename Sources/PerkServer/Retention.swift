@@ -4,7 +4,8 @@ import PerkStorage
 import ServiceLifecycle
 import Talang
 
-/// Forgets what is older than its retention: events, and webhook delivery logs. Runs in every
+/// Forgets what is older than its retention: events, webhook delivery logs, and the access log
+/// (also bounded in rows). Runs in every
 /// node (deleting the same old rows twice is harmless), a pass every `interval`, each pass in
 /// short transactions of `batch` rows so that updates never wait long behind it.
 public final class Retention: Service, Sendable {
@@ -13,6 +14,10 @@ public final class Retention: Service, Sendable {
         public var events: Duration? = .seconds(365 * 86_400)
         /// How long webhook attempts, activations and finished outbox rows are kept; nil: forever.
         public var webhookLogs: Duration? = .seconds(30 * 86_400)
+        /// How long the Integration API's access log is kept; nil: forever.
+        public var accessLogs: Duration? = .seconds(7 * 86_400)
+        /// How many access log entries are kept at most, the newest; nil: no bound.
+        public var accessLogRows: Int? = 1_000_000
         public var interval: Duration = .seconds(600)
         public var batch = 1000
         public init() {}
@@ -34,7 +39,10 @@ public final class Retention: Service, Sendable {
     }
 
     public func run() async throws {
-        guard settings.events != nil || settings.webhookLogs != nil else { return }
+        guard
+            settings.events != nil || settings.webhookLogs != nil || settings.accessLogs != nil
+                || settings.accessLogRows != nil
+        else { return }
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
                 _ = try await prune()
@@ -60,6 +68,18 @@ public final class Retention: Service, Sendable {
                     events
                         ? try tx.pruneEvents(before: before, limit: batch)
                         : try tx.pruneWebhookLogs(before: before, limit: batch)
+                }
+                deleted += n
+                if n < batch { break }
+                await Task.yield()
+            }
+        }
+        let batch = settings.batch
+        let accessBefore = settings.accessLogs.map { Timestamp(microseconds: now.microseconds - $0.microseconds) }
+        if accessBefore != nil || settings.accessLogRows != nil {
+            while !Task.isCancelled {
+                let n = try await store.write { [settings] tx in
+                    try tx.pruneAccessLogs(before: accessBefore, keep: settings.accessLogRows, limit: batch)
                 }
                 deleted += n
                 if n < batch { break }

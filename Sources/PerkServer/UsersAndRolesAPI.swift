@@ -109,12 +109,20 @@ extension ManagementAPI {
     /// an admin may change anyone; other users only their own `name`.
     func updateUser(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
         let principal = try await principal(req)
+        if !principal.isAdmin, try ctx.parameters.id("userId") != principal.userId {
+            throw APIError.forbidden("change other users")
+        }
         var (user, roles) = try await storedUser(ctx)
         let body = try await req.json(context: ctx)
         let r = try decode { try ObjectReader(body, at: "") }
         if !principal.isAdmin {
-            guard user.id == principal.userId else { throw APIError.forbidden("change other users") }
-            if let key = ["state", "isAdmin", "roles", "password"].first(where: { r.object.contains($0) }) {
+            // A user may send their whole record back; only what they may not change is refused.
+            let unchanged: [String: JSON] = [
+                "state": .string(user.state.rawValue), "isAdmin": .bool(user.admin),
+                "roles": .array(roles.map { .number($0) }),
+            ]
+            for key in ["state", "isAdmin", "roles", "password"] {
+                guard let v = r.object[key], !v.isNull, v != unchanged[key] else { continue }
                 throw APIError.forbidden("change your own \(key)")
             }
         }
@@ -234,10 +242,13 @@ extension ManagementAPI {
         }
     }
 
-    /// Fails the transaction when it would leave the account without an active admin.
+    /// Fails the transaction when it would leave the account without an active admin (by their
+    /// own flag or by a role).
     private func keepAnAdmin(_ tx: any StoreTransaction) throws {
-        let all = try tx.users(skip: 0, limit: Int.max, sort: UserSort()).items
-        guard all.contains(where: { $0.admin && $0.state == .active }) else {
+        let active = try tx.users(skip: 0, limit: Int.max, sort: UserSort()).items.filter { $0.state == .active }
+        let adminRoles = try tx.roles().filter { (try? AccessList(text: $0.acl, at: "/acl"))?.admin == true }
+        let byRole = Set(adminRoles.flatMap(\.members))
+        guard active.contains(where: { $0.admin || byRole.contains($0.id) }) else {
             throw APIError.badRequest("The account needs at least one active admin; make another user admin first")
         }
     }
@@ -296,7 +307,10 @@ extension ManagementAPI {
     func deleteRole(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
         try await admin(req)
         let id = try ctx.parameters.id("roleId")
-        guard try await store.write({ tx in try tx.deleteRole(id: id) }) else { throw APIError.notFound("Role") }
+        try await store.write { tx in
+            guard try tx.deleteRole(id: id) else { throw APIError.notFound("Role") }
+            try keepAnAdmin(tx)
+        }
         return emptyResponse(.noContent)
     }
 
@@ -319,11 +333,11 @@ extension ManagementAPI {
             _ = try AccessList(text: text, at: "/acl")
             role.acl = text
         }
-        let key = r.object.contains("members") ? "members" : "users"
-        if let ids = try r.ids(key, required: creating && key == "users" && !r.object.contains("members")) {
-            role.members = ids
-        }
-        return key
+        // Both are read, so that a wrong list is refused even when the other one wins.
+        let users = try r.ids("users", required: creating && !r.object.contains("members"))
+        let members = try r.ids("members")
+        if let ids = members ?? users { role.members = ids }
+        return members != nil ? "members" : "users"
     }
 
     private func checkUsers(_ ids: [Int64], field: String, _ tx: any StoreTransaction) throws {

@@ -382,4 +382,22 @@ enum SQLSchema {
             applications TEXT NOT NULL)
         """
     }
+
+    /// The Integration API's access log (v17): the newest rows by id, an application's by time.
+    static func accessLogs(id: String) -> String {
+        """
+        CREATE TABLE access_logs (
+            id \(id),
+            application_id BIGINT NOT NULL,
+            uuid TEXT NOT NULL,
+            method TEXT NOT NULL,
+            request_uri TEXT NOT NULL,
+            path TEXT NOT NULL,
+            status BIGINT NOT NULL,
+            time BIGINT NOT NULL,
+            request_payload TEXT NOT NULL,
+            response_payload TEXT NOT NULL);
+        CREATE INDEX access_logs_by_application ON access_logs(application_id, time)
+        """
+    }
 }

@@ -302,6 +302,9 @@ enum SQLiteSchema {
         m.registerMigration("v16: users, roles, changes and additional costs") { db in
             try db.execute(sql: SQLSchema.accounts(id: "INTEGER PRIMARY KEY AUTOINCREMENT"))
         }
+        m.registerMigration("v17: access logs") { db in
+            try db.execute(sql: SQLSchema.accessLogs(id: "INTEGER PRIMARY KEY AUTOINCREMENT"))
+        }
         return m
     }
 }

@@ -245,7 +245,7 @@ extension StoreTransaction {
     }
 }
 
-public protocol StoreTransaction: LoyaltyStore, WebhookStore, RetentionStore, AccountStore {
+public protocol StoreTransaction: LoyaltyStore, WebhookStore, RetentionStore, AccountStore, AccessLogStore {
     // MARK: Users and management sessions
     func user(email: String) throws -> User?
     func insertToken(hash: String, userId: Int64, created: Timestamp, expires: Timestamp) throws

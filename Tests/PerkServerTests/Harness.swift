@@ -15,6 +15,8 @@ struct Harness {
     let client: any TestClientProtocol
     let store: any Store
     var token = ""
+    /// The access log's notes, when the run keeps one.
+    var accessLog: AccessLogRecorder?
 
     struct Reply {
         let status: HTTPResponse.Status
@@ -57,7 +59,7 @@ struct Harness {
     static func run(
         settings: ServerSettings = Harness.settings,
         clock: @escaping @Sendable () -> Timestamp = PerkServer.systemClock,
-        delivering: WebhookDispatcher.Settings? = nil,
+        delivering: WebhookDispatcher.Settings? = nil, accessLog: AccessLogRecorder? = nil,
         _ body: @escaping @Sendable (inout Harness) async throws -> Void
     ) async throws {
         let store = try await freshStore()
@@ -66,11 +68,12 @@ struct Harness {
             iterations: settings.passwordIterations)
         let delivery = delivering.map { WebhookDispatcher(store: store, clock: clock, settings: $0) }
         let app = Hummingbird.Application(
-            router: PerkServer.router(store: store, clock: clock, settings: settings, delivery: delivery))
+            router: PerkServer.router(
+                store: store, clock: clock, settings: settings, delivery: delivery, accessLog: accessLog))
         let running = Task { try await delivery?.run() }
         defer { running.cancel() }
         try await app.test(.router) { client in
-            var h = Harness(client: client, store: store)
+            var h = Harness(client: client, store: store, accessLog: accessLog)
             let login = try await h.call(.post, "/v1/sessions", ["email": "admin@example.com", "password": "secret"])
             h.token = login["token"]?.stringValue ?? ""
             try await body(&h)

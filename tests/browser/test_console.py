@@ -76,15 +76,15 @@ def api(base, method, path, body=None, auth=None):
         return json.loads(text) if text else None
 
 
-def sign_in(browser, base):
+def sign_in(browser, base, email=perkserver.ADMIN_EMAIL, password=perkserver.ADMIN_PASSWORD, landing="#app-switcher"):
     browser.get(base + "/")
     browser.execute_script("sessionStorage.clear()")
     browser.get(base + "/#/")
     browser.refresh()
-    fill(css(browser, "input[type=email]"), perkserver.ADMIN_EMAIL)
-    fill(css(browser, "input[type=password]"), perkserver.ADMIN_PASSWORD)
+    fill(css(browser, "input[type=email]"), email)
+    fill(css(browser, "input[type=password]"), password)
     click_button(browser, "Sign in")
-    css(browser, "#app-switcher")
+    css(browser, landing)
 
 
 def test_a_marketer_makes_a_coupon_campaign_tests_it_and_reads_its_analytics(browser, perk):
@@ -341,3 +341,164 @@ def test_points_and_webhooks_are_run_from_the_console(browser, perk):
     text_appears(browser, "Order to the CRM")
     browser.save_screenshot(os.path.join(HERE, "screenshots", "webhooks.png"))
     assert not script_errors(browser)
+
+
+def shot(browser, name):
+    """A screenshot of the page for looking at the layout (tests/browser/screenshots/, not committed)."""
+    os.makedirs(os.path.join(HERE, "screenshots"), exist_ok=True)
+    browser.execute_script("document.getElementById('toasts').replaceChildren(); window.scrollTo(0, 0)")
+    browser.save_screenshot(os.path.join(HERE, "screenshots", name))
+
+
+def heading(browser, text):
+    wait(browser, lambda d: d.find_element(By.TAG_NAME, "h1").text == text)
+
+
+def test_an_admin_gives_a_read_only_role_and_its_user_sees_only_what_it_allows(browser, perk):
+    """The Team: a role that may only see the demo shop, made with ticks (no JSON), a user with
+    it (a short password refused next to its field), both in Changes; then that user sees the
+    campaigns without the controls that change them, and no Team."""
+    base, _ = perk
+    sign_in(browser, base)
+    click_link(browser, "Team")
+    heading(browser, "Team")
+    text_appears(browser, perkserver.ADMIN_EMAIL)
+
+    # A role: see the demo shop, nothing more.
+    click_link(browser, "Roles")
+    heading(browser, "Roles")
+    click_button(browser, "New role")
+    fill(by_label(browser, "Name"), "Demo shop, read only")
+    fill(by_label(browser, "Description"), "For looking, not touching")
+    see = by_label(browser, "See in Perk demo shop")
+    see.click()
+    assert see.is_selected()
+    # A change right ticks "See" and holds it: it includes seeing.
+    coupons = by_label(browser, "Change coupons in Every application")
+    coupons.click()
+    assert by_label(browser, "See in Every application").is_selected()
+    assert not by_label(browser, "See in Every application").is_enabled()
+    coupons.click()
+    assert by_label(browser, "See in Every application").is_enabled()
+    assert not by_label(browser, "See in Every application").is_selected()
+    shot(browser, "team-role-editor.png")
+    click_button(browser, "Create role")
+    heading(browser, "Roles")
+    row = wait(browser, lambda d: d.find_element(By.XPATH, '//table[@id="team-roles"]//tr[td/a[text()="Demo shop, read only"]]'))
+    assert "Perk demo shop: read only" in row.text and "Every application" not in row.text
+    shot(browser, "team-roles.png")
+
+    # A user with it; a password too short is refused next to its field.
+    click_link(browser, "People")
+    click_button(browser, "New user")
+    fill(by_label(browser, "E-mail"), "reader@example.com")
+    fill(by_label(browser, "Name"), "Rita Reader")
+    password = by_label(browser, "Initial password")
+    fill(password, "short")
+    wait(browser, lambda d: d.find_element(By.XPATH, '//label[starts-with(normalize-space(text()), "Demo shop, read only")]')).click()
+    click_button(browser, "Create user")
+    error = wait(browser, lambda d: password.find_element(By.XPATH, "./following-sibling::p[contains(@class,'field-error')]"))
+    wait(browser, lambda d: error.is_displayed() and "at least 8" in error.text)
+    shot(browser, "team-user-error.png")
+    fill(password, "reader-pass-1")
+    click_button(browser, "Create user")
+    heading(browser, "Team")
+    row = wait(browser, lambda d: d.find_element(By.XPATH, '//table[@id="team-users"]//tr[td/a[text()="Rita Reader"]]'))
+    assert "reader@example.com" in row.text and "Demo shop, read only" in row.text and "active" in row.text
+    shot(browser, "team-users.png")
+
+    # An additional cost, declared for every application.
+    click_link(browser, "Additional costs")
+    click_button(browser, "New additional cost")
+    fill(by_label(browser, "Name"), "gift wrap")
+    fill(by_label(browser, "Title"), "Gift wrapping")
+    click_button(browser, "Create additional cost")
+    error = css(browser, ".field.invalid .field-error")
+    assert "letters, digits" in error.text
+    fill(by_label(browser, "Name"), "giftWrap")
+    click_button(browser, "Create additional cost")
+    heading(browser, "Additional costs")
+    row = wait(browser, lambda d: d.find_element(By.XPATH, '//table[@id="additional-costs"]//tr[td/a[text()="giftWrap"]]'))
+    assert "every application" in row.text
+    shot(browser, "team-costs.png")
+
+    # Changes: the admin made the user, with the fields given (no password among them).
+    click_link(browser, "Changes")
+    heading(browser, "Changes")
+    row = wait(browser, lambda d: d.find_element(By.XPATH, '//table[@id="changes"]//tr[td[3][contains(., "Created user")]]'))
+    assert "reader@example.com" in row.text and "/v1/users" in row.text and perkserver.ADMIN_EMAIL in row.text
+    assert "reader-pass-1" not in browser.find_element(By.ID, "changes").get_attribute("textContent")
+    text_appears(browser, "Created role")
+    shot(browser, "team-changes.png")
+    # Filtered by the demo shop, account-wide changes (the user) are not listed.
+    Select(by_label(browser, "Application")).select_by_visible_text("Perk demo shop")
+    wait(browser, lambda d: "reader@example.com" not in d.find_element(By.TAG_NAME, "main").text)
+
+    # The reader: campaigns to see, nothing to change, no Team.
+    click_button(browser, "Sign out")
+    sign_in(browser, base, "reader@example.com", "reader-pass-1")
+    heading(browser, "Campaigns")
+    text_appears(browser, "Summer coupon: 10% off")
+    text_appears(browser, "Your roles let you see them, not change them.")
+    top = browser.find_element(By.ID, "top")
+    assert "Team" not in top.text and "Webhooks" not in top.text and "Rita Reader" in top.text
+    main = browser.find_element(By.TAG_NAME, "main")
+    assert not main.find_elements(By.XPATH, './/button[normalize-space()="New campaign"]')
+    assert not main.find_elements(By.XPATH, './/button[normalize-space()="Delete" or normalize-space()="Disable" or normalize-space()="Copy"]')
+    assert "Test cart" not in browser.find_element(By.ID, "nav").text
+    shot(browser, "reader-campaigns.png")
+    click_link(browser, "Summer coupon: 10% off")
+    text_appears(browser, "You may read these rules")
+    main = browser.find_element(By.TAG_NAME, "main")
+    assert not [b for b in main.find_elements(By.XPATH, './/button[normalize-space()="Save and activate"]') if b.is_displayed()]
+    assert not main.find_elements(By.XPATH, './/button[normalize-space()="Delete" or normalize-space()="Disable"]')
+    assert all(not i.is_enabled() for i in main.find_elements(By.CSS_SELECTOR, ".rules-tab input"))
+    shot(browser, "reader-rules.png")
+    click_link(browser, "Coupons")
+    text_appears(browser, "Your roles let you see and export these coupons")
+    assert not browser.find_elements(By.XPATH, '//button[normalize-space()="Generate coupons" or normalize-space()="Import CSV"]')
+    css(browser, "main table td.mono")
+    # What the server would refuse is not offered: a direct visit says so.
+    app_id = int(browser.current_url.split("/apps/")[1].split("/")[0])
+    browser.get(base + "/#/team")
+    text_appears(browser, "Only account admins manage people")
+    browser.get(base + "/#/apps/%d/campaigns/new" % app_id)
+    text_appears(browser, "Your roles do not let you make campaigns")
+
+    # My account: a wrong current password is refused by its field; the name changes.
+    browser.get(base + "/#/account")
+    heading(browser, "My account")
+    text_appears(browser, "Perk demo shop: read only")
+    fill(by_label(browser, "Name"), "Rita R.")
+    click_button(browser, "Save name")
+    wait(browser, lambda d: "Rita R." in d.find_element(By.ID, "top").text)
+    current = by_label(browser, "Current password")
+    fill(current, "not-my-password")
+    fill(by_label(browser, "New password"), "reader-pass-2")
+    fill(by_label(browser, "New password again"), "reader-pass-2")
+    click_button(browser, "Change password")
+    error = wait(browser, lambda d: current.find_element(By.XPATH, "./following-sibling::p[contains(@class,'field-error')]"))
+    wait(browser, lambda d: error.is_displayed() and "not your current password" in error.text)
+    shot(browser, "my-account.png")
+    fill(current, "reader-pass-1")
+    click_button(browser, "Change password")
+    wait(browser, lambda d: "Password changed" in d.find_element(By.ID, "toasts").text)
+    api(base, "POST", "/v1/sessions", {"email": "reader@example.com", "password": "reader-pass-2"})
+
+
+def test_a_user_without_a_role_is_told_to_ask_an_admin(browser, perk):
+    base, _ = perk
+    token = api(base, "POST", "/v1/sessions", {"email": perkserver.ADMIN_EMAIL, "password": perkserver.ADMIN_PASSWORD})["token"]
+    user = api(base, "POST", "/v1/users", {"email": "newcomer@example.com", "name": "Nina New", "password": "newcomer-pass"}, "Bearer " + token)
+    sign_in(browser, base, "newcomer@example.com", "newcomer-pass", landing=".no-role")
+    heading(browser, "You have no role yet")
+    text_appears(browser, "Ask an account admin")
+    assert not browser.find_element(By.ID, "nav").is_displayed()
+    assert "Applications" not in browser.find_element(By.ID, "top").text
+    shot(browser, "no-role.png")
+    # Given a role meanwhile, "Check again" opens the console.
+    role = api(base, "POST", "/v1/roles", {"name": "Everything, read only", "acl": json.dumps({"applications": {"*": ["read"]}}),
+                                           "members": [user["id"]]}, "Bearer " + token)
+    click_button(browser, "Check again")
+    heading(browser, "Campaigns")
+    api(base, "DELETE", "/v1/roles/%d" % role["id"], None, "Bearer " + token)

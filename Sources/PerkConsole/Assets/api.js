@@ -2,6 +2,7 @@
 // the Integration API with a staging key), the same calls a script would make.
 
 const TOKEN = "perk.token";
+const USER = "perk.user";
 
 /** An answer other than 2xx, with the API's `{message, errors}` body. */
 export class ApiError extends Error {
@@ -32,6 +33,14 @@ export const session = {
   set token(value) {
     if (value) sessionStorage.setItem(TOKEN, value);
     else sessionStorage.removeItem(TOKEN);
+  },
+  /** Whose token it is (the sign-in's answer): what they may do is read from their user. */
+  get userId() {
+    return sessionStorage.getItem(USER);
+  },
+  set userId(value) {
+    if (value !== null && value !== undefined) sessionStorage.setItem(USER, String(value));
+    else sessionStorage.removeItem(USER);
   },
 };
 

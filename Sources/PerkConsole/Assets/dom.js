@@ -149,6 +149,11 @@ export function panel(title, actions, ...content) {
     content);
 }
 
+/** A quiet line that says why something is not offered (a right the user lacks). */
+export function note(text) {
+  return h("p", { class: "note" }, text);
+}
+
 /** An empty state: what is missing and what to do. */
 export function empty(message, action) {
   return h("div", { class: "empty" }, h("p", {}, message), action || null);

@@ -1,7 +1,7 @@
 // Forms whose fields know the JSON Pointer of the request member they fill, so that an error
 // the API answers appears next to the field its `source.pointer` names.
 
-import { h, append } from "./dom.js";
+import { h, append, note } from "./dom.js";
 
 let serial = 0;
 const nextId = (name) => `f-${name.replace(/[^a-z0-9]/gi, "-")}-${++serial}`;
@@ -29,6 +29,19 @@ export class Form {
         }
       });
     }
+  }
+
+  /**
+   * Shows the form as it is without letting it be changed or sent: for someone who may see but
+   * not change. `reason` says so above it, in plain words.
+   */
+  lock(reason) {
+    const fence = h("fieldset", { class: "locked", disabled: true });
+    this.body.replaceWith(fence);
+    fence.append(this.body);
+    this.submit.hidden = true;
+    if (reason) this.element.prepend(note(reason));
+    return this;
   }
 
   /** Adds elements (fields, groups, text) to the form's body. */

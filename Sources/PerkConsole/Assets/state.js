@@ -1,16 +1,59 @@
-// What every screen shares: the signed-in user's applications and the one being worked on.
+// What every screen shares: the signed-in user, what they may do, their applications and the
+// one being worked on.
 
-import { api } from "./api.js";
+import { ApiError, api, session } from "./api.js";
+import { holds, merge, noAccess, parseAcl, seesSomething } from "./rights.js";
 
 export const state = {
   applications: [],
   /** The application being worked on. */
   application: null,
+  /** The signed-in user (`GET /v1/users/{id}`): name, email, isAdmin, roles. */
+  me: null,
+  /** What they may do: their admin flag and their roles' rights, merged (see rights.js). */
+  access: noAccess(),
 };
+
+/**
+ * Reads who is signed in and what their roles allow. The server decides every request anyway;
+ * this only keeps the console from offering what it would refuse.
+ */
+export async function loadMe() {
+  state.me = await api.get(`/v1/users/${session.userId}`);
+  const access = noAccess();
+  access.admin = state.me.isAdmin === true;
+  if (!access.admin && (state.me.roles || []).length) {
+    let roles = [];
+    try {
+      roles = (await api.get("/v1/roles")).data || [];
+    } catch (error) {
+      // Roles that grant nothing leave their holder unable to list roles: that is no access.
+      if (!(error instanceof ApiError && error.status === 403)) throw error;
+    }
+    for (const role of roles) if (state.me.roles.includes(role.id)) merge(access, parseAcl(role.acl));
+  }
+  state.access = access;
+  return state.me;
+}
+
+/** Whether the signed-in user holds `right` (read, campaigns, coupons, keys) in the application. */
+export function may(right, applicationId = state.application?.id) {
+  return holds(state.access, right, applicationId);
+}
+
+/** Whether the signed-in user is an account admin (users, roles, settings, webhooks…). */
+export const isAdmin = () => state.access.admin;
+
+/** Whether the signed-in user may see anything at all: without a role, they may not. */
+export const hasAccess = () => seesSomething(state.access);
 
 const LAST = "perk.application";
 
 export async function loadApplications() {
+  if (!hasAccess()) {
+    state.applications = [];
+    return state.applications;
+  }
   const page = await api.get("/v1/applications", { pageSize: 1000 });
   state.applications = page.data || [];
   return state.applications;

@@ -2,10 +2,10 @@
 // Integration API keys.
 
 import { api } from "./api.js";
-import { badge, confirmDialog, empty, formatDate, formatTime, fromLocalInput, h, panel, toLocalInput, toast } from "./dom.js";
+import { badge, confirmDialog, empty, formatDate, formatTime, fromLocalInput, h, note, panel, toLocalInput, toast } from "./dom.js";
 import { Form } from "./forms.js";
 import { go } from "./router.js";
-import { appApi, loadApplications, state, useApplication } from "./state.js";
+import { appApi, isAdmin, loadApplications, may, state, useApplication } from "./state.js";
 
 export function register(route) {
   route("/apps", listApplications);
@@ -24,12 +24,14 @@ async function listApplications() {
   return h("div", {},
     h("div", { class: "page-head" },
       h("div", {}, h("h1", {}, "Applications"), h("p", { class: "subtitle" }, "Each application is one shop or channel, with its own campaigns, coupons and keys.")),
-      h("button", { type: "button", class: "primary", "data-shortcut": "new", onclick: () => go("/apps/new") }, "New application")),
+      isAdmin() ? h("button", { type: "button", class: "primary", "data-shortcut": "new", onclick: () => go("/apps/new") }, "New application") : null),
     apps.length
       ? panel("All applications", null, h("div", { class: "table-wrap" }, h("table", {},
         h("thead", {}, h("tr", {}, h("th", {}, "Name"), h("th", {}, "Currency"), h("th", {}, "Time zone"), h("th", {}, "Created"))),
         h("tbody", {}, rows))))
-      : empty("There is no application yet.", h("button", { type: "button", class: "primary", onclick: () => go("/apps/new") }, "Create the first one")));
+      : isAdmin()
+        ? empty("There is no application yet.", h("button", { type: "button", class: "primary", onclick: () => go("/apps/new") }, "Create the first one"))
+        : empty("None of your roles opens an application yet: ask an account admin."));
 }
 
 function zones() {
@@ -41,6 +43,7 @@ function zones() {
 }
 
 async function newApplication() {
+  if (!isAdmin()) return h("div", { class: "empty" }, h("h1", {}, "New application"), h("p", {}, "Only account admins create applications."));
   const here = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
   const form = new Form({
     submitLabel: "Create application",
@@ -122,7 +125,7 @@ async function keys() {
           h("td", {}, k.type === "staging" ? badge("staging", "staging") : "Live"),
           h("td", {}, formatTime(k.created)),
           h("td", {}, formatTime(k.expires), new Date(k.expires) < new Date() ? [" ", badge("expired", "expired")] : null),
-          h("td", { class: "row-actions" }, h("button", { type: "button", class: "small danger", "aria-label": `Revoke ${k.title}`, onclick: async () => {
+          h("td", { class: "row-actions" }, !may("keys") ? null : h("button", { type: "button", class: "small danger", "aria-label": `Revoke ${k.title}`, onclick: async () => {
             if (!(await confirmDialog(`Revoke the key "${k.title}"?`, { confirm: "Revoke", details: "Integrations using it stop working within a second." }))) return;
             await api.delete(appApi(`/api_keys/${k.id}`));
             toast("Key revoked", "ok");
@@ -146,12 +149,17 @@ async function keys() {
   });
   const title = form.field({ label: "Title", pointer: "/title", required: true, placeholder: "Web shop" });
   const expires = form.field({ label: "Expires", pointer: "/expires", type: "datetime-local", value: toLocalInput(inAYear.toISOString()) });
-  const type = form.field({ label: "Type", pointer: "/type", type: "select", value: "", options: [["", "Live"], ["staging", "Staging (dry runs only)"]] });
+  // Live keys take the keys right; a staging key (dry runs only) the campaigns right too.
+  const types = [may("keys") ? ["", "Live"] : null, ["staging", "Staging (dry runs only)"]].filter(Boolean);
+  const type = form.field({ label: "Type", pointer: "/type", type: "select", value: types[0][0], options: types });
   form.add(h("div", { class: "grid-3" }, title, expires, type));
   await refresh();
+  const making = may("keys") || may("campaigns");
   return h("div", {},
     h("h1", {}, "API keys"),
     h("p", { class: "subtitle" }, `Keys of ${state.application?.name ?? "this application"} for the Integration API.`),
-    panel("New key", null, form.element),
+    making
+      ? panel("New key", null, may("keys") ? null : note("Your roles let you make staging keys only (for trying carts); live keys need the API keys right."), form.element)
+      : note("Your roles let you see this application's keys, not make or revoke them."),
     panel("Keys", null, list));
 }

@@ -3,6 +3,7 @@
 
 import { api } from "./api.js";
 import { badge, empty, formatDate, h, panel, toast } from "./dom.js";
+import { isAdmin } from "./state.js";
 import { Form } from "./forms.js";
 import { go } from "./router.js";
 
@@ -34,12 +35,13 @@ async function list() {
   return h("div", {},
     h("div", { class: "page-head" },
       h("div", {}, h("h1", {}, "Attributes"), h("p", { class: "subtitle" }, "What integrations may tell Perk about sessions, customers, items and events, and rules may read.")),
-      h("button", { type: "button", class: "primary", "data-shortcut": "new", onclick: () => go("/attributes/new") }, "New attribute")),
+      isAdmin() ? h("button", { type: "button", class: "primary", "data-shortcut": "new", onclick: () => go("/attributes/new") }, "New attribute") : null),
     panel("Custom attributes", null, custom.length ? table(custom) : empty("No custom attributes yet.")),
     h("details", { class: "panel" }, h("summary", {}, `Built-in attributes (${builtIn.length})`), table(builtIn)));
 }
 
 async function edit(id) {
+  if (!id && !isAdmin()) return h("div", { class: "empty" }, h("h1", {}, "New attribute"), h("p", {}, "Only account admins add attributes."));
   const existing = id ? await api.get(`/v1/attributes/${id}`) : null;
   const form = new Form({
     submitLabel: existing ? "Save" : "Create attribute",
@@ -64,6 +66,7 @@ async function edit(id) {
   const description = form.field({ label: "Description", pointer: "/description", type: "textarea", value: existing?.description });
   const suggestions = form.field({ label: "Suggested values", pointer: "/suggestions", type: "tags", value: existing?.suggestions, help: "Separated by commas." });
   form.add(h("div", { class: "grid-2" }, entity, eventType), h("div", { class: "grid-2" }, name, type), title, description, suggestions);
+  if (!isAdmin()) form.lock("Only account admins change attributes.");
   return h("div", {},
     h("div", { class: "breadcrumbs" }, h("a", { href: "#/attributes" }, "Attributes")),
     h("h1", {}, existing ? `Attribute ${existing.name}` : "New attribute"),

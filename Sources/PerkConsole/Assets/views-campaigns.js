@@ -7,7 +7,7 @@ import {
 } from "./dom.js";
 import { Form } from "./forms.js";
 import { go, setQuery } from "./router.js";
-import { appApi, appPath, currency, state } from "./state.js";
+import { appApi, appPath, currency, may, state } from "./state.js";
 import { rulesTab } from "./views-rules.js";
 import { couponsTab, referralsTab } from "./views-coupons.js";
 import { campaignAnalytics } from "./views-analytics.js";
@@ -83,7 +83,8 @@ function editable(c) {
 }
 
 async function copy(c) {
-  const others = state.applications;
+  // A copy goes only where the user may make campaigns.
+  const others = state.applications.filter((a) => may("campaigns", a.id));
   const dialog = h("dialog", { "aria-labelledby": "copy-title" });
   const form = new Form({
     submitLabel: "Copy",
@@ -116,6 +117,7 @@ async function remove(c) {
 }
 
 async function list(params, query) {
+  const changing = may("campaigns");
   const filters = { campaignState: query.campaignState || "", name: query.name || "", tags: query.tags || "" };
   const table = h("div", { class: "table-wrap" }, h("p", { class: "loading" }, "Loading…"));
   const refresh = async () => {
@@ -127,7 +129,7 @@ async function list(params, query) {
     }
     if (!items.length) {
       table.replaceChildren(empty(filters.campaignState || filters.name || filters.tags ? "No campaign matches these filters." : "No campaign yet.",
-        h("button", { type: "button", class: "primary", onclick: () => go(appPath("campaigns/new")) }, "Create a campaign")));
+        changing ? h("button", { type: "button", class: "primary", onclick: () => go(appPath("campaigns/new")) }, "Create a campaign") : null));
       return;
     }
     table.replaceChildren(h("table", {},
@@ -139,10 +141,10 @@ async function list(params, query) {
         h("td", {}, schedule(c)),
         h("td", { class: "num" }, formatNumber((c.couponRedemptionCount || 0) + (c.referralRedemptionCount || 0))),
         h("td", {}, budgetCell(c)),
-        h("td", {}, h("div", { class: "row-actions" },
+        h("td", {}, changing ? h("div", { class: "row-actions" },
           h("button", { type: "button", class: "small", "aria-label": `${c.state === "enabled" ? "Disable" : "Enable"} ${c.name}`, onclick: async () => { await setState(c, c.state !== "enabled"); await refresh(); } }, c.state === "enabled" ? "Disable" : "Enable"),
           h("button", { type: "button", class: "small", "aria-label": `Copy ${c.name}`, onclick: () => copy(c) }, "Copy"),
-          h("button", { type: "button", class: "small danger", "aria-label": `Delete ${c.name}`, onclick: async () => { if (await remove(c)) await refresh(); } }, "Delete"))))))));
+          h("button", { type: "button", class: "small danger", "aria-label": `Delete ${c.name}`, onclick: async () => { if (await remove(c)) await refresh(); } }, "Delete")) : null))))));
   };
   const later = debounce(refresh, 250);
   const stateFilter = h("select", { id: "filter-state", onchange: (e) => { filters.campaignState = e.target.value; refresh(); } },
@@ -152,8 +154,9 @@ async function list(params, query) {
   await refresh();
   return h("div", {},
     h("div", { class: "page-head" },
-      h("div", {}, h("h1", {}, "Campaigns"), h("p", { class: "subtitle" }, `Promotions of ${state.application.name}.`)),
-      h("button", { type: "button", class: "primary", "data-shortcut": "new", onclick: () => go(appPath("campaigns/new")) }, "New campaign")),
+      h("div", {}, h("h1", {}, "Campaigns"), h("p", { class: "subtitle" }, `Promotions of ${state.application.name}.`,
+        changing ? null : " Your roles let you see them, not change them.")),
+      changing ? h("button", { type: "button", class: "primary", "data-shortcut": "new", onclick: () => go(appPath("campaigns/new")) }, "New campaign") : null),
     h("div", { class: "panel" },
       h("div", { class: "filters", role: "search" },
         h("div", { class: "field" }, h("label", { for: "filter-name" }, "Name"), nameFilter),
@@ -180,10 +183,10 @@ async function page(id, tab) {
     h("div", { class: "page-head" },
       h("div", {}, h("h1", {}, c.name), h("p", { class: "subtitle" }, badge(c.frontendState || c.state), " ", schedule(c), " · ",
         `${formatNumber(c.couponRedemptionCount || 0)} coupon redemptions · ${formatMoney(c.discountCount || 0, currency())} discounts given`)),
-      h("div", { class: "panel-actions" },
+      may("campaigns") ? h("div", { class: "panel-actions" },
         h("button", { type: "button", class: c.state === "enabled" ? "secondary" : "primary", onclick: async () => { await setState(c, c.state !== "enabled"); go(base + "/" + (tab || "rules"), null, true); } }, c.state === "enabled" ? "Disable" : "Enable"),
         h("button", { type: "button", class: "secondary", onclick: () => copy(c) }, "Copy"),
-        h("button", { type: "button", class: "danger", onclick: async () => { if (await remove(c)) go(appPath("campaigns")); } }, "Delete"))),
+        h("button", { type: "button", class: "danger", onclick: async () => { if (await remove(c)) go(appPath("campaigns")); } }, "Delete")) : null),
     h("nav", { class: "tabs", "aria-label": "Campaign" }, tabs.map(([slug, label]) => h("a", {
       href: `#${base}/${slug}`, class: (tab || "rules") === slug ? "active" : "", "aria-current": (tab || "rules") === slug ? "page" : undefined,
     }, label))),
@@ -257,6 +260,9 @@ function budgetsEditor(form, initial) {
 
 async function editor(c, embedded = false) {
   const creating = !c;
+  if (creating && !may("campaigns")) {
+    return h("div", { class: "empty" }, h("h1", {}, "New campaign"), h("p", {}, "Your roles do not let you make campaigns in this application: ask an account admin."));
+  }
   const form = new Form({
     submitLabel: creating ? "Create campaign" : "Save settings",
     cancel: creating ? h("button", { type: "button", class: "secondary", onclick: () => history.back() }, "Cancel") : null,
@@ -293,6 +299,7 @@ async function editor(c, embedded = false) {
   const attributes = attributesEditor(form, c?.attributes);
   form.add(name, description, tags, h("div", { class: "grid-2" }, start, end), enabled,
     h("fieldset", {}, h("legend", {}, "Features"), featureBoxes.coupons, featureBoxes.referrals), budgets, attributes);
+  if (!may("campaigns")) form.lock("You may see these settings; changing them needs the right to change campaigns.");
   const body = h("div", { class: "panel" }, form.element);
   if (embedded) return body;
   return h("div", {},

@@ -3,10 +3,10 @@
 
 import { api, request } from "./api.js";
 import {
-  badge, confirmDialog, debounce, download, empty, formatDate, formatNumber, formatTime, fromLocalInput, h, panel, toLocalInput, toast,
+  badge, confirmDialog, debounce, download, empty, formatDate, formatNumber, formatTime, fromLocalInput, h, note, panel, toLocalInput, toast,
 } from "./dom.js";
 import { Form } from "./forms.js";
-import { appApi } from "./state.js";
+import { appApi, may } from "./state.js";
 
 const PAGE = 50;
 /** Coupons per request when generating: a large batch shows its progress. */
@@ -35,6 +35,8 @@ function validity(c) {
 
 export async function couponsTab(campaign) {
   const base = appApi(`/campaigns/${campaign.id}/coupons`);
+  // Reading and exporting take the read right; making and changing coupons the coupons right.
+  const changing = may("coupons");
   const filters = { value: "", valid: "", usable: "", batchId: "", recipientIntegrationId: "" };
   let skip = 0;
   const table = h("div", { class: "table-wrap" }, h("p", { class: "loading" }, "Loading…"));
@@ -48,7 +50,7 @@ export async function couponsTab(campaign) {
     const page = await api.get(`${base}/no_total`, { ...query(), pageSize: PAGE, skip });
     const items = page.data || [];
     if (!items.length) {
-      table.replaceChildren(empty(skip ? "No more coupons." : Object.values(filters).some(Boolean) ? "No coupon matches these filters." : "No coupons yet: generate some above."));
+      table.replaceChildren(empty(skip ? "No more coupons." : Object.values(filters).some(Boolean) ? "No coupon matches these filters." : changing ? "No coupons yet: generate some above." : "No coupons yet."));
     } else {
       table.replaceChildren(h("table", {},
         h("thead", {}, h("tr", {}, ["Code", "Status", "Used"].map((t) => h("th", {}, t)), h("th", {}, "Valid from"), h("th", {}, "Expires"), h("th", {}, "For"), h("th", {}, h("span", { class: "hidden" }, "Actions")))),
@@ -59,7 +61,7 @@ export async function couponsTab(campaign) {
           h("td", {}, formatDate(c.startDate)),
           h("td", {}, formatDate(c.expiryDate)),
           h("td", {}, c.recipientIntegrationId || h("span", { class: "help" }, "anyone")),
-          h("td", {}, h("div", { class: "row-actions" },
+          h("td", {}, !changing ? null : h("div", { class: "row-actions" },
             h("button", { type: "button", class: "small", "aria-label": `Edit ${c.value}`, onclick: () => edit(c) }, "Edit"),
             h("button", { type: "button", class: "small", "aria-label": `Disable ${c.value}`, disabled: c.expiryDate && new Date(c.expiryDate) <= new Date(), onclick: async () => {
               await api.put(`${base}/${c.id}`, { expiryDate: new Date().toISOString() });
@@ -209,8 +211,8 @@ export async function couponsTab(campaign) {
 
   await refresh();
   return h("div", {},
-    panel("Generate coupons", null, generate.element),
-    panel("Coupons", [exportButton, importButton, fileInput], filterBar, table, pager));
+    changing ? panel("Generate coupons", null, generate.element) : note("Your roles let you see and export these coupons; making or changing them needs the right to change coupons."),
+    panel("Coupons", changing ? [exportButton, importButton, fileInput] : [exportButton], filterBar, table, pager));
 }
 
 export async function referralsTab(campaign) {
@@ -234,7 +236,7 @@ export async function referralsTab(campaign) {
           h("td", {}, usage(r)),
           h("td", {}, formatTime(r.created)),
           h("td", {}, formatDate(r.expiryDate)),
-          h("td", {}, h("div", { class: "row-actions" }, h("button", { type: "button", class: "small danger", "aria-label": `Delete ${r.code}`, onclick: async () => {
+          h("td", {}, !may("coupons") ? null : h("div", { class: "row-actions" }, h("button", { type: "button", class: "small danger", "aria-label": `Delete ${r.code}`, onclick: async () => {
             if (!(await confirmDialog(`Delete the referral code ${r.code}?`))) return;
             await api.delete(`${base}/${r.id}`);
             toast(`${r.code} deleted`, "ok");

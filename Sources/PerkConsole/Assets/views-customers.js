@@ -4,7 +4,7 @@
 import { ApiError, api } from "./api.js";
 import { badge, confirmDialog, empty, formatMoney, formatNumber, formatTime, h, panel, toast } from "./dom.js";
 import { go } from "./router.js";
-import { appApi, appPath, currency } from "./state.js";
+import { appApi, appPath, currency, isAdmin } from "./state.js";
 import { describeEffect } from "./views-testcart.js";
 
 export function register(route) {
@@ -66,7 +66,8 @@ async function customer(params) {
   } }, "Erase personal data");
   return h("div", {},
     h("div", { class: "breadcrumbs" }, h("a", { href: "#" + appPath("customers") }, "Customers")),
-    h("div", { class: "page-head" }, h("div", {}, h("h1", {}, id), h("p", { class: "subtitle" }, `Customer since ${formatTime(p.created)} · last active ${formatTime(p.lastActivity)}`)), erase),
+    // Erasing personal data reaches every application: an account admin's call.
+    h("div", { class: "page-head" }, h("div", {}, h("h1", {}, id), h("p", { class: "subtitle" }, `Customer since ${formatTime(p.created)} · last active ${formatTime(p.lastActivity)}`)), isAdmin() ? erase : null),
     h("div", { class: "cards" },
       h("div", { class: "card" }, h("div", { class: "label" }, "Closed sessions"), h("div", { class: "value" }, formatNumber(p.closedSessions))),
       h("div", { class: "card" }, h("div", { class: "label" }, "Total sales"), h("div", { class: "value" }, formatMoney(p.totalSales, currency()))),

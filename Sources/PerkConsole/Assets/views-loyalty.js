@@ -2,10 +2,10 @@
 // history, points added or taken by hand).
 
 import { ApiError, api } from "./api.js";
-import { badge, empty, formatDate, formatNumber, formatTime, h, panel, replace, toast } from "./dom.js";
+import { badge, empty, formatDate, formatNumber, formatTime, h, note, panel, replace, toast } from "./dom.js";
 import { Form } from "./forms.js";
 import { go } from "./router.js";
-import { loadApplications, state } from "./state.js";
+import { isAdmin, loadApplications, state } from "./state.js";
 
 export function register(route) {
   route("/loyalty", list);
@@ -34,7 +34,7 @@ async function list() {
     h("div", { class: "page-head" },
       h("div", {}, h("h1", {}, "Loyalty programs"),
         h("p", { class: "subtitle" }, "Points customers earn and spend, kept per customer. Rules give and take them.")),
-      h("button", { type: "button", class: "primary", "data-shortcut": "new", onclick: () => go("/loyalty/new") }, "New program")),
+      isAdmin() ? h("button", { type: "button", class: "primary", "data-shortcut": "new", onclick: () => go("/loyalty/new") }, "New program") : null),
     panel("Programs", null, programs.length
       ? h("div", { class: "table-wrap" }, h("table", {},
         h("thead", {}, h("tr", {}, ["Program", "Points", "Applications", "Created"].map((t) => h("th", {}, t)))),
@@ -43,10 +43,11 @@ async function list() {
           h("td", {}, `Points ${validityWords(p.defaultValidity)}`, p.allowSubledger ? h("div", { class: "help" }, "with subledgers") : null),
           h("td", {}, p.subscribedApplications.length ? p.subscribedApplications.map((id) => names.get(id) || `#${id}`).join(", ") : h("span", { class: "help" }, "none yet")),
           h("td", {}, formatDate(p.created)))))))
-      : empty("No loyalty program yet.", h("button", { type: "button", class: "primary", onclick: () => go("/loyalty/new") }, "Create one"))));
+      : empty("No loyalty program yet.", isAdmin() ? h("button", { type: "button", class: "primary", onclick: () => go("/loyalty/new") }, "Create one") : null)));
 }
 
 async function edit(id) {
+  if (!isAdmin()) return h("div", { class: "empty" }, h("h1", {}, "Loyalty program"), h("p", {}, "Only account admins create and change loyalty programs."));
   const existing = id ? await api.get(`/v1/loyalty_programs/${id}`) : null;
   await loadApplications();
   const form = new Form({
@@ -94,7 +95,7 @@ async function program(id) {
     h("div", { class: "breadcrumbs" }, h("a", { href: "#/loyalty" }, "Loyalty programs")),
     h("div", { class: "page-head" },
       h("div", {}, h("h1", {}, p.title), h("p", { class: "subtitle" }, p.description || `Points ${validityWords(p.defaultValidity)}.`)),
-      h("button", { type: "button", class: "secondary", onclick: () => go(`/loyalty/${p.id}/edit`) }, "Edit")),
+      isAdmin() ? h("button", { type: "button", class: "secondary", onclick: () => go(`/loyalty/${p.id}/edit`) }, "Edit") : null),
     h("p", { class: "help" }, `In rules: program id ${p.id}. Points ${validityWords(p.defaultValidity)}${p.allowSubledger ? "; subledgers allowed" : ""}.`),
     panel("A customer's points", null, lookup, result));
 }
@@ -147,5 +148,8 @@ async function showCustomer(p, customer, into) {
           h("td", {}, t.name, t.expiryDate ? h("div", { class: "help" }, `valid until ${formatDate(t.expiryDate)}`) : null),
           h("td", { class: "mono" }, t.customerSessionID || ""))))))
       : empty("No points yet."),
-    h("div", { class: "grid-2" }, h("div", {}, h("h3", {}, "Add points"), change(true)), h("div", {}, h("h3", {}, "Take points"), change(false))));
+    // Points by hand are an account admin's: they reach the customer in every application of the program.
+    isAdmin()
+      ? h("div", { class: "grid-2" }, h("div", {}, h("h3", {}, "Add points"), change(true)), h("div", {}, h("h3", {}, "Take points"), change(false)))
+      : note("Adding or taking points by hand is for account admins."));
 }

@@ -4,8 +4,8 @@
 // ALL[ FIRST[ FIRST[exclusive…], ALL[stackable…] ], ALL[universal…] ].
 
 import { api } from "./api.js";
-import { badge, h, panel, toast } from "./dom.js";
-import { appApi, state } from "./state.js";
+import { badge, h, note, panel, toast } from "./dom.js";
+import { appApi, may, state } from "./state.js";
 
 export function register(route) {
   route("/apps/:app/priority", priority);
@@ -76,7 +76,9 @@ async function priority() {
   // New campaigns go to the stackable group: what they do without a set (every campaign applies).
   for (const c of campaigns) if (!inSet.has(c.id)) placed.stackable.push(c.id);
   let dirty = false;
-  const body = h("div", {});
+  // Saving the priority takes the campaigns right: others see the groups without moving them.
+  const changing = may("campaigns");
+  const body = changing ? h("div", {}) : h("fieldset", { class: "locked", disabled: true });
   const saveButton = h("button", { type: "button", class: "primary", onclick: async () => {
     await api.put(appApi("/campaign_set"), { applicationId: state.application.id, set: writeSet(placed, combination) });
     dirty = false;
@@ -128,7 +130,8 @@ async function priority() {
   return h("div", {},
     h("div", { class: "page-head" },
       h("div", {}, h("h1", {}, "Campaign priority"), h("p", { class: "subtitle" }, "Which campaigns may apply together, and which win.")),
-      saveButton),
+      changing ? saveButton : null),
+    changing ? null : note("You may see the priority; changing it needs the right to change campaigns."),
     stored && stored.id && !parsed
       ? h("div", { class: "form-error" }, "The priority was set through the API in a shape this screen does not show. Saving here replaces it.")
       : null,

@@ -10,7 +10,7 @@ import {
   emptyRule, newCondition, newEffect, pointerRange, pointers, ruleFromTalang, ruleToTalang, rulesetFromTalang,
   rulesetToTalang, syntaxErrorPosition, validateRules,
 } from "./rules.js";
-import { appApi, currency } from "./state.js";
+import { appApi, currency, may } from "./state.js";
 
 let serial = 0;
 const uid = (name) => `rb-${name}-${++serial}`;
@@ -63,7 +63,8 @@ class RulesEditor {
     /** Per builder rule (by object): whether its Talang preview is open. */
     this.previewOpen = new WeakMap();
 
-    const recognised = active ? (this.bindings.length ? null : rulesetFromTalang(active.rules)) : [emptyRule(campaign.name || "Rule 1")];
+    this.readOnly = !may("campaigns");
+    const recognised = active ? (this.bindings.length ? null : rulesetFromTalang(active.rules)) : this.readOnly ? [] : [emptyRule(campaign.name || "Rule 1")];
     this.mode = recognised ? "builder" : "raw";
     this.rules = recognised || [];
     this.rawText = active ? pretty(active.rules || []) : "[]";
@@ -75,6 +76,8 @@ class RulesEditor {
     this.form.element.classList.add("rb-form");
     this.content = h("div", { class: "rb-content" });
     this.form.add(this.content);
+    // Someone who may only read sees the rules as they are, builder or Talang, and cannot save.
+    if (this.readOnly) this.form.lock("You may read these rules; changing them needs the right to change campaigns.");
     const headingId = uid("heading");
     this.element = h("section", { class: "panel rules-tab", "aria-labelledby": headingId },
       h("div", { class: "panel-head" },
@@ -87,6 +90,10 @@ class RulesEditor {
 
   renderStatus() {
     const a = this.active;
+    if (this.readOnly) {
+      replace(this.status, a ? `Active ruleset #${a.id}${a.activatedAt ? `, activated ${formatTime(a.activatedAt)}` : ""}.` : "This campaign has no rules yet.");
+      return;
+    }
     replace(this.status, a
       ? [`Active ruleset #${a.id}`, a.activatedAt ? `, activated ${formatTime(a.activatedAt)}` : "",
         a.rbVersion ? " (made with the rule builder)." : ".",

@@ -5,7 +5,7 @@
 import { ApiError, api, request } from "./api.js";
 import { badge, formatMoney, formatNumber, h, panel, replace } from "./dom.js";
 import { Form } from "./forms.js";
-import { appApi, currency, state } from "./state.js";
+import { appApi, currency, may, state } from "./state.js";
 
 export function register(route) {
   route("/apps/:app/test-cart", testCart);
@@ -102,6 +102,11 @@ function itemRow(item = { name: "", sku: "", category: "", price: "", quantity: 
 }
 
 async function testCart() {
+  if (!may("campaigns") && !may("keys")) {
+    // The dry run needs a staging key, which only those who change campaigns or keys may make.
+    return h("div", { class: "empty" }, h("h1", {}, "Test cart"),
+      h("p", {}, "Trying carts needs the right to change campaigns (or to manage API keys) in this application: ask an account admin."));
+  }
   const campaigns = (await api.get(appApi("/campaigns"), { pageSize: 1000 })).data || [];
   const result = h("div", {}, h("p", { class: "help" }, "Fill the cart and press Run to see what the campaigns give."));
   const rows = h("tbody", {});

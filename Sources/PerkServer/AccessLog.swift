@@ -1,0 +1,238 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import PerkEngine
+import PerkJSON
+import PerkStorage
+import ServiceLifecycle
+import Synchronization
+import Talang
+
+/// The Integration API's access log. A request is noted in memory as it is answered, and the
+/// notes are written to the database a batch a second by `AccessLogWriter`, off the request's
+/// path: a request costs a copy of its bodies (at most `maxPayloadBytes` each), not a write.
+/// When the database falls behind, at most `maxPending` notes wait; newer ones are dropped and
+/// counted. The log is for diagnosis: a crash loses the last second of it, never anything else.
+public final class AccessLogRecorder: Sendable {
+    public static let maxPayloadBytes = 4096
+    public static let maxPending = 20_000
+
+    private let pending = Mutex<(entries: [AccessLogEntry], dropped: Int)>(([], 0))
+
+    public init() {}
+
+    func note(_ entry: AccessLogEntry) {
+        pending.withLock { p in
+            if p.entries.count < Self.maxPending { p.entries.append(entry) } else { p.dropped += 1 }
+        }
+    }
+
+    /// Writes every waiting note in one transaction; how many. Notes that fail to be written are
+    /// dropped, so that a database that refuses them cannot make memory grow.
+    @discardableResult public func flush(into store: any Store, logger: Logger? = nil) async throws -> Int {
+        let (entries, dropped) = pending.withLock { p in
+            defer { p = ([], 0) }
+            return p
+        }
+        if dropped > 0 {
+            logger?.warning("access log notes dropped: the database fell behind", metadata: ["dropped": "\(dropped)"])
+        }
+        guard !entries.isEmpty else { return 0 }
+        try await store.write { tx in try tx.insertAccessLogs(entries) }
+        return entries.count
+    }
+
+    static func payload(_ buffer: ByteBuffer) -> String {
+        let bytes = buffer.readableBytesView
+        return String(decoding: bytes.prefix(maxPayloadBytes), as: UTF8.self)
+    }
+}
+
+/// Writes the recorder's notes every `interval`, and once more when the server stops.
+public struct AccessLogWriter: Service {
+    let recorder: AccessLogRecorder
+    let store: any Store
+    let logger: Logger
+    var interval: Duration = .seconds(1)
+
+    public init(recorder: AccessLogRecorder, store: any Store, logger: Logger) {
+        self.recorder = recorder
+        self.store = store
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+            do {
+                try await recorder.flush(into: store, logger: logger)
+            } catch {
+                logger.warning("access log notes could not be written", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+}
+
+/// Notes each Integration API request (those authenticated by an application's key) with its
+/// bodies and answer.
+struct AccessLogMiddleware: RouterMiddleware {
+    typealias Context = PerkRequestContext
+
+    let recorder: AccessLogRecorder
+    let catalog: Catalog
+    let clock: @Sendable () -> Timestamp
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
+        guard let key = try? request.credential(scheme: "ApiKey-v1"),
+            let app = try? await catalog.application(forKeyDigest: Credentials.digest(key), now: clock())
+        else { return try await next(request, context) }
+        var request = request
+        let sent: String
+        do {
+            sent = AccessLogRecorder.payload(try await request.collectBody(upTo: context.maxUploadSize))
+        } catch {
+            throw APIError(status: .contentTooLarge, message: "The request body is too large")
+        }
+        let response: Response
+        do {
+            response = try await next(request, context)
+        } catch let error as APIError {
+            note(request, app.id, status: Int(error.status.code), answer: error.body.text, sent)
+            throw error
+        }
+        var answered = ""
+        var copy = response
+        if let length = response.body.contentLength, length > 0 {
+            let buffer = try await ResponseCollector.collect(response.body)
+            answered = AccessLogRecorder.payload(buffer)
+            copy.body = ResponseBody(byteBuffer: buffer)
+        }
+        note(request, app.id, status: Int(response.status.code), answer: answered, sent)
+        return copy
+    }
+
+    private func note(_ request: Request, _ applicationId: Int64, status: Int, answer: String, _ sent: String) {
+        recorder.note(
+            AccessLogEntry(
+                applicationId: applicationId, uuid: UUID().uuidString.lowercased(), method: request.method.rawValue,
+                requestURI: request.uri.description, status: status, time: clock(), requestPayload: sent,
+                responsePayload: String(answer.utf8.prefix(AccessLogRecorder.maxPayloadBytes)) ?? ""))
+    }
+}
+
+/// A response body read into one buffer (the answers of Perk's routes are small and in memory).
+enum ResponseCollector {
+    private final class Box: Sendable {
+        let buffer = Mutex(ByteBuffer())
+    }
+
+    private struct Writer: ResponseBodyWriter {
+        let box: Box
+        mutating func write(_ buffer: ByteBuffer) async throws {
+            box.buffer.withLock { _ = $0.writeImmutableBuffer(buffer) }
+        }
+        consuming func finish(_ trailingHeaders: HTTPFields?) async throws {}
+    }
+
+    static func collect(_ body: ResponseBody) async throws -> ByteBuffer {
+        let box = Box()
+        try await body.write(Writer(box: box))
+        return box.buffer.withLock { $0 }
+    }
+}
+
+/// `GET /v1/access_logs` (every application, for admins), `…/applications/{id}/access_logs` and
+/// `…/access_logs/no_total` (who may read the application), in the 2020 shapes, and the
+/// application's `health_report`.
+extension ManagementAPI {
+    func registerAccessLogs(on router: Routes) {
+        router.get("/v1/access_logs") { req, _ in
+            try await admin(req)
+            return try await accessLogs(req, applicationId: nil, counting: true)
+        }
+        router.get("/v1/applications/:applicationId/access_logs") { req, ctx in
+            try await authorize(req, ctx, .read)
+            return try await accessLogs(req, applicationId: try await application(ctx).id, counting: true)
+        }
+        router.get("/v1/applications/:applicationId/access_logs/no_total") { req, ctx in
+            try await authorize(req, ctx, .read)
+            return try await accessLogs(req, applicationId: try await application(ctx).id, counting: false)
+        }
+        router.get("/v1/applications/:applicationId/health_report") { req, ctx in
+            try await authorize(req, ctx, .read)
+            return try await healthReport(try await application(ctx))
+        }
+    }
+
+    func accessLogs(_ req: Request, applicationId: Int64?, counting: Bool) async throws -> Response {
+        let (skip, limit) = try req.paging()
+        guard let start = try Self.timeQuery(req, "rangeStart") else {
+            throw APIError.invalidParameter("rangeStart", "rangeStart is required: the RFC 3339 time to list from")
+        }
+        guard let end = try Self.timeQuery(req, "rangeEnd") else {
+            throw APIError.invalidParameter("rangeEnd", "rangeEnd is required: the RFC 3339 time to list until")
+        }
+        var filter = AccessLogFilter(rangeStart: start, rangeEnd: end)
+        filter.applicationId = applicationId
+        filter.path = req.query("path").flatMap { $0.isEmpty ? nil : $0 }
+        if let m = req.query("method"), !m.isEmpty {
+            let methods = ["GET", "PUT", "POST", "DELETE", "PATCH"]
+            guard methods.contains(m) else {
+                throw APIError.invalidParameter("method", "method must be one of \(methods.joined(separator: ", "))")
+            }
+            filter.method = m
+        }
+        switch req.query("status") {
+        case nil, "": break
+        case "success": filter.success = true
+        case "error": filter.success = false
+        default: throw APIError.invalidParameter("status", "status must be success or error")
+        }
+        switch req.query("sort") {
+        case nil, "", "-time": filter.descending = true
+        case "time": filter.descending = false
+        default: throw APIError.invalidParameter("sort", "sort must be time or -time")
+        }
+        let query = filter
+        let page = try await store.read { tx in
+            try tx.accessLogs(filter: query, skip: skip, limit: counting ? limit : limit + 1, counting: counting)
+        }
+        let items = page.items.prefix(limit).map { e -> JSON in
+            [
+                "uuid": .string(e.uuid), "status": .number(e.status), "method": .string(e.method),
+                "requestUri": .string(e.requestURI), "time": e.time.json, "requestPayload": .string(e.requestPayload),
+                "responsePayload": .string(e.responsePayload),
+            ]
+        }
+        if counting { return jsonResponse(.ok, listJSON(Array(items), total: page.total)) }
+        return jsonResponse(.ok, ["hasMore": .bool(page.items.count > limit), "data": .array(Array(items))])
+    }
+
+    /// The 2020 `ApplicationApiHealth` from the last hour of requests: `NONE` before the first
+    /// request (`lastUsed` is then the application's creation), `CRITICAL` when over half of them
+    /// failed on the server, `ERROR` over a tenth, `WARNING` with any server error or over a
+    /// quarter refused (4xx), else `OK`.
+    func healthReport(_ app: PerkEngine.Application) async throws -> Response {
+        let since = Timestamp(microseconds: clock().microseconds - 3_600_000_000)
+        let s = try await store.read { tx in try tx.accessSummary(applicationId: app.id, since: since) }
+        let summary: String
+        if s.lastUsed == nil {
+            summary = "NONE"
+        } else if s.requests == 0 {
+            summary = "OK"
+        } else if s.serverErrors * 2 > s.requests {
+            summary = "CRITICAL"
+        } else if s.serverErrors * 10 > s.requests {
+            summary = "ERROR"
+        } else if s.serverErrors > 0 || s.clientErrors * 4 > s.requests {
+            summary = "WARNING"
+        } else {
+            summary = "OK"
+        }
+        return jsonResponse(.ok, ["summary": .string(summary), "lastUsed": (s.lastUsed ?? app.created).json])
+    }
+}
