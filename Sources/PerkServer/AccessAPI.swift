@@ -17,6 +17,42 @@ struct AccessControl: Sendable {
         self.hasher = PasswordHasher(iterations: settings.passwordIterations)
         self.throttle = SignInThrottle(settings.throttle)
     }
+
+    static let busy = APIError.retryLater(.tooManyRequests, "Too many sign-ins at once; try again shortly", after: 1)
+
+    /// The password under `key`: at most the longest allowed, at least `minimum` characters.
+    func password(_ r: ObjectReader, _ key: String, minimum: Int = 0) throws(FieldError) -> String {
+        let max = settings.maxPasswordLength
+        let p = try r.string(key, required: true)!
+        // Counted in bytes first: counting the characters of a huge body is itself slow.
+        guard p.utf8.count <= 4 * max, p.count <= max else {
+            throw FieldError(
+                title: "maxLength", details: "\(key) can be at most \(max) characters long", pointer: r.path(key))
+        }
+        guard p.count >= minimum else {
+            throw FieldError(
+                title: "minLength", details: "\(key) must be at least \(minimum) characters long", pointer: r.path(key))
+        }
+        return p
+    }
+
+    /// Whether `password` is the one of `stored` (hashing as long for no stored hash); 429 while
+    /// the hasher has all the work it takes.
+    func verify(_ password: String, against stored: String?) async throws -> Bool {
+        do {
+            return try await hasher.verify(password, against: stored)
+        } catch is PasswordHasher.Busy {
+            throw Self.busy
+        }
+    }
+
+    func hash(_ password: String) async throws -> String {
+        do {
+            return try await hasher.hash(password)
+        } catch is PasswordHasher.Busy {
+            throw Self.busy
+        }
+    }
 }
 
 /// Who may call the Management API and the Integration API: sign-in and sign-out of management
@@ -39,23 +75,15 @@ extension ManagementAPI {
     /// before any hashing; a stored hash weaker than today's is replaced by a stronger one.
     func signIn(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
         let body = try await req.json(context: ctx)
-        let maxPassword = access.settings.maxPasswordLength
         let (email, password) = try decode {
             let r = try ObjectReader(body, at: "")
             let email = try r.string("email", required: true)!
-            let password = try r.string("password", required: true)!
             guard email.utf8.count <= Self.maxEmailLength else {
                 throw FieldError(
                     title: "maxLength", details: "email can be at most \(Self.maxEmailLength) characters long",
                     pointer: "/email")
             }
-            // Counted in bytes first: counting the characters of a huge body is itself slow.
-            guard password.utf8.count <= 4 * maxPassword, password.count <= maxPassword else {
-                throw FieldError(
-                    title: "maxLength", details: "password can be at most \(maxPassword) characters long",
-                    pointer: "/password")
-            }
-            return (email, password)
+            return (email, try access.password(r, "password"))
         }
         let address = ctx.clientAddress
         if let wait = access.throttle.wait(account: email, address: address) {
@@ -64,12 +92,7 @@ extension ManagementAPI {
                 after: wait.secondsRoundedUp)
         }
         let user = try await store.read { tx in try tx.user(email: email) }
-        let correct: Bool
-        do {
-            correct = try await access.hasher.verify(password, against: user?.passwordHash)
-        } catch is PasswordHasher.Busy {
-            throw APIError.retryLater(.tooManyRequests, "Too many sign-ins at once; try again shortly", after: 1)
-        }
+        let correct = try await access.verify(password, against: user?.passwordHash)
         // A deactivated user is refused like a wrong password: the answer tells nothing of the account.
         guard let user, correct, user.state == .active else {
             access.throttle.failed(account: email, address: address)

@@ -12,41 +12,72 @@ import Talang
 
 /// The Integration API's access log. A request is noted in memory as it is answered, and the
 /// notes are written to the database a batch a second by `AccessLogWriter`, off the request's
-/// path: a request costs a copy of its bodies (at most `maxPayloadBytes` each), not a write.
-/// When the database falls behind, at most `maxPending` notes wait; newer ones are dropped and
-/// counted. The log is for diagnosis: a crash loses the last second of it, never anything else.
+/// path: a request costs a copy of its bodies (at most `maxPayloadBytes` each), not a write, nor
+/// a second look-up of its key (the batch finds the keys' applications, once per key). When the
+/// database falls behind, at most `maxPending` notes wait; newer ones are dropped and counted.
+/// The log is for diagnosis: a crash loses the last second of it, never anything else.
 public final class AccessLogRecorder: Sendable {
     public static let maxPayloadBytes = 4096
     public static let maxPending = 20_000
 
-    private let pending = Mutex<(entries: [AccessLogEntry], dropped: Int)>(([], 0))
+    /// A request as answered, with the digest of the key it came with.
+    struct Note: Sendable {
+        var keyDigest: String
+        var method: String
+        var uri: String
+        var status: Int
+        var time: Timestamp
+        var request: String
+        var response: String
+    }
+
+    private let pending = Mutex<(notes: [Note], dropped: Int)>(([], 0))
 
     public init() {}
 
-    func note(_ entry: AccessLogEntry) {
+    func note(_ note: Note) {
         pending.withLock { p in
-            if p.entries.count < Self.maxPending { p.entries.append(entry) } else { p.dropped += 1 }
+            if p.notes.count < Self.maxPending { p.notes.append(note) } else { p.dropped += 1 }
         }
     }
 
-    /// Writes every waiting note in one transaction; how many. Notes that fail to be written are
-    /// dropped, so that a database that refuses them cannot make memory grow.
+    /// Writes every waiting note in one transaction; how many. A note whose key no longer exists
+    /// is left out. Notes that fail to be written are dropped, so that a database that refuses
+    /// them cannot make memory grow.
     @discardableResult public func flush(into store: any Store, logger: Logger? = nil) async throws -> Int {
-        let (entries, dropped) = pending.withLock { p in
+        let (notes, dropped) = pending.withLock { p in
             defer { p = ([], 0) }
             return p
         }
         if dropped > 0 {
             logger?.warning("access log notes dropped: the database fell behind", metadata: ["dropped": "\(dropped)"])
         }
-        guard !entries.isEmpty else { return 0 }
-        try await store.write { tx in try tx.insertAccessLogs(entries) }
-        return entries.count
+        guard !notes.isEmpty else { return 0 }
+        return try await store.writeWithoutWaiting { tx in
+            var applications: [String: Int64?] = [:]
+            var entries: [AccessLogEntry] = []
+            entries.reserveCapacity(notes.count)
+            for n in notes {
+                if applications[n.keyDigest] == nil {
+                    applications[n.keyDigest] = try tx.apiKey(hash: n.keyDigest, now: n.time)?.applicationId
+                }
+                guard let app = applications[n.keyDigest] ?? nil else { continue }
+                entries.append(
+                    AccessLogEntry(
+                        applicationId: app, uuid: UUID().uuidString.lowercased(), method: n.method, requestURI: n.uri,
+                        status: n.status, time: n.time, requestPayload: n.request, responsePayload: n.response))
+            }
+            try tx.insertAccessLogs(entries)
+            return entries.count
+        }
     }
 
-    static func payload(_ buffer: ByteBuffer) -> String {
-        let bytes = buffer.readableBytesView
-        return String(decoding: bytes.prefix(maxPayloadBytes), as: UTF8.self)
+    /// The start of a body, cut at a character.
+    static func payload(_ bytes: some Collection<UInt8>) -> String {
+        var cut = String(decoding: bytes.prefix(maxPayloadBytes), as: UTF8.self)
+        // A character cut in two decodes as U+FFFD at the end: dropped, not kept half.
+        if bytes.count > maxPayloadBytes, cut.hasSuffix("\u{FFFD}") { cut.removeLast() }
+        return cut
     }
 }
 
@@ -75,52 +106,45 @@ public struct AccessLogWriter: Service {
     }
 }
 
-/// Notes each Integration API request (those authenticated by an application's key) with its
-/// bodies and answer.
+/// Notes each Integration API request (one with an application's key) with its bodies and
+/// answer. A refused key (401) is not noted: it names no application, and a flood of wrong keys
+/// must not crowd out the notes of real requests.
 struct AccessLogMiddleware: RouterMiddleware {
     typealias Context = PerkRequestContext
 
     let recorder: AccessLogRecorder
-    let catalog: Catalog
     let clock: @Sendable () -> Timestamp
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
     {
-        guard let key = try? request.credential(scheme: "ApiKey-v1"),
-            let app = try? await catalog.application(forKeyDigest: Credentials.digest(key), now: clock())
-        else { return try await next(request, context) }
+        guard let key = try? request.credential(scheme: "ApiKey-v1") else { return try await next(request, context) }
         var request = request
-        let sent: String
-        do {
-            sent = AccessLogRecorder.payload(try await request.collectBody(upTo: context.maxUploadSize))
-        } catch {
-            throw APIError(status: .contentTooLarge, message: "The request body is too large")
-        }
+        let sent = AccessLogRecorder.payload(try await request.keepBody(context: context).readableBytesView)
         let response: Response
         do {
             response = try await next(request, context)
         } catch let error as APIError {
-            note(request, app.id, status: Int(error.status.code), answer: error.body.text, sent)
+            note(request, key, status: error.status, answer: AccessLogRecorder.payload(error.body.serialized()), sent)
             throw error
         }
-        var answered = ""
         var copy = response
+        var answered = ""
         if let length = response.body.contentLength, length > 0 {
             let buffer = try await ResponseCollector.collect(response.body)
-            answered = AccessLogRecorder.payload(buffer)
+            answered = AccessLogRecorder.payload(buffer.readableBytesView)
             copy.body = ResponseBody(byteBuffer: buffer)
         }
-        note(request, app.id, status: Int(response.status.code), answer: answered, sent)
+        note(request, key, status: response.status, answer: answered, sent)
         return copy
     }
 
-    private func note(_ request: Request, _ applicationId: Int64, status: Int, answer: String, _ sent: String) {
+    private func note(_ request: Request, _ key: String, status: HTTPResponse.Status, answer: String, _ sent: String) {
+        guard status != .unauthorized else { return }
         recorder.note(
-            AccessLogEntry(
-                applicationId: applicationId, uuid: UUID().uuidString.lowercased(), method: request.method.rawValue,
-                requestURI: request.uri.description, status: status, time: clock(), requestPayload: sent,
-                responsePayload: String(answer.utf8.prefix(AccessLogRecorder.maxPayloadBytes)) ?? ""))
+            .init(
+                keyDigest: Credentials.digest(key), method: request.method.rawValue, uri: request.uri.description,
+                status: Int(status.code), time: clock(), request: sent, response: answer))
     }
 }
 

@@ -26,10 +26,7 @@ extension ManagementAPI {
 
     func storedAdditionalCost(_ ctx: PerkRequestContext) async throws -> AdditionalCostDefinition {
         let id = try ctx.parameters.id("additionalCostId")
-        guard let cost = try await store.read({ tx in try tx.additionalCost(id: id) }) else {
-            throw APIError.notFound("Additional cost")
-        }
-        return cost
+        return try await found("Additional cost") { tx in try tx.additionalCost(id: id) }
     }
 
     func getAdditionalCost(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {

@@ -92,8 +92,8 @@ final class Catalog: Sendable {
     /// key removed from the database by hand is refused by every node within a second.
     /// Revocation through the API moves the catalog version and takes effect sooner.
     static let keyLifetime: Duration = .milliseconds(500)
-    private let attributes = Mutex<(schema: AttributeSchema, version: Int64)?>(nil)
-    private let costs = Mutex<(declared: DeclaredCosts, version: Int64)?>(nil)
+    private let attributes = Declarations<AttributeSchema>()
+    private let costs = Declarations<DeclaredCosts>()
     /// The newest catalog version seen, and when the store was last asked.
     private let latest = Mutex<(version: Int64, checked: ContinuousClock.Instant?)>((0, nil))
     let store: any Store
@@ -182,28 +182,29 @@ final class Catalog: Sendable {
 
     /// The declared attributes, loaded on first use and again after a change.
     func attributeSchema() async throws -> AttributeSchema {
-        let latest = try await latestVersion()
-        if let s = attributes.withLock({ $0 }), s.version >= latest { return s.schema }
-        let (definitions, version) = try await store.read { tx in (try tx.attributes(), try tx.catalogVersion()) }
-        let schema = AttributeSchema(definitions)
-        attributes.withLock { $0 = (schema, version) }
-        self.latest.withLock { $0.version = max($0.version, version) }
-        return schema
+        try await declared(attributes) { tx in AttributeSchema(try tx.attributes()) }
     }
 
     /// The declared additional costs, loaded on first use and again after a change.
     func declaredCosts() async throws -> DeclaredCosts {
+        try await declared(costs) { tx in DeclaredCosts(try tx.additionalCosts()) }
+    }
+
+    /// What `cache` holds while it is as new as the catalog, else what `load` reads (with the
+    /// version it was read at).
+    private func declared<T: Sendable>(
+        _ cache: Declarations<T>, _ load: @Sendable @escaping (any StoreTransaction) throws -> T
+    ) async throws -> T {
         let latest = try await latestVersion()
-        if let c = costs.withLock({ $0 }), c.version >= latest { return c.declared }
-        let (definitions, version) = try await store.read { tx in (try tx.additionalCosts(), try tx.catalogVersion()) }
-        let declared = DeclaredCosts(definitions)
-        costs.withLock { $0 = (declared, version) }
+        if let c = cache.held.withLock({ $0 }), c.version >= latest { return c.value }
+        let (value, version) = try await store.read { tx in (try load(tx), try tx.catalogVersion()) }
+        cache.held.withLock { $0 = (value, version) }
         self.latest.withLock { $0.version = max($0.version, version) }
-        return declared
+        return value
     }
 
     func costsChanged() {
-        costs.withLock { $0 = nil }
+        costs.held.withLock { $0 = nil }
     }
 
     /// After a change through this node that many applications' snapshots depend on (loyalty
@@ -213,7 +214,7 @@ final class Catalog: Sendable {
     }
 
     func attributesChanged() {
-        attributes.withLock { $0 = nil }
+        attributes.held.withLock { $0 = nil }
     }
 
     /// The application of an Integration API key, and whether it is a staging key (dry runs
@@ -237,4 +238,10 @@ final class Catalog: Sendable {
         }
         return (record.applicationId, record.type == "staging")
     }
+}
+
+/// Declarations of the account (attributes, additional costs) as last read, with the catalog
+/// version they were read at.
+final class Declarations<T: Sendable>: Sendable {
+    let held = Mutex<(value: T, version: Int64)?>(nil)
 }

@@ -129,6 +129,16 @@ extension Request {
         }
     }
 
+    /// The raw body, kept in the request for whoever reads it next (a middleware that looks at
+    /// it before the route does); 413 past the upload limit.
+    mutating func keepBody(context: some RequestContext) async throws -> ByteBuffer {
+        do {
+            return try await collectBody(upTo: context.maxUploadSize)
+        } catch {
+            throw APIError(status: .contentTooLarge, message: "The request body is too large")
+        }
+    }
+
     /// The body parsed as JSON; malformed JSON is a 400 that says where reading stopped.
     func json(context: some RequestContext) async throws -> JSON {
         try parseJSON(try await bodyBytes(context: context))

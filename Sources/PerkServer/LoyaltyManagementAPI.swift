@@ -41,16 +41,9 @@ extension ManagementAPI {
         }
         if let t = try r.string("title", required: creating, minLength: 1, maxLength: 255) { p.title = t }
         if let d = try r.string("description", maxLength: 10_000) { p.description = d }
-        if let apps = try r.array("subscribedApplications") {
+        if let apps = try r.ids("subscribedApplications") {
             var ids: [Int64] = []
-            for (i, a) in apps.enumerated() {
-                guard let id = a.numberValue?.intValue else {
-                    throw FieldError(
-                        title: "Invalid value", details: "must be an application id",
-                        pointer: "/subscribedApplications/\(i)")
-                }
-                if !ids.contains(id) { ids.append(id) }
-            }
+            for id in apps where !ids.contains(id) { ids.append(id) }
             p.subscribedApplications = ids
         }
         if let v = try r.string("defaultValidity", required: creating) {
@@ -67,9 +60,16 @@ extension ManagementAPI {
 
     /// Every application an entity names must exist (400 at `field/i` otherwise).
     func checkApplications(_ ids: [Int64], field: String, _ tx: any StoreTransaction) throws {
-        for (i, id) in ids.enumerated() where try tx.application(id: id) == nil {
+        try Self.requireExisting(ids, field: field, noun: "application") { try tx.application(id: $0) != nil }
+    }
+
+    /// Each id must name something that exists: 400 at the first that does not (`/field/i`).
+    static func requireExisting(_ ids: [Int64], field: String, noun: String, _ exists: (Int64) throws -> Bool)
+        throws
+    {
+        for (i, id) in ids.enumerated() where try !exists(id) {
             throw APIError.invalid(
-                FieldError(title: "Invalid value", details: "application \(id) does not exist", pointer: "/\(field)/\(i)"))
+                FieldError(title: "Invalid value", details: "\(noun) \(id) does not exist", pointer: "/\(field)/\(i)"))
         }
     }
 

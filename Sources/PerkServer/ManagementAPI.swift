@@ -118,20 +118,20 @@ struct ManagementAPI: Sendable {
         }
     }
 
+    /// What `read` finds, or 404 "`what` not found".
+    func found<T: Sendable>(_ what: String, _ read: @Sendable (any StoreTransaction) throws -> T?) async throws -> T {
+        guard let value = try await store.read(read) else { throw APIError.notFound(what) }
+        return value
+    }
+
     func application(_ ctx: PerkRequestContext) async throws -> PerkEngine.Application {
         let id = try ctx.parameters.id("applicationId")
-        guard let app = try await store.read({ tx in try tx.application(id: id) }) else {
-            throw APIError.notFound("Application")
-        }
-        return app
+        return try await found("Application") { tx in try tx.application(id: id) }
     }
 
     func campaign(_ ctx: PerkRequestContext, applicationId: Int64) async throws -> Campaign {
         let id = try ctx.parameters.id("campaignId")
-        guard let c = try await store.read({ tx in try tx.campaign(applicationId: applicationId, id: id) }) else {
-            throw APIError.notFound("Campaign")
-        }
-        return c
+        return try await found("Campaign") { tx in try tx.campaign(applicationId: applicationId, id: id) }
     }
 
     // MARK: Applications

@@ -65,7 +65,7 @@ public enum PerkServer {
         router.middlewares.add(AuditMiddleware(store: store, clock: clock, reads: reads))
         let catalog = Catalog(store: store)
         if let accessLog {
-            router.middlewares.add(AccessLogMiddleware(recorder: accessLog, catalog: catalog, clock: clock))
+            router.middlewares.add(AccessLogMiddleware(recorder: accessLog, clock: clock))
         }
         ManagementAPI(store: store, catalog: catalog, clock: clock, access: AccessControl(settings: settings))
             .register(on: routes)

@@ -58,35 +58,36 @@ public final class Retention: Service, Sendable {
     /// One pass: every row past its retention deleted, a batch at a time; how many rows.
     public func prune() async throws -> Int {
         let now = clock()
-        var deleted = 0
-        for (keep, events) in [(settings.events, true), (settings.webhookLogs, false)] {
-            guard let keep else { continue }
-            let before = Timestamp(microseconds: now.microseconds - keep.microseconds)
-            let batch = settings.batch
-            while !Task.isCancelled {
-                let n = try await store.write { tx in
-                    events
-                        ? try tx.pruneEvents(before: before, limit: batch)
-                        : try tx.pruneWebhookLogs(before: before, limit: batch)
-                }
-                deleted += n
-                if n < batch { break }
-                await Task.yield()
-            }
-        }
         let batch = settings.batch
-        let accessBefore = settings.accessLogs.map { Timestamp(microseconds: now.microseconds - $0.microseconds) }
+        func cutoff(_ keep: Duration?) -> Timestamp? {
+            keep.map { Timestamp(microseconds: now.microseconds - $0.microseconds) }
+        }
+        var deleted = 0
+        if let before = cutoff(settings.events) {
+            deleted += try await drain { tx in try tx.pruneEvents(before: before, limit: batch) }
+        }
+        if let before = cutoff(settings.webhookLogs) {
+            deleted += try await drain { tx in try tx.pruneWebhookLogs(before: before, limit: batch) }
+        }
+        let accessBefore = cutoff(settings.accessLogs)
         if accessBefore != nil || settings.accessLogRows != nil {
-            while !Task.isCancelled {
-                let n = try await store.write { [settings] tx in
-                    try tx.pruneAccessLogs(before: accessBefore, keep: settings.accessLogRows, limit: batch)
-                }
-                deleted += n
-                if n < batch { break }
-                await Task.yield()
-            }
+            let keep = settings.accessLogRows
+            deleted += try await drain { tx in try tx.pruneAccessLogs(before: accessBefore, keep: keep, limit: batch) }
         }
         if deleted > 0 { logger.info("retention deleted old rows", metadata: ["rows": "\(deleted)"]) }
+        return deleted
+    }
+
+    /// Runs `step` (which deletes up to a batch) in transactions of its own until a batch comes
+    /// back short; how many rows in all.
+    private func drain(_ step: @Sendable @escaping (any StoreTransaction) throws -> Int) async throws -> Int {
+        var deleted = 0
+        while !Task.isCancelled {
+            let n = try await store.write(step)
+            deleted += n
+            if n < settings.batch { break }
+            await Task.yield()
+        }
         return deleted
     }
 }

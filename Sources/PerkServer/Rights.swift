@@ -100,7 +100,7 @@ struct Principal: Sendable {
         access.admin || !access.everyApplication.isEmpty || access.applications.values.contains { !$0.isEmpty }
     }
 
-    /// The applications the user may read, among `ids`; nil when they may read every one.
+    /// The applications the user may read; nil when they may read every one.
     var readableApplications: Set<Int64>? {
         if access.admin || !access.everyApplication.isEmpty { return nil }
         return Set(access.applications.filter { !$0.value.isEmpty }.keys)

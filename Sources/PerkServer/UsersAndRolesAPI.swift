@@ -62,12 +62,7 @@ extension ManagementAPI {
 
     func storedUser(_ ctx: PerkRequestContext) async throws -> (User, [Int64]) {
         let id = try ctx.parameters.id("userId")
-        guard
-            let found = try await store.read({ tx in
-                try tx.user(id: id).map { ($0, try tx.roleIds(userId: id)) }
-            })
-        else { throw APIError.notFound("User") }
-        return found
+        return try await found("User") { tx in try tx.user(id: id).map { ($0, try tx.roleIds(userId: id)) } }
     }
 
     func getUser(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
@@ -88,7 +83,7 @@ extension ManagementAPI {
         let now = clock()
         let new = try decode { try newUser(body) }
         let (email, password, name, isAdmin, roles) = (new.email, new.password, new.name, new.isAdmin, new.roles)
-        let hash = try await hashed(password)
+        let hash = try await access.hash(password)
         let user = User(email: email, name: name, passwordHash: hash, admin: isAdmin, created: now)
         let created = try await store.write { tx in
             try checkRoles(roles, tx)
@@ -135,7 +130,7 @@ extension ManagementAPI {
             if r.object.contains("password") { password = try self.password(r, "password") }
         }
         user.modified = clock()
-        if let password { user.passwordHash = try await hashed(password) }
+        if let password { user.passwordHash = try await access.hash(password) }
         let toSave = user
         let newRoles = roles
         let rolesGiven = r.object.contains("roles")
@@ -174,17 +169,11 @@ extension ManagementAPI {
         guard let user = try await store.read({ tx in try tx.user(id: principal.userId) }) else {
             throw APIError.unauthorized
         }
-        let correct: Bool
-        do {
-            correct = try await access.hasher.verify(old, against: user.passwordHash)
-        } catch is PasswordHasher.Busy {
-            throw APIError.retryLater(.tooManyRequests, "Too many sign-ins at once; try again shortly", after: 1)
-        }
-        guard correct else {
+        guard try await access.verify(old, against: user.passwordHash) else {
             throw APIError.invalid(
                 FieldError(title: "Invalid value", details: "password is not your current password", pointer: "/password"))
         }
-        let hash = try await hashed(new)
+        let hash = try await access.hash(new)
         let current = Credentials.digest(try req.credential(scheme: "Bearer"))
         try await store.write { tx in
             try tx.updatePasswordHash(userId: user.id, passwordHash: hash)
@@ -213,33 +202,11 @@ extension ManagementAPI {
     }
 
     private func password(_ r: ObjectReader, _ key: String) throws(FieldError) -> String {
-        let max = access.settings.maxPasswordLength
-        let p = try r.string(key, required: true)!
-        guard p.utf8.count <= 4 * max, p.count <= max else {
-            throw FieldError(
-                title: "maxLength", details: "\(key) can be at most \(max) characters long", pointer: r.path(key))
-        }
-        guard p.count >= Self.minPasswordLength else {
-            throw FieldError(
-                title: "minLength", details: "\(key) must be at least \(Self.minPasswordLength) characters long",
-                pointer: r.path(key))
-        }
-        return p
-    }
-
-    private func hashed(_ password: String) async throws -> String {
-        do {
-            return try await access.hasher.hash(password)
-        } catch is PasswordHasher.Busy {
-            throw APIError.retryLater(.tooManyRequests, "Too many sign-ins at once; try again shortly", after: 1)
-        }
+        try access.password(r, key, minimum: Self.minPasswordLength)
     }
 
     private func checkRoles(_ ids: [Int64], _ tx: any StoreTransaction) throws {
-        for (i, id) in ids.enumerated() where try tx.role(id: id) == nil {
-            throw APIError.invalid(
-                FieldError(title: "Invalid value", details: "role \(id) does not exist", pointer: "/roles/\(i)"))
-        }
+        try Self.requireExisting(ids, field: "roles", noun: "role") { try tx.role(id: $0) != nil }
     }
 
     /// Fails the transaction when it would leave the account without an active admin (by their
@@ -263,8 +230,7 @@ extension ManagementAPI {
 
     func storedRole(_ ctx: PerkRequestContext) async throws -> Role {
         let id = try ctx.parameters.id("roleId")
-        guard let role = try await store.read({ tx in try tx.role(id: id) }) else { throw APIError.notFound("Role") }
-        return role
+        return try await found("Role") { tx in try tx.role(id: id) }
     }
 
     func getRole(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
@@ -341,10 +307,7 @@ extension ManagementAPI {
     }
 
     private func checkUsers(_ ids: [Int64], field: String, _ tx: any StoreTransaction) throws {
-        for (i, id) in ids.enumerated() where try tx.user(id: id) == nil {
-            throw APIError.invalid(
-                FieldError(title: "Invalid value", details: "user \(id) does not exist", pointer: "/\(field)/\(i)"))
-        }
+        try Self.requireExisting(ids, field: field, noun: "user") { try tx.user(id: $0) != nil }
     }
 }
 

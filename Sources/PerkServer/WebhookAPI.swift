@@ -20,15 +20,7 @@ extension ManagementAPI {
     /// A `NewWebhook` body onto `w`: every field but `description` and `payload` is required.
     static func applyWebhook(_ body: JSON, to w: inout Webhook) throws(FieldError) {
         let r = try ObjectReader(body, at: "")
-        var apps: [Int64] = []
-        for (i, a) in (try r.array("applicationIds", required: true)!).enumerated() {
-            guard let id = a.numberValue?.intValue else {
-                throw FieldError(
-                    title: "Invalid value", details: "must be an application id", pointer: "/applicationIds/\(i)")
-            }
-            apps.append(id)
-        }
-        w.applicationIds = apps
+        w.applicationIds = try r.ids("applicationIds", required: true)!
         w.title = try r.string("title", required: true, minLength: 1, maxLength: 255)!
         w.description = try r.string("description", maxLength: 10_000) ?? ""
         let verb = try r.string("verb", required: true)!
@@ -79,8 +71,7 @@ extension ManagementAPI {
 
     func webhook(_ ctx: PerkRequestContext) async throws -> Webhook {
         let id = try ctx.parameters.id("webhookId")
-        guard let w = try await store.read({ tx in try tx.webhook(id: id) }) else { throw APIError.notFound("Webhook") }
-        return w
+        return try await found("Webhook") { tx in try tx.webhook(id: id) }
     }
 
     func createWebhook(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {

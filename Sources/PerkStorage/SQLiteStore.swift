@@ -9,12 +9,13 @@ import Talang
 public final class SQLiteStore: Store {
     let pool: DatabasePool
     public var singleWriter: Bool { true }
+    static let busyTimeout: TimeInterval = 5
 
     /// Opens (creating if needed) the database at `path` and migrates its schema.
     public init(path: String) throws {
         var config = Configuration()
         // A lock held by another program is waited for this long, then the request answers 503.
-        config.busyMode = .timeout(5)
+        config.busyMode = .timeout(Self.busyTimeout)
         config.prepareDatabase { db in
             // Survives a process crash on every commit; `durable` writes also survive power loss.
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
@@ -33,6 +34,25 @@ public final class SQLiteStore: Store {
         -> T
     {
         try await Self.translatingFaults { try await write(durable, body) }
+    }
+
+    /// The single writer connection would wait out the busy timeout on a file another program
+    /// locked, and every request's write would queue behind it: this one tries once and gives up.
+    public func writeWithoutWaiting<T: Sendable>(_ body: @Sendable (any StoreTransaction) throws -> T) async throws
+        -> T
+    {
+        try await Self.translatingFaults {
+            try await pool.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA busy_timeout = 0")
+                defer { try? db.execute(sql: "PRAGMA busy_timeout = \(Int(Self.busyTimeout * 1000))") }
+                var result: T?
+                try db.inTransaction(.immediate) {
+                    result = try body(SQLTransaction(db: GRDBConnection(db: db), writing: true))
+                    return .commit
+                }
+                return result!
+            }
+        }
     }
 
     /// SQLite's answers that mean "not now" rather than "never": the file is locked by another

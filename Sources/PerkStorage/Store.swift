@@ -15,12 +15,24 @@ public protocol Store: Sendable {
     /// returns (confirmed redemptions); otherwise it survives a crash of the process.
     func write<T: Sendable>(durable: Bool, _ body: @Sendable (any StoreTransaction) throws -> T) async throws -> T
 
+    /// A write for background work that must never make requests wait behind it (the access
+    /// log): where the database is locked by another program it fails at once with
+    /// `StoreError.unavailable` instead of waiting for the lock in the writers' queue.
+    func writeWithoutWaiting<T: Sendable>(_ body: @Sendable (any StoreTransaction) throws -> T) async throws -> T
+
     /// Whether one write transaction at a time holds the whole database (SQLite), rather than
     /// the rows it locks (PostgreSQL): nothing slow may then run inside a write.
     var singleWriter: Bool { get }
 }
 
 extension Store {
+    /// Writers that run side by side (PostgreSQL) make no one wait behind a background write.
+    public func writeWithoutWaiting<T: Sendable>(_ body: @Sendable (any StoreTransaction) throws -> T) async throws
+        -> T
+    {
+        try await write(durable: false, body)
+    }
+
     public func write<T: Sendable>(_ body: @Sendable (any StoreTransaction) throws -> T) async throws -> T {
         try await write(durable: false, body)
     }

@@ -62,7 +62,12 @@ import Testing
 
         // Past the connection cap, new connections are refused with 503; the held ones still work.
         let held = (0..<4).compactMap { _ in RawConnection(port: node.port) }
-        try await Task.sleep(for: .milliseconds(200))
+        // Each held connection is answered once, so the server has surely counted it (a fixed
+        // wait was not always enough on a loaded machine); they stay open, well within their idle time.
+        for c in held {
+            c.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+            #expect(Self.parse(c.readResponse(timeout: 5)).status == 200)
+        }
         let refused = try #require(RawConnection(port: node.port))
         let over = Self.parse(refused.readUntilClosed(timeout: 5).text)
         #expect(over.status == 503)

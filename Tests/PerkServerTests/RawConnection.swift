@@ -58,4 +58,30 @@ final class RawConnection {
         }
         return (String(decoding: out, as: UTF8.self), false)
     }
+
+    /// One whole response (its head, and as many body bytes as its Content-Length says), leaving
+    /// the connection open; what came when `timeout` passes first.
+    func readResponse(timeout: Double) -> String {
+        let deadline = Date().addingTimeInterval(timeout)
+        var out: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while Date() < deadline {
+            let text = String(decoding: out, as: UTF8.self)
+            if let end = text.range(of: "\r\n\r\n") {
+                let head = text[..<end.lowerBound].lowercased()
+                let length = head.split(separator: "\r\n").first { $0.hasPrefix("content-length:") }
+                    .flatMap { Int($0.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) } ?? 0
+                if text[end.upperBound...].utf8.count >= length { return text }
+            }
+            var tv = timeval(tv_sec: 0, tv_usec: 200_000)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+            let n = recv(fd, &buffer, buffer.count, 0)
+            if n > 0 {
+                out += buffer[0..<n]
+            } else if n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK) {
+                break
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
 }
