@@ -118,15 +118,19 @@ struct AccessLogMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
     {
-        guard let key = try? request.credential(scheme: "ApiKey-v1") else { return try await next(request, context) }
+        // Integration API requests only (they all live under /v1/ or /v2/): not /health or /metrics.
+        guard request.uri.path.hasPrefix("/v1/") || request.uri.path.hasPrefix("/v2/"),
+            let key = try? request.credential(scheme: "ApiKey-v1")
+        else { return try await next(request, context) }
         var request = request
         let sent = AccessLogRecorder.payload(try await request.keepBody(context: context).readableBytesView)
         let response: Response
         do {
             response = try await next(request, context)
-        } catch let error as APIError {
-            note(request, key, status: error.status, answer: AccessLogRecorder.payload(error.body.serialized()), sent)
-            throw error
+        } catch {
+            // Answered here as the error middleware would, so that failures (a 500, a 503 while
+            // the database is away, a 409) are in the log too, with the body the client got.
+            response = ErrorBodyMiddleware<Context>.answer(error, request: request, context: context)
         }
         var copy = response
         var answered = ""
@@ -203,7 +207,8 @@ extension ManagementAPI {
         var filter = AccessLogFilter(rangeStart: start, rangeEnd: end)
         filter.applicationId = applicationId
         filter.path = req.query("path").flatMap { $0.isEmpty ? nil : $0 }
-        if let m = req.query("method"), !m.isEmpty {
+        // The reference lists the methods in lower case; requests record them in upper case.
+        if let m = req.query("method")?.uppercased(), !m.isEmpty {
             let methods = ["GET", "PUT", "POST", "DELETE", "PATCH"]
             guard methods.contains(m) else {
                 throw APIError.invalidParameter("method", "method must be one of \(methods.joined(separator: ", "))")

@@ -145,10 +145,9 @@ extension ManagementAPI {
     func deleteCoupon(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
         try await authorize(req, ctx, .coupons)
         let coupon = try await pathCoupon(ctx)
-        var exact = CouponFilter()
-        exact.value = coupon.value
-        exact.exactMatch = true
-        let filter = exact
+        var one = CouponFilter()
+        one.id = coupon.id
+        let filter = one
         let now = clock()
         _ = try await store.write { tx in try tx.deleteCoupons(campaignId: coupon.campaignId, filter: filter, now: now)
         }

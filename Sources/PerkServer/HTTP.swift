@@ -95,6 +95,15 @@ struct ErrorBodyMiddleware<Context: RequestContext>: RouterMiddleware {
         }
         do {
             return try await next(request, context)
+        } catch {
+            return Self.answer(error, request: request, context: context)
+        }
+    }
+
+    /// The answer a client gets for `error`, thrown by a route or a middleware inside this one.
+    static func answer(_ error: any Error, request: Request, context: Context) -> Response {
+        do {
+            throw error
         } catch let e as APIError {
             return jsonResponse(e.status, e.body, headers: e.headers)
         } catch let e as HTTPError {

@@ -129,6 +129,8 @@ extension ManagementAPI {
         filter.customerEmail = req.query("customerEmail")
         filter.couponCode = req.query("couponCode")
         filter.referralCode = req.query("referralCode")
+        filter.ruleName = req.query("ruleQuery")
+        filter.campaignName = req.query("campaignQuery")
         filter.createdBefore = try Self.timeQuery(req, "createdBefore")
         filter.createdAfter = try Self.timeQuery(req, "createdAfter")
         let eventFilter = filter

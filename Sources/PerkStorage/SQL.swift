@@ -125,6 +125,10 @@ public struct SQLDialect: Sendable {
     /// A condition: the JSON object text in `column` has every member of the bound JSON object,
     /// with the same value.
     public var jsonHasMembers: @Sendable (_ column: String) -> String
+    /// A FROM item: the elements of the JSON array text in `column`, as `x`.
+    public var jsonElements: @Sendable (_ column: String) -> String
+    /// The string at `key` of an element of `jsonElements`.
+    public var elementString: @Sendable (_ key: String) -> String
     /// What ends a SELECT whose rows the transaction will write back.
     public var lockRows: String
     /// What ends a SELECT that claims rows other writers may be claiming: they skip the locked ones.
@@ -144,14 +148,17 @@ public struct SQLDialect: Sendable {
             NOT EXISTS (SELECT 1 FROM json_each(?) AS wanted
                 WHERE json_extract(\($0), '$."' || wanted.key || '"') IS NOT wanted.value)
             """
-        }, lockRows: "", couponSearchTable: "coupon_search", byRowid: { "\($0) NOT INDEXED" })
+        }, jsonElements: { "json_each(\($0)) AS x" }, elementString: { "json_extract(x.value, '$.\($0)')" },
+        lockRows: "", couponSearchTable: "coupon_search", byRowid: { "\($0) NOT INDEXED" })
 
     public static let postgres = SQLDialect(
         // LIKE rather than strpos: a trigram index on lower(value) serves it (v12).
         contains: { #"lower(\#($0)) LIKE '%' || replace(replace(replace(lower(?), '\', '\\'), '%', '\%'), '_', '\_') || '%'"# },
         jsonArrayHolds: { "(\($0)::jsonb -> '\($1)') @> jsonb_build_array(?::text)" },
         jsonString: { "(\($0)::jsonb ->> '\($1)')" },
-        jsonHasMembers: { "\($0)::jsonb @> ?::jsonb" }, lockRows: " FOR UPDATE", skipLocked: " FOR UPDATE SKIP LOCKED",
+        jsonHasMembers: { "\($0)::jsonb @> ?::jsonb" },
+        jsonElements: { "jsonb_array_elements(\($0)::jsonb) AS x(value)" }, elementString: { "(x.value ->> '\($0)')" },
+        lockRows: " FOR UPDATE", skipLocked: " FOR UPDATE SKIP LOCKED",
         couponSearchTable: nil, byRowid: { $0 })
 }
 
@@ -400,4 +407,31 @@ enum SQLSchema {
         CREATE INDEX access_logs_by_application ON access_logs(application_id, time)
         """
     }
+
+    /// Coupon and referral codes folded for searches by part of a code (v18): filled by
+    /// `SQLTransaction.foldStoredCodes()`.
+    static let foldedCodes = """
+        ALTER TABLE coupons ADD COLUMN folded TEXT NOT NULL DEFAULT '';
+        ALTER TABLE referrals ADD COLUMN folded TEXT NOT NULL DEFAULT ''
+        """
+
+    /// SQLite's index of coupons by part of their code (v12) moves to the folded codes (v18).
+    static let sqliteFoldedCouponSearch = """
+        DROP TRIGGER coupon_search_insert;
+        DROP TRIGGER coupon_search_delete;
+        DROP TRIGGER coupon_search_update;
+        DROP TABLE coupon_search;
+        CREATE VIRTUAL TABLE coupon_search USING fts5(folded, content='coupons', content_rowid='id', tokenize='trigram');
+        CREATE TRIGGER coupon_search_insert AFTER INSERT ON coupons BEGIN
+            INSERT INTO coupon_search(rowid, folded) VALUES (new.id, new.folded);
+        END;
+        CREATE TRIGGER coupon_search_delete AFTER DELETE ON coupons BEGIN
+            INSERT INTO coupon_search(coupon_search, rowid, folded) VALUES ('delete', old.id, old.folded);
+        END;
+        CREATE TRIGGER coupon_search_update AFTER UPDATE OF folded ON coupons BEGIN
+            INSERT INTO coupon_search(coupon_search, rowid, folded) VALUES ('delete', old.id, old.folded);
+            INSERT INTO coupon_search(rowid, folded) VALUES (new.id, new.folded);
+        END;
+        INSERT INTO coupon_search(coupon_search) VALUES ('rebuild');
+        """
 }

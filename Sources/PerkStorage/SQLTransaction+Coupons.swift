@@ -23,21 +23,23 @@ extension SQLTransaction {
         if let i = lookupKeys.firstIndex(where: taken.contains) { throw StoreError.duplicate(coupons[i].value) }
         let columns = """
             INSERT INTO coupons (application_id, campaign_id, value, lookup, created, usage_limit, usage_counter,
-                start_date, expiry_date, attributes, referral_id, recipient_integration_id, reservation, batch_id)
+                start_date, expiry_date, attributes, referral_id, recipient_integration_id, reservation, batch_id,
+                folded)
             VALUES
             """
-        let row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        let row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         var ids: [String: Int64] = [:]
         for start in stride(from: 0, to: coupons.count, by: Self.couponsPerStatement) {
             let group = start..<min(start + Self.couponsPerStatement, coupons.count)
             var arguments: [any SQLBindable] = []
-            arguments.reserveCapacity(group.count * 14)
+            arguments.reserveCapacity(group.count * 15)
             for i in group {
                 let c = coupons[i]
                 arguments += [
                     applicationId, c.campaignId, c.value, lookupKeys[i], c.created.microseconds, c.usageLimit,
                     c.usageCounter, c.startDate?.microseconds, c.expiryDate?.microseconds,
                     Self.text(.object(c.attributes)), c.referralId, c.recipientIntegrationId, c.reservation, c.batchId,
+                    CodeFolding.fold(c.value),
                 ]
             }
             let sql = columns + " " + Array(repeating: row, count: group.count).joined(separator: ", ")
@@ -67,7 +69,13 @@ extension SQLTransaction {
         var c = scope
         if let a = f.attributes, !a.isEmpty { c.add(db.dialect.jsonHasMembers("attributes"), Self.text(.object(a))) }
         if let v = f.value {
-            if f.exactMatch { c.add("value = ?", v) } else { c.add(db.dialect.contains("value"), v) }
+            // Both ignore case (the reference's); a part of a code also ignores what is not a letter
+            // or digit.
+            if f.exactMatch {
+                c.add("lower(value) = lower(?)", v)
+            } else {
+                c.add(db.dialect.contains("folded"), CodeFolding.fold(v))
+            }
         }
         if let t = f.createdBefore { c.add("created < ?", t.microseconds) }
         if let t = f.createdAfter { c.add("created > ?", t.microseconds) }
@@ -81,6 +89,7 @@ extension SQLTransaction {
         if let r = f.referralId { c.add("referral_id = ?", r) }
         if let r = f.recipientIntegrationId { c.add("recipient_integration_id = ?", r) }
         if let a = f.afterId { c.add("id > ?", a) }
+        if let id = f.id { c.add("id = ?", id) }
         return c
     }
 
@@ -98,12 +107,11 @@ extension SQLTransaction {
     /// Where a full-text index of codes exists (SQLite) and the searched text is long enough for
     /// its trigrams, limits the listing to the ids the index finds, and reads `coupons` by id.
     func narrowToSearchedCodes(_ f: CouponFilter, _ c: inout Conditions) throws -> String {
-        // FTS5 ends a query string at a NUL (the API refuses them; this keeps the store safe alone).
-        guard let index = db.dialect.couponSearchTable, !f.exactMatch, let text = f.value,
-            text.unicodeScalars.count >= 3, !text.utf8.contains(0)
-        else { return "coupons" }
-        let phrase =
-            "\"" + text.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "\"\"") + "\""
+        // The index holds folded codes; folded text is letters and digits only (no NUL, no quote).
+        guard let index = db.dialect.couponSearchTable, !f.exactMatch, let value = f.value else { return "coupons" }
+        let text = CodeFolding.fold(value)
+        guard text.unicodeScalars.count >= 3 else { return "coupons" }
+        let phrase = "\"" + text + "\""
         let ids: [Int64] = try column(
             "SELECT rowid FROM \(index) WHERE \(index) MATCH ? LIMIT ?",
             arguments: [phrase, Self.searchedCodesRead + 1])
@@ -232,13 +240,13 @@ extension SQLTransaction {
         let id: Int64? = try scalar(
             """
             INSERT INTO coupons (application_id, campaign_id, value, lookup, created, usage_limit, usage_counter,
-                start_date, expiry_date, attributes, recipient_integration_id, reservation, origin)
-            VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id
+                start_date, expiry_date, attributes, recipient_integration_id, reservation, origin, folded)
+            VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id
             """,
             arguments: [
                 applicationId, c.campaignId, c.value, lookupKey, c.created.microseconds, c.usageLimit,
                 c.startDate?.microseconds, c.expiryDate?.microseconds, Self.text(.object(c.attributes)),
-                c.recipientIntegrationId, c.reservation, origin,
+                c.recipientIntegrationId, c.reservation, origin, CodeFolding.fold(c.value),
             ])
         guard let id else { return nil }
         var out = c
@@ -265,13 +273,13 @@ extension SQLTransaction {
         let id: Int64? = try scalar(
             """
             INSERT INTO referrals (application_id, campaign_id, code, lookup, created, advocate, friend,
-                start_date, expiry_date, usage_limit, usage_counter, origin)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id
+                start_date, expiry_date, usage_limit, usage_counter, origin, folded)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id
             """,
             arguments: [
                 applicationId, r.campaignId, r.code, lookupKey, r.created.microseconds,
                 r.advocateProfileIntegrationId, r.friendProfileIntegrationId, r.startDate?.microseconds,
-                r.expiryDate?.microseconds, r.usageLimit, r.usageCounter, origin,
+                r.expiryDate?.microseconds, r.usageLimit, r.usageCounter, origin, CodeFolding.fold(r.code),
             ])
         guard let id else { return nil }
         var out = r
@@ -290,7 +298,7 @@ extension SQLTransaction {
         -> Page<Referral>
     {
         var c = Conditions("campaign_id = ?", campaignId)
-        if let v = f.code { c.add(db.dialect.contains("code"), v) }
+        if let v = f.code { c.add(db.dialect.contains("folded"), CodeFolding.fold(v)) }
         if let t = f.createdBefore { c.add("created < ?", t.microseconds) }
         if let t = f.createdAfter { c.add("created > ?", t.microseconds) }
         c.add(validity: f.valid, now: now)
@@ -364,5 +372,32 @@ extension SQLTransaction {
             try column(
                 "SELECT coupon_id FROM coupon_reservations WHERE profile_id = ? AND coupon_id IN (\(marks))",
                 arguments: SQLArguments([profileId] + couponIds)))
+    }
+}
+
+extension SQLTransaction {
+    /// Folds the codes stored before codes were stored folded (migration v18), a few hundred rows
+    /// per statement.
+    func foldStoredCodes() throws {
+        for (table, column) in [("coupons", "value"), ("referrals", "code")] {
+            var after: Int64 = 0
+            while true {
+                let rows = try all(
+                    "SELECT id, \(column) AS code FROM \(table) WHERE id > ? ORDER BY id LIMIT 500", arguments: [after])
+                guard let last = rows.last else { break }
+                var cases: [any SQLBindable] = []
+                var ids: [any SQLBindable] = []
+                for r in rows {
+                    let id: Int64 = r["id"]
+                    cases += [id, CodeFolding.fold(r["code"])]
+                    ids.append(id)
+                }
+                _ = try exec(
+                    "UPDATE \(table) SET folded = CASE id \(Array(repeating: "WHEN ? THEN ?", count: rows.count).joined(separator: " ")) END"
+                        + " WHERE id IN (\(Self.placeholders(rows.count)))",
+                    arguments: SQLArguments(cases + ids))
+                after = last["id"]
+            }
+        }
     }
 }

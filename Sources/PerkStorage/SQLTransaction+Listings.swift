@@ -54,6 +54,13 @@ extension SQLTransaction {
         if let code = filter.referralCode {
             c.add(ofSession + d.jsonString("s2.content", "referralCode") + " = ?)", code)
         }
+        let ofEffect = "EXISTS (SELECT 1 FROM \(d.jsonElements("e.effects"))"
+        if let name = filter.ruleName { c.add(ofEffect + " WHERE " + d.contains(d.elementString("ruleName")) + ")", name) }
+        if let name = filter.campaignName {
+            c.add(
+                ofEffect + " JOIN campaigns c2 ON c2.id = CAST(\(d.elementString("campaignId")) AS BIGINT) WHERE "
+                    + d.contains("c2.name") + ")", name)
+        }
         let whereClause = c.clause
         let arguments = c.arguments
         let order = ascending ? "ASC" : "DESC"

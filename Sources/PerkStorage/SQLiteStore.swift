@@ -325,6 +325,11 @@ enum SQLiteSchema {
         m.registerMigration("v17: access logs") { db in
             try db.execute(sql: SQLSchema.accessLogs(id: "INTEGER PRIMARY KEY AUTOINCREMENT"))
         }
+        m.registerMigration("v18: folded codes") { db in
+            try db.execute(sql: SQLSchema.foldedCodes)
+            try SQLTransaction(db: GRDBConnection(db: db), writing: true).foldStoredCodes()
+            try db.execute(sql: SQLSchema.sqliteFoldedCouponSearch)
+        }
         return m
     }
 }

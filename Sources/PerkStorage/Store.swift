@@ -161,6 +161,10 @@ public struct EventFilter: Sendable {
     /// A code the event's session carries.
     public var couponCode: String?
     public var referralCode: String?
+    /// Part of the name (any case) of a rule, or of the campaign of a rule, that gave the event
+    /// one of its effects.
+    public var ruleName: String?
+    public var campaignName: String?
     public init() {}
 }
 
@@ -171,8 +175,11 @@ public struct CouponFilter: Sendable {
     }
 
     public var value: String?
-    /// `value` must match the whole code (otherwise a part of it, ignoring ASCII case).
+    /// `value` must match the whole code, ignoring case (otherwise a part of it, ignoring case and
+    /// whatever is not a letter or digit: `CodeFolding`).
     public var exactMatch = false
+    /// One coupon, by its id.
+    public var id: Int64?
     public var createdBefore: Timestamp?
     public var createdAfter: Timestamp?
     public var startsBefore: Timestamp?

@@ -22,6 +22,8 @@ import Testing
             #expect(bad.status == .badRequest)
             _ = try await h.call(.put, "/v2/customer_sessions/s3", ["customerSession": [:]],
                 headers: [(.authorization, "ApiKey-v1 wrong")])
+            // Not the Integration API: not logged, even with a valid key.
+            _ = try await h.call(.get, "/health", headers: [(.authorization, "ApiKey-v1 \(key)")])
             #expect(try await h.accessLog?.flush(into: h.store) == 2)
 
             let base = "/v1/applications/\(app)/access_logs"
@@ -39,6 +41,10 @@ import Testing
 
             let errors = try await h.call(.get, base + "?\(Self.range)&status=error")
             #expect(errors["data"]?.arrayValue?.count == 1)
+            // The reference writes methods in lower case.
+            let puts = try await h.call(.get, base + "?\(Self.range)&method=put")
+            #expect(puts["totalResultSize"] == 2)
+            #expect(try await h.call(.get, base + "?\(Self.range)&method=get")["totalResultSize"] == 0)
             let byPath = try await h.call(.get, base + "?\(Self.range)&path=/v2/customer_sessions/s1&sort=time")
             #expect(byPath["data"]?.arrayValue?.compactMap { $0["status"]?.numberValue?.intValue } == [200])
             let page = try await h.call(.get, base + "/no_total?\(Self.range)&pageSize=1")
@@ -59,6 +65,15 @@ import Testing
             let health = try await h.call(.get, "/v1/applications/\(app)/health_report")
             #expect(health["summary"] == "WARNING")
             #expect(health["lastUsed"]?.stringValue != nil)
+
+            // A path no route answers is logged with the 404 the client got (thrown by the
+            // router, not by a route).
+            let lost = try await h.call(.get, "/v2/no_such_thing", headers: [(.authorization, "ApiKey-v1 \(key)")])
+            #expect(lost.status == .notFound)
+            #expect(try await h.accessLog?.flush(into: h.store) == 1)
+            let logged = try await h.call(.get, base + "?\(Self.range)&path=/v2/no_such_thing")
+            #expect(logged["data"]?[0]?["status"] == 404)
+            #expect(logged["data"]?[0]?["responsePayload"]?.stringValue?.contains("Not found") == true)
         }
     }
 

@@ -56,6 +56,42 @@ import Testing
         }
     }
 
+    /// The reference's `value`: any case, and only letters and digits count, in the code and in
+    /// the query; `exactMatch`: the whole code, any case. Deleting one coupon deletes only it,
+    /// even where another differs only in case (a case-sensitive application).
+    @Test func codesAreFoundFoldedAndExactIgnoringCase() async throws {
+        try await Harness.run { h in
+            let app = try await h.createApplication()
+            let campaign = try await h.createCampaign(app, rules: [Harness.couponRule])
+            let base = "/v1/applications/\(app)/campaigns/\(campaign)/coupons"
+            let imported = try await h.raw(
+                .post, "/v1/applications/\(app)/campaigns/\(campaign)/import_coupons",
+                "value\nAB-CD-EF\nab.cd.99\nMixed-1\nMIXED-1\nXY-12\n", headers: [(.contentType, "text/csv")])
+            #expect(imported.status == .ok, "\(imported.body.text)")
+            func values(_ query: String) async throws -> [String] {
+                let r = try await h.call(.get, base + query + (query.contains("?") ? "&" : "?") + "sort=id")
+                return r["data"]?.arrayValue?.compactMap { $0["value"]?.stringValue } ?? []
+            }
+            #expect(try await values("?value=abcd") == ["AB-CD-EF", "ab.cd.99"])
+            #expect(try await values("?value=C-DEF") == ["AB-CD-EF"])
+            #expect(try await values("?value=cd%20ef") == ["AB-CD-EF"])
+            #expect(try await values("?value=ab") == ["AB-CD-EF", "ab.cd.99"])
+            #expect(try await values("?value=d9") == ["ab.cd.99"])
+            #expect(try await values("?value=mixed1") == ["Mixed-1", "MIXED-1"])
+            #expect(try await values("?value=ab-cd-ef&exactMatch=true") == ["AB-CD-EF"])
+            #expect(try await values("?value=abcdef&exactMatch=true").isEmpty)
+            #expect(try await values("?value=mixed-1&exactMatch=true") == ["Mixed-1", "MIXED-1"])
+
+            let mixed = try await h.call(.get, base + "?value=Mixed-1&exactMatch=true&sort=id")
+            let first = try #require(mixed["data"]?[0]?["id"]?.numberValue?.intValue)
+            #expect(try await h.call(.delete, base + "/\(first)").status == .noContent)
+            #expect(try await values("?value=mixed1") == ["MIXED-1"])
+            // The same filter in the export of every coupon of the application.
+            let csv = try await h.text("/v1/applications/\(app)/export_coupons?value=abcd&values_only=true")
+            #expect(csv.text == "value\r\nAB-CD-EF\r\nab.cd.99\r\n")
+        }
+    }
+
     @Test func couponsAreFilteredUpdatedAndDeleted() async throws {
         try await Harness.run { h in
             let shop = try await SessionV2Tests.couponShop(h, usageLimit: 1)

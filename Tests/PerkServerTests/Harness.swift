@@ -88,6 +88,13 @@ struct Harness {
         try await raw(method, path, body.map { $0.text }, headers: headers)
     }
 
+    /// A GET whose answer is not JSON (a CSV export): its status and text.
+    func text(_ path: String) async throws -> (status: HTTPResponse.Status, text: String) {
+        try await client.execute(uri: path, method: .get, headers: [.authorization: "Bearer \(token)"], body: nil) {
+            ($0.status, String(buffer: $0.body))
+        }
+    }
+
     func raw(_ method: HTTPRequest.Method, _ path: String, _ text: String?, headers: [(HTTPField.Name, String)] = [])
         async throws -> Reply
     {

@@ -118,6 +118,12 @@ import Testing
             #expect(try await count("couponCode=\(code)") == 1)
             #expect(try await count("referralCode=REF-XYZ") == 1)
             #expect(try await count("referralCode=REF-NONE") == 0)
+            // By the rule and the campaign that gave an effect (carla's session got the discount).
+            #expect(try await count("ruleQuery=ten%20PERCENT") == 1)
+            #expect(try await count("ruleQuery=twenty") == 0)
+            #expect(try await count("campaignQuery=campaign") == 1)
+            #expect(try await count("campaignQuery=elsewhere") == 0)
+            #expect(try await count("type=talon_session_created,talon_session_updated") == 2)
             let customers = try await h.call(.get, base + "/customers")
             let carla = try #require(
                 customers["data"]?.arrayValue?.first { $0["integrationId"] == "carla" }?["id"]?.numberValue?.intValue)

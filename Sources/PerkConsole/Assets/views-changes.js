@@ -63,11 +63,14 @@ function verb(change) {
   return "Changed";
 }
 
-/** A value in a few words: text as written, lists and objects short. */
+/** A value in a few words: text as written, yes/no, "none" for an empty list, lists and objects short. */
 function short(key, value, appName) {
   if (key === "acl") return describe(parseAcl(value), appName).join("; ");
   if (value === null || value === undefined) return "nothing";
-  if (typeof value === "string") return value.length > 60 ? `"${value.slice(0, 57)}…"` : `"${value}"`;
+  if (value === "") return "empty";
+  if (typeof value === "string") return value.length > 60 ? `${value.slice(0, 57)}…` : value;
+  if (typeof value === "boolean") return value ? "yes" : "no";
+  if (Array.isArray(value) && !value.length) return "none";
   if (Array.isArray(value) && value.every((v) => typeof v !== "object")) {
     const text = `[${value.join(", ")}]`;
     return text.length > 60 ? `${value.length} items` : text;
