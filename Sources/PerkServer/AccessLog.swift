@@ -198,12 +198,7 @@ extension ManagementAPI {
 
     func accessLogs(_ req: Request, applicationId: Int64?, counting: Bool) async throws -> Response {
         let (skip, limit) = try req.paging()
-        guard let start = try Self.timeQuery(req, "rangeStart") else {
-            throw APIError.invalidParameter("rangeStart", "rangeStart is required: the RFC 3339 time to list from")
-        }
-        guard let end = try Self.timeQuery(req, "rangeEnd") else {
-            throw APIError.invalidParameter("rangeEnd", "rangeEnd is required: the RFC 3339 time to list until")
-        }
+        let (start, end) = try Self.timeRange(req)
         var filter = AccessLogFilter(rangeStart: start, rangeEnd: end)
         filter.applicationId = applicationId
         filter.path = req.query("path").flatMap { $0.isEmpty ? nil : $0 }

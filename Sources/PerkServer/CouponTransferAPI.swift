@@ -26,7 +26,7 @@ extension ManagementAPI {
     static let exportPage = 5_000
 
     func exportCoupons(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
-        try await authorize(req, ctx, .read)
+        let userId = try await authorize(req, ctx, .read).userId
         let app = try await application(ctx)
         var filter = try Self.couponFilter(req)
         filter.order = CouponOrder()
@@ -37,6 +37,7 @@ extension ManagementAPI {
         } else {
             campaignIds = try await store.read { tx in try tx.campaigns(applicationId: app.id) }.map(\.id)
         }
+        try await recordExport(req, userId: userId, entity: "Coupon", applicationId: app.id)
         let now = clock()
         let store = self.store
         let (start, ids) = (filter, campaignIds)
@@ -94,19 +95,21 @@ extension ManagementAPI {
         guard Set(keys).count == keys.count else {
             throw APIError.badRequest("the file holds the same code twice")
         }
+        var record = TransferRecord(
+            created: now, userId: userId, entity: "Coupon", applicationId: app.id, campaignId: campaign.id)
+        record.amount = Int64(coupons.count)
+        let imported = record
+        let saved: TransferRecord
         do {
-            _ = try await store.write { tx in try tx.insertCoupons(coupons, applicationId: app.id, lookupKeys: keys) }
+            // The codes and the record of their import commit together.
+            saved = try await store.write { tx in
+                _ = try tx.insertCoupons(coupons, applicationId: app.id, lookupKeys: keys)
+                return try tx.insertImport(imported)
+            }
         } catch StoreError.duplicate(let code) {
             throw APIError.badRequest("the code \(code) exists already; nothing was imported")
         }
-        var o = JSONObject()
-        o.appendUnique("id", .number(Int64(now.microseconds % 1_000_000_000)))
-        o.appendUnique("created", now.json)
-        o.appendUnique("accountId", .number(perkAccountID))
-        o.appendUnique("userId", .number(userId))
-        o.appendUnique("entity", "Coupon")
-        o.appendUnique("amount", .number(coupons.count))
-        return jsonResponse(.ok, .object(o))
+        return jsonResponse(.ok, Self.transfer(saved, exported: false))
     }
 
     static func uploadedText(_ bytes: [UInt8], contentType: String) throws -> String {

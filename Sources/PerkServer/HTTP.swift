@@ -106,6 +106,10 @@ struct ErrorBodyMiddleware<Context: RequestContext>: RouterMiddleware {
             throw error
         } catch let e as APIError {
             return jsonResponse(e.status, e.body, headers: e.headers)
+        } catch let e as FieldError {
+            // A field of the request read wrong: the usual 400 naming it, wherever it was read.
+            let api = APIError.invalid(e)
+            return jsonResponse(api.status, api.body, headers: api.headers)
         } catch let e as HTTPError {
             let message = e.status == .notFound ? "Not found" : (e.body ?? e.status.reasonPhrase)
             return jsonResponse(e.status, APIError(status: e.status, message: message).body)

@@ -149,6 +149,17 @@ extension ManagementAPI {
         return t
     }
 
+    /// The required `rangeStart` and `rangeEnd` of the reports and logs.
+    static func timeRange(_ req: Request) throws -> (start: Timestamp, end: Timestamp) {
+        guard let start = try timeQuery(req, "rangeStart") else {
+            throw APIError.invalidParameter("rangeStart", "rangeStart is required: the RFC 3339 time to list from")
+        }
+        guard let end = try timeQuery(req, "rangeEnd") else {
+            throw APIError.invalidParameter("rangeEnd", "rangeEnd is required: the RFC 3339 time to list until")
+        }
+        return (start, end)
+    }
+
     static func profileIds(_ tx: any StoreTransaction, _ integrationIds: [String]) throws -> [String: Int64] {
         var out: [String: Int64] = [:]
         for id in Set(integrationIds) where !id.isEmpty {

@@ -113,6 +113,28 @@ public protocol AccountStore {
     func updateAdditionalCost(_ cost: AdditionalCostDefinition) throws
     func additionalCost(id: Int64) throws -> AdditionalCostDefinition?
     func additionalCosts() throws -> [AdditionalCostDefinition]
+
+    /// How many of each thing the account holds, for its analytics.
+    func accountCounts(now: Timestamp) throws -> AccountCounts
+}
+
+/// Counts of the whole account (`getAccount`, `getAccountAnalytics`). Active codes are valid now
+/// and under their usage limit; expired ones are past their expiry date.
+public struct AccountCounts: Sendable, Equatable {
+    public var users: Int64 = 0
+    public var roles: Int64 = 0
+    public var coupons: Int64 = 0
+    public var activeCoupons: Int64 = 0
+    public var expiredCoupons: Int64 = 0
+    public var referralCodes: Int64 = 0
+    public var activeReferralCodes: Int64 = 0
+    public var expiredReferralCodes: Int64 = 0
+    public var customAttributes: Int64 = 0
+    public var webhooks: Int64 = 0
+    public var loyaltyPrograms: Int64 = 0
+    /// When the account began: its first user's (or application's) creation.
+    public var created: Timestamp?
+    public init() {}
 }
 
 public struct UserSort: Sendable {

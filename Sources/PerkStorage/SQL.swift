@@ -408,6 +408,30 @@ enum SQLSchema {
         """
     }
 
+    /// The record of exports and imports, and events by type (v19: distinct types by a loose
+    /// index scan, and the `type` filter of the event listing).
+    static func transfers(id: String) -> String {
+        """
+        CREATE INDEX events_by_application_type ON events(application_id, type, id);
+        CREATE TABLE exports (
+            id \(id),
+            created BIGINT NOT NULL,
+            user_id BIGINT NOT NULL,
+            entity TEXT NOT NULL,
+            application_id BIGINT,
+            campaign_id BIGINT,
+            filter TEXT NOT NULL);
+        CREATE TABLE imports (
+            id \(id),
+            created BIGINT NOT NULL,
+            user_id BIGINT NOT NULL,
+            entity TEXT NOT NULL,
+            application_id BIGINT,
+            campaign_id BIGINT,
+            amount BIGINT NOT NULL)
+        """
+    }
+
     /// Coupon and referral codes folded for searches by part of a code (v18): filled by
     /// `SQLTransaction.foldStoredCodes()`.
     static let foldedCodes = """

@@ -189,3 +189,41 @@ extension SQLTransaction: AccountStore {
         try all("SELECT * FROM additional_costs ORDER BY id").map(Self.additionalCost)
     }
 }
+
+extension SQLTransaction {
+    func accountCounts(now: Timestamp) throws -> AccountCounts {
+        let n = now.microseconds
+        let valid = "(start_date IS NULL OR start_date <= ?) AND (expiry_date IS NULL OR expiry_date > ?)"
+        let usable = "(usage_limit = 0 OR usage_counter < usage_limit)"
+        let expired = "expiry_date IS NOT NULL AND expiry_date <= ?"
+        let row = try one(
+            """
+            SELECT (SELECT count(*) FROM users) AS users, (SELECT count(*) FROM roles) AS roles,
+                (SELECT count(*) FROM coupons) AS coupons,
+                (SELECT count(*) FROM coupons WHERE \(valid) AND \(usable)) AS active_coupons,
+                (SELECT count(*) FROM coupons WHERE \(expired)) AS expired_coupons,
+                (SELECT count(*) FROM referrals) AS referrals,
+                (SELECT count(*) FROM referrals WHERE \(valid) AND \(usable)) AS active_referrals,
+                (SELECT count(*) FROM referrals WHERE \(expired)) AS expired_referrals,
+                (SELECT count(*) FROM attributes) AS attributes, (SELECT count(*) FROM webhooks) AS webhooks,
+                (SELECT count(*) FROM loyalty_programs) AS programs,
+                (SELECT min(created) FROM users) AS first_user, (SELECT min(created) FROM applications) AS first_app
+            """, arguments: [n, n, n, n, n, n])
+        var c = AccountCounts()
+        guard let row else { return c }
+        c.users = row["users"]
+        c.roles = row["roles"]
+        c.coupons = row["coupons"]
+        c.activeCoupons = row["active_coupons"]
+        c.expiredCoupons = row["expired_coupons"]
+        c.referralCodes = row["referrals"]
+        c.activeReferralCodes = row["active_referrals"]
+        c.expiredReferralCodes = row["expired_referrals"]
+        c.customAttributes = row["attributes"]
+        c.webhooks = row["webhooks"]
+        c.loyaltyPrograms = row["programs"]
+        let first = [row["first_user"] as Int64?, row["first_app"] as Int64?].compactMap { $0 }.min()
+        c.created = first.map { Timestamp(microseconds: $0) }
+        return c
+    }
+}

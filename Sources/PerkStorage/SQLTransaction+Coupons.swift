@@ -304,7 +304,8 @@ extension SQLTransaction {
         c.add(validity: f.valid, now: now)
         c.add(usable: f.usable)
         if let v = f.advocate { c.add("advocate = ?", v) }
-        return try page("referrals", c, skip: skip, limit: limit, Self.referral)
+        if let id = f.afterId { c.add("id > ?", id) }
+        return try page("referrals", c, skip: skip, limit: limit, counting: f.afterId == nil, Self.referral)
     }
 
     func deleteReferral(campaignId: Int64, id: Int64) throws -> Bool {

@@ -18,9 +18,14 @@ extension SQLTransaction {
         }
         if let r = filter.referral { c.add(db.dialect.jsonString("content", "referralCode") + " = ?", r) }
         if let id = filter.customerId { c.add("profile_id IN (SELECT integration_id FROM profiles WHERE id = ?)", id) }
-        return try page("sessions", c, order: ascending ? "id ASC" : "id DESC", skip: skip, limit: limit) {
-            Self.session($0, withEffects: true)
-        }
+        if let t = filter.createdBefore { c.add("created < ?", t.microseconds) }
+        if let t = filter.createdAfter { c.add("created > ?", t.microseconds) }
+        if let id = filter.afterId { c.add("id > ?", id) }
+        let keyset = filter.afterId != nil
+        return try page(
+            "sessions", c, order: ascending || keyset ? "id ASC" : "id DESC", skip: skip, limit: limit,
+            counting: !keyset
+        ) { Self.session($0, withEffects: true) }
     }
 
     func session(applicationId: Int64, id: Int64) throws -> CustomerSession? {
@@ -61,9 +66,11 @@ extension SQLTransaction {
                 ofEffect + " JOIN campaigns c2 ON c2.id = CAST(\(d.elementString("campaignId")) AS BIGINT) WHERE "
                     + d.contains("c2.name") + ")", name)
         }
+        if let id = filter.afterId { c.add("e.id > ?", id) }
+        let keyset = filter.afterId != nil
         let whereClause = c.clause
         let arguments = c.arguments
-        let order = ascending ? "ASC" : "DESC"
+        let order = ascending || keyset ? "ASC" : "DESC"
         let rows = try all(
             """
             SELECT e.*, s.id AS session_row, p.id AS profile_row FROM events e
@@ -71,9 +78,10 @@ extension SQLTransaction {
             LEFT JOIN profiles p ON p.integration_id = e.profile_id
             WHERE \(whereClause) ORDER BY e.id \(order) LIMIT ? OFFSET ?
             """, arguments: SQLArguments(arguments + [limit, skip]))
-        let total =
-            try scalar("SELECT count(*) FROM events e WHERE \(whereClause)", arguments: SQLArguments(arguments))
-            ?? 0
+        let total: Int =
+            keyset
+            ? -1
+            : try scalar("SELECT count(*) FROM events e WHERE \(whereClause)", arguments: SQLArguments(arguments)) ?? 0
         let events = rows.map { r in
             StoredEvent(
                 id: r["id"], created: Timestamp(microseconds: r["created"]), applicationId: r["application_id"],

@@ -330,6 +330,9 @@ enum SQLiteSchema {
             try SQLTransaction(db: GRDBConnection(db: db), writing: true).foldStoredCodes()
             try db.execute(sql: SQLSchema.sqliteFoldedCouponSearch)
         }
+        m.registerMigration("v19: exports, imports and event types") { db in
+            try db.execute(sql: SQLSchema.transfers(id: "INTEGER PRIMARY KEY AUTOINCREMENT"))
+        }
         return m
     }
 }

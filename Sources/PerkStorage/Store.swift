@@ -165,6 +165,8 @@ public struct EventFilter: Sendable {
     /// one of its effects.
     public var ruleName: String?
     public var campaignName: String?
+    /// A keyset page (exports): events after this id, oldest first, not counted.
+    public var afterId: Int64?
     public init() {}
 }
 
@@ -230,6 +232,8 @@ public struct ReferralFilter: Sendable {
     public var valid: CouponFilter.Validity?
     public var usable: Bool?
     public var advocate: String?
+    /// A keyset page (exports): codes after this id, oldest first, not counted.
+    public var afterId: Int64?
     public init() {}
 }
 
@@ -241,6 +245,10 @@ public struct SessionFilter: Sendable {
     public var integrationId: String?
     /// The internal id of the session's customer profile.
     public var customerId: Int64?
+    public var createdBefore: Timestamp?
+    public var createdAfter: Timestamp?
+    /// A keyset page (exports): sessions after this id, oldest first, not counted.
+    public var afterId: Int64?
     public init() {}
 }
 
@@ -264,7 +272,9 @@ extension StoreTransaction {
     }
 }
 
-public protocol StoreTransaction: LoyaltyStore, WebhookStore, RetentionStore, AccountStore, AccessLogStore {
+public protocol StoreTransaction: LoyaltyStore, WebhookStore, RetentionStore, AccountStore, AccessLogStore,
+    CustomerReportStore, TransferStore
+{
     // MARK: Users and management sessions
     func user(email: String) throws -> User?
     func insertToken(hash: String, userId: Int64, created: Timestamp, expires: Timestamp) throws

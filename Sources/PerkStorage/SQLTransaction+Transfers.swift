@@ -1,0 +1,69 @@
+import PerkEngine
+import PerkJSON
+import Talang
+
+/// The record of exports and imports, and the event types seen, in SQL.
+extension SQLTransaction: TransferStore {
+    func insertExport(_ r: TransferRecord) throws {
+        try exec(
+            """
+            INSERT INTO exports (created, user_id, entity, application_id, campaign_id, filter)
+            VALUES (?, ?, ?, ?, ?, ?)
+            """,
+            arguments: [r.created.microseconds, r.userId, r.entity, r.applicationId, r.campaignId, Self.text(.object(r.filter))])
+    }
+
+    func insertImport(_ r: TransferRecord) throws -> TransferRecord {
+        var saved = r
+        saved.id =
+            try scalar(
+                """
+                INSERT INTO imports (created, user_id, entity, application_id, campaign_id, amount)
+                VALUES (?, ?, ?, ?, ?, ?) RETURNING id
+                """, arguments: [r.created.microseconds, r.userId, r.entity, r.applicationId, r.campaignId, r.amount])
+            ?? 0
+        return saved
+    }
+
+    static func transfer(_ r: SQLRow, exported: Bool) -> TransferRecord {
+        var t = TransferRecord(
+            created: Timestamp(microseconds: r["created"]), userId: r["user_id"], entity: r["entity"],
+            applicationId: r["application_id"], campaignId: r["campaign_id"])
+        t.id = r["id"]
+        if exported { t.filter = object(r["filter"]) } else { t.amount = r["amount"] }
+        return t
+    }
+
+    func exports(filter f: TransferFilter, skip: Int, limit: Int) throws -> Page<TransferRecord> {
+        var c = Conditions("1 = 1")
+        if let a = f.applicationId { c.add("application_id = ?", a) }
+        if let a = f.campaignId { c.add("campaign_id = ?", a) }
+        if let e = f.entity { c.add("entity = ?", e) }
+        return try page("exports", c, order: "id DESC", skip: skip, limit: limit) { Self.transfer($0, exported: true) }
+    }
+
+    func imports(skip: Int, limit: Int) throws -> Page<TransferRecord> {
+        try page("imports", Conditions("1 = 1"), order: "id DESC", skip: skip, limit: limit) {
+            Self.transfer($0, exported: false)
+        }
+    }
+
+    func eventTypes(applicationId: Int64) throws -> [RecordedEventType] {
+        // A loose index scan: each step seeks the next type in (application_id, type, id).
+        let names: [String] = try column(
+            """
+            WITH RECURSIVE t(type) AS (
+                SELECT min(type) FROM events WHERE application_id = ?
+                UNION ALL
+                SELECT (SELECT min(type) FROM events WHERE application_id = ? AND type > t.type) FROM t
+                WHERE t.type IS NOT NULL)
+            SELECT type FROM t WHERE type IS NOT NULL
+            """, arguments: [applicationId, applicationId])
+        return try names.compactMap { name in
+            try one(
+                "SELECT id, created FROM events WHERE application_id = ? AND type = ? ORDER BY id LIMIT 1",
+                arguments: [applicationId, name]
+            ).map { RecordedEventType(name: name, firstEventId: $0["id"], firstSeen: Timestamp(microseconds: $0["created"])) }
+        }
+    }
+}
