@@ -95,6 +95,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Access log entries kept at most, the newest (0: no bound).")
     var accessLogMaxRows: Int = 1_000_000
 
+    @Flag(inversion: .prefixedNo, help: "Record Integration API requests for the access log.")
+    var accessLog = true
+
     func validate() throws {
         let positive: [(String, Int)] = [
             ("--rule-steps", ruleSteps), ("--request-steps", requestSteps),
@@ -132,6 +135,7 @@ struct Serve: AsyncParsableCommand {
         s.retention.accessLogs =
             accessLogRetentionDays == 0 ? nil : .seconds(Int64(accessLogRetentionDays) * 86_400)
         s.retention.accessLogRows = accessLogMaxRows == 0 ? nil : accessLogMaxRows
+        s.accessLog = accessLog
         return s
     }
 

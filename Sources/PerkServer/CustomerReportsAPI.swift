@@ -10,9 +10,10 @@ import Talang
 extension ManagementAPI {
     func registerCustomerReports(on router: Routes) {
         router.post("/v1/customer_search/no_total") { req, ctx in try await searchCustomers(req, ctx, inApplication: false) }
-        // 2020 names the search of an application's customers without naming the application.
+        // 2020 names the search of an application's customers without naming the application:
+        // its clients sign the body with the application's key (`Content-Signature`).
         router.post("/v1/application_customer_search") { req, ctx in
-            try await searchCustomers(req, ctx, inApplication: false)
+            try await searchCustomers(req, ctx, inApplication: false, signable: true)
         }
         router.post("/v1/applications/:applicationId/customer_search") { req, ctx in
             try await searchCustomers(req, ctx, inApplication: true)
@@ -42,16 +43,23 @@ extension ManagementAPI {
         return search
     }
 
-    func searchCustomers(_ req: Request, _ ctx: PerkRequestContext, inApplication: Bool) async throws -> Response {
+    /// `signable`: a body signed with an application's key (`Content-Signature`, no
+    /// `Authorization`) searches that application's customers, as an integration may.
+    func searchCustomers(_ req: Request, _ ctx: PerkRequestContext, inApplication: Bool, signable: Bool = false)
+        async throws -> Response
+    {
         var applicationId: Int64?
-        if inApplication {
+        let body = try await req.bodyBytes(context: ctx)
+        if signable, req.headers[.authorization] == nil, let signature = req.headers[ContentSignature.header] {
+            applicationId = try await ContentSignature.signer(signature, body: body, catalog: catalog)
+        } else if inApplication {
             try await authorize(req, ctx, .read)
             applicationId = try await application(ctx).id
         } else {
             try await member(req)
         }
         let (skip, limit) = try req.paging()
-        let search = try Self.customerSearch(try await req.json(context: ctx))
+        let search = try Self.customerSearch(try parseJSON(body))
         let counting = try req.boolQuery("withTotalResultSize") ?? false
         let scope = applicationId
         let page = try await store.read { tx in

@@ -31,7 +31,8 @@ extension ManagementAPI {
         try await authorize(req, ctx, .read)
         let app = try await application(ctx)
         let (skip, limit) = try req.paging()
-        var names = try await store.read { tx in try tx.eventTypes(applicationId: app.id) }.map(\.name)
+        // Sorted here, as the account's list is (the databases' collations differ).
+        var names = try await store.read { tx in try tx.eventTypes(applicationId: app.id) }.map(\.name).sorted()
         if try Self.descendingByName(req) { names.reverse() }
         return jsonResponse(
             .ok, listJSON(names.dropFirst(skip).prefix(limit).map(JSON.string), total: names.count))

@@ -46,19 +46,10 @@ struct IntegrationAPI: Sendable {
         guard signed, req.headers[.authorization] == nil, let raw = req.headers[Self.contentSignature] else {
             return (try await application(req, dryRunnable: dryRunnable), body)
         }
-        guard let header = ContentSignature.parse(raw), let snapshot = try await catalog.snapshot(header.signer) else {
-            throw APIError.unauthorized
-        }
-        guard
-            ContentSignature.verify(
-                body.readableBytesView, hexKey: snapshot.application.key, signature: header.signature)
-        else {
-            throw APIError.badRequest("HMAC signature mismatch.")
-        }
-        return (header.signer, body)
+        return (try await ContentSignature.signer(raw, body: body, catalog: catalog), body)
     }
 
-    static let contentSignature = HTTPField.Name("Content-Signature")!
+    static var contentSignature: HTTPField.Name { ContentSignature.header }
 
     func updateSessionV2(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
         let (applicationId, raw) = try await authenticate(req, ctx, signed: false, dryRunnable: true)

@@ -6,6 +6,7 @@ import PerkEngine
 import PerkJSON
 import PerkStorage
 import Prometheus
+import ServiceLifecycle
 import Talang
 
 /// Assembles Perk's HTTP server from a store.
@@ -110,16 +111,15 @@ public enum PerkServer {
         settings: ServerSettings = ServerSettings(), http: HTTPLimits = HTTPLimits()
     ) -> some ApplicationProtocol {
         let delivery = WebhookDispatcher(store: store, settings: settings.webhooks, logger: logger)
-        let accessLog = AccessLogRecorder()
+        let accessLog = settings.accessLog ? AccessLogRecorder() : nil
+        var services: [any Service] = [delivery, Retention(store: store, settings: settings.retention, logger: logger)]
+        if let accessLog { services.append(AccessLogWriter(recorder: accessLog, store: store, logger: logger)) }
         return Hummingbird.Application(
             router: router(
                 store: store, metrics: metrics, settings: settings, delivery: delivery, accessLog: accessLog),
             server: HTTPServerBuilder { responder in GuardedHTTP1Channel(responder: responder, limits: http) },
             configuration: .init(address: .hostname(host, port: port), serverName: "perk"),
-            services: [
-                delivery, Retention(store: store, settings: settings.retention, logger: logger),
-                AccessLogWriter(recorder: accessLog, store: store, logger: logger),
-            ],
+            services: services,
             logger: logger)
     }
 

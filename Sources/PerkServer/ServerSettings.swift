@@ -18,6 +18,8 @@ public struct ServerSettings: Sendable {
     /// Webhook delivery: timeouts, attempts and backoff.
     public var webhooks = WebhookDispatcher.Settings()
     /// How long events and webhook logs are kept.
+    /// Whether Integration API requests are recorded for the access log (`--no-access-log`: not).
+    public var accessLog = true
     public var retention = Retention.Settings()
 
     public init() {}

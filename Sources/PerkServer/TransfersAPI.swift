@@ -80,7 +80,9 @@ extension ManagementAPI {
         filter.usable = try req.boolQuery("usable")
         let campaignIds: [Int64]
         if let id = try req.intQuery("campaignId") {
-            campaignIds = [Int64(id)]
+            // Only a campaign of this application.
+            let campaign = Int64(id)
+            campaignIds = [try await found("Campaign") { tx in try tx.campaign(applicationId: app.id, id: campaign) }.id]
         } else {
             campaignIds = try await store.read { tx in try tx.campaigns(applicationId: app.id) }.map(\.id)
         }
@@ -161,7 +163,7 @@ extension ManagementAPI {
         let w = Wire.sessionV2(s)
         var discounts = OrderedMap<DecimalNumber>()
         for d in s.ledger?.discounts ?? [] { discounts[d.name] = (discounts[d.name] ?? .zero) + d.value }
-        let closed = s.state == .closed ? s.closedAt ?? s.updated : nil
+        let closed = s.state == .closed || s.state == .partiallyReturned ? s.closedAt ?? s.updated : nil
         let cancelled = s.state == .cancelled ? s.updated : nil
         return [
             String(s.id), s.firstSession ? "true" : "false", s.integrationId, String(s.applicationId),
@@ -246,6 +248,9 @@ extension ManagementAPI {
         } else if !principal.isAdmin {
             throw APIError.forbidden("see every application's exports; name an applicationId")
         }
+        // 2020 clients know three entities and refuse any other: referral exports (the current
+        // API's) are listed when asked for by name.
+        filter.entities = filter.entity.map { [$0] } ?? ["Coupon", "Effect", "CustomerSession"]
         let chosen = filter
         let page = try await store.read { tx in try tx.exports(filter: chosen, skip: skip, limit: limit) }
         return jsonResponse(.ok, listJSON(page.items.map { Self.transfer($0, exported: true) }, total: page.total))

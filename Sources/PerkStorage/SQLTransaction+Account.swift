@@ -205,7 +205,7 @@ extension SQLTransaction {
                 (SELECT count(*) FROM referrals) AS referrals,
                 (SELECT count(*) FROM referrals WHERE \(valid) AND \(usable)) AS active_referrals,
                 (SELECT count(*) FROM referrals WHERE \(expired)) AS expired_referrals,
-                (SELECT count(*) FROM attributes) AS attributes, (SELECT count(*) FROM webhooks) AS webhooks,
+                (SELECT count(*) FROM attributes WHERE built_in = 0) AS attributes, (SELECT count(*) FROM webhooks) AS webhooks,
                 (SELECT count(*) FROM loyalty_programs) AS programs,
                 (SELECT min(created) FROM users) AS first_user, (SELECT min(created) FROM applications) AS first_app
             """, arguments: [n, n, n, n, n, n])

@@ -22,6 +22,7 @@ import Testing
             #expect(analytics["applications"] == 1 && analytics["campaigns"] == 2 && analytics["activeCampaigns"] == 1)
             #expect(analytics["coupons"] == 2 && analytics["activeCoupons"] == 1 && analytics["expiredCoupons"] == 1)
             #expect(analytics["activeRules"] == 1 && analytics["users"] == 1 && analytics["webhooks"] == 0)
+            #expect(analytics["customAttributes"] == 0)  // the built-in ones are not custom
             #expect(analytics["lastUpdatedAt"]?.stringValue != nil)
         }
     }
@@ -97,10 +98,16 @@ import Testing
 
             let referrals = try await h.text(base + "/export_referrals")
             #expect(referrals.text == "id,created,campaignid,code,advocateprofileintegrationid,startdate,expirydate,limitval,usagecounter\r\n")
+            // Only a campaign of this application (not another's, by its id).
+            let elsewhere = try await h.createApplication("Elsewhere")
+            let foreign = try await h.createCampaign(elsewhere, rules: [], extra: ["features": ["referrals"]])
+            #expect(try await h.text(base + "/export_referrals?campaignId=\(foreign)").status == .notFound)
             _ = try await h.text(base + "/export_coupons?campaignId=\(shop.campaign)")
 
             let exports = try await h.call(.get, "/v1/exports")
-            #expect(exports["totalResultSize"] == 6)
+            // The referral export is listed only when asked for: 2020 clients refuse its entity.
+            #expect(exports["totalResultSize"] == 5)
+            #expect(try await h.call(.get, "/v1/exports?entity=Referral")["totalResultSize"] == 1)
             #expect(exports["data"]?[0]?["entity"] == "Coupon")
             #expect(exports["data"]?[0]?["filter"]?["campaignId"] == .string(String(shop.campaign)))
             #expect(try await h.call(.get, "/v1/exports?entity=Effect")["totalResultSize"] == 2)

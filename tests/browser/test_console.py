@@ -268,6 +268,10 @@ def test_every_screen_shows_and_works_by_keyboard(browser, perk):
         text_appears(browser, "Total sales")
     except TimeoutException:
         pytest.skip("the first test did not run before this one")
+    # What the customer's sessions here add up to: the closed one is an order with the coupon.
+    cards = wait(browser, lambda d: d.find_element(By.ID, "customer-analytics"))
+    assert "Orders\n1" in cards.text and "Coupons redeemed\n1" in cards.text, cards.text
+    shot(browser, "customer.png")
 
 
 def test_stackable_campaigns_can_keep_only_the_best_deal(browser, perk):
@@ -427,6 +431,8 @@ def test_an_admin_gives_a_read_only_role_and_its_user_sees_only_what_it_allows(b
     heading(browser, "Changes")
     row = wait(browser, lambda d: d.find_element(By.XPATH, '//table[@id="changes"]//tr[td[3][contains(., "Created user")]]'))
     assert "reader@example.com" in row.text and "/v1/users" in row.text and perkserver.ADMIN_EMAIL in row.text
+    # In words, not JSON: a flag reads "no", a text has no quotes.
+    assert "isAdmin: no" in row.text and "name: Rita Reader" in row.text
     assert "reader-pass-1" not in browser.find_element(By.ID, "changes").get_attribute("textContent")
     text_appears(browser, "Created role")
     shot(browser, "team-changes.png")

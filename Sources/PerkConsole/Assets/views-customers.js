@@ -50,11 +50,12 @@ async function customer(params) {
     }
     throw error;
   }
-  const [sessions, events] = await Promise.all([
+  const p = inventory.profile;
+  const [sessions, events, bought] = await Promise.all([
     api.get(appApi("/sessions"), { profile: id, pageSize: 50 }),
     api.get(appApi("/events"), { profile: id, pageSize: 50 }),
+    api.get(appApi(`/customers/${p.id}/analytics`)),
   ]);
-  const p = inventory.profile;
   const erase = h("button", { type: "button", class: "danger", onclick: async () => {
     const yes = await confirmDialog(`Erase the personal data of "${id}"?`, {
       confirm: "Erase", details: "Their attributes, and those of their sessions, cart items and events, are erased everywhere. Counts and redemptions stay.",
@@ -73,6 +74,13 @@ async function customer(params) {
       h("div", { class: "card" }, h("div", { class: "label" }, "Total sales"), h("div", { class: "value" }, formatMoney(p.totalSales, currency()))),
       h("div", { class: "card" }, h("div", { class: "label" }, "Reserved coupons"), h("div", { class: "value" }, formatNumber(inventory.coupons.length))),
       h("div", { class: "card" }, h("div", { class: "label" }, "Referral codes"), h("div", { class: "value" }, formatNumber(inventory.referrals.length)))),
+    // What the customer's sessions in this application add up to (closed ones are orders).
+    panel("In this application", null, h("div", { class: "cards", id: "customer-analytics" },
+      h("div", { class: "card" }, h("div", { class: "label" }, "Orders"), h("div", { class: "value" }, formatNumber(bought.totalOrders))),
+      h("div", { class: "card" }, h("div", { class: "label" }, "With a discount"), h("div", { class: "value" }, formatNumber(bought.totalDiscountedOrders))),
+      h("div", { class: "card" }, h("div", { class: "label" }, "Revenue"), h("div", { class: "value" }, formatMoney(bought.totalRevenue, currency()))),
+      h("div", { class: "card" }, h("div", { class: "label" }, "Discounts given"), h("div", { class: "value" }, formatMoney(bought.totalDiscounts, currency()))),
+      h("div", { class: "card" }, h("div", { class: "label" }, "Coupons redeemed"), h("div", { class: "value" }, formatNumber(bought.acceptedCoupons))))),
     panel("Attributes", null, attributesTable(p.attributes)),
     panel("Sessions", null, (sessions.data || []).length
       ? h("div", { class: "table-wrap" }, h("table", {},
