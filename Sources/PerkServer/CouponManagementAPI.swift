@@ -32,12 +32,7 @@ extension ManagementAPI {
         f.startsAfter = try timeQuery(req, "startsAfter")
         f.expiresBefore = try timeQuery(req, "expiresBefore")
         f.expiresAfter = try timeQuery(req, "expiresAfter")
-        if let v = req.query("valid") {
-            guard let validity = CouponFilter.Validity(rawValue: v) else {
-                throw APIError.invalidParameter("valid", "valid must be one of expired, validNow, validFuture")
-            }
-            f.valid = validity
-        }
+        f.valid = try validity(req)
         f.usable = try req.boolQuery("usable")
         f.batchId = req.query("batchId")
         if let r = req.query("referralId") {

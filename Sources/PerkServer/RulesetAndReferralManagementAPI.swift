@@ -59,25 +59,34 @@ extension ManagementAPI {
         return emptyResponse(.noContent)
     }
 
-    /// `code` (part of it), `createdBefore/After`, `valid`, `usable`, `advocate`.
+    /// `code` (part of it), `createdBefore/After`, `valid`, `usable`, `advocate`: the listing's
+    /// filters, and the export's.
+    static func referralFilter(_ req: Request) throws -> ReferralFilter {
+        var filter = ReferralFilter()
+        filter.code = req.query("code")
+        filter.createdBefore = try timeQuery(req, "createdBefore")
+        filter.createdAfter = try timeQuery(req, "createdAfter")
+        filter.valid = try validity(req)
+        filter.usable = try req.boolQuery("usable")
+        filter.advocate = req.query("advocate")
+        return filter
+    }
+
+    /// `valid`: `expired`, `validNow` or `validFuture` (coupons and referral codes).
+    static func validity(_ req: Request) throws -> CouponFilter.Validity? {
+        guard let v = req.query("valid") else { return nil }
+        guard let validity = CouponFilter.Validity(rawValue: v) else {
+            throw APIError.invalidParameter("valid", "valid must be one of expired, validNow, validFuture")
+        }
+        return validity
+    }
+
     func listReferrals(_ req: Request, _ ctx: PerkRequestContext, counting: Bool = true) async throws -> Response {
         try await authorize(req, ctx, .read)
         let app = try await application(ctx)
         let campaign = try await campaign(ctx, applicationId: app.id)
         let (skip, limit) = try req.paging()
-        var filter = ReferralFilter()
-        filter.code = req.query("code")
-        filter.createdBefore = try Self.timeQuery(req, "createdBefore")
-        filter.createdAfter = try Self.timeQuery(req, "createdAfter")
-        if let v = req.query("valid") {
-            guard let validity = CouponFilter.Validity(rawValue: v) else {
-                throw APIError.invalidParameter("valid", "valid must be one of expired, validNow, validFuture")
-            }
-            filter.valid = validity
-        }
-        filter.usable = try req.boolQuery("usable")
-        filter.advocate = req.query("advocate")
-        let chosen = filter
+        let chosen = try Self.referralFilter(req)
         let now = clock()
         let page = try await store.read { tx in
             try tx.referrals(campaignId: campaign.id, filter: chosen, now: now, skip: skip, limit: limit)

@@ -64,20 +64,12 @@ extension ManagementAPI {
         "usagecounter",
     ]
 
-    /// `campaignId`, `createdBefore/After`, `valid`, `usable`: as the referral listing.
+    /// `campaignId`, and the referral listing's filters (`code`, `createdBefore/After`, `valid`,
+    /// `usable`, `advocate`).
     func exportReferrals(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
         let userId = try await authorize(req, ctx, .read).userId
         let app = try await application(ctx)
-        var filter = ReferralFilter()
-        filter.createdBefore = try Self.timeQuery(req, "createdBefore")
-        filter.createdAfter = try Self.timeQuery(req, "createdAfter")
-        if let v = req.query("valid") {
-            guard let validity = CouponFilter.Validity(rawValue: v) else {
-                throw APIError.invalidParameter("valid", "valid must be one of expired, validNow, validFuture")
-            }
-            filter.valid = validity
-        }
-        filter.usable = try req.boolQuery("usable")
+        let filter = try Self.referralFilter(req)
         let campaignIds: [Int64]
         if let id = try req.intQuery("campaignId") {
             // Only a campaign of this application.

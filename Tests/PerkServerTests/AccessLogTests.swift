@@ -77,6 +77,21 @@ import Testing
         }
     }
 
+    /// More notes than one transaction takes are written over several, none lost.
+    @Test func aBusySecondIsWrittenInSeveralTransactions() async throws {
+        try await Harness.run(accessLog: AccessLogRecorder()) { h in
+            let app = try await h.createApplication()
+            let key = try await h.createKey(app)
+            let count = AccessLogRecorder.notesPerTransaction * 2 + 30
+            for i in 0..<count {
+                _ = try await h.call(.get, "/v2/nothing/\(i)", headers: [(.authorization, "ApiKey-v1 \(key)")])
+            }
+            #expect(try await h.accessLog?.flush(into: h.store) == count)
+            let all = try await h.call(.get, "/v1/applications/\(app)/access_logs/no_total?\(Self.range)&pageSize=1000")
+            #expect(Set(all["data"]?.arrayValue?.compactMap { $0["requestUri"]?.stringValue } ?? []).count == count)
+        }
+    }
+
     @Test func theLogIsKeptForItsRetentionAndRows() async throws {
         try await Harness.run(accessLog: AccessLogRecorder()) { h in
             let app = try await h.createApplication()
