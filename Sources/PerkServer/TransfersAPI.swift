@@ -9,8 +9,8 @@ import Talang
 
 /// CSV exports of an application's referral codes, sessions and effects (the current API's
 /// `export_referrals`, `export_customer_sessions`, `export_effects`; coupons are in
-/// CouponTransferAPI), each streamed a page at a time, and the record of exports and imports
-/// (`GET /v1/exports`, `GET /v1/imports`).
+/// CouponTransferAPI) and customers (Perk's own `export_customers`), each streamed a page at a
+/// time, and the record of exports and imports (`GET /v1/exports`, `GET /v1/imports`).
 extension ManagementAPI {
     func registerTransfers(on router: Routes) {
         router.get("/v1/exports") { req, ctx in try await listExports(req, ctx) }
@@ -19,6 +19,7 @@ extension ManagementAPI {
         router.get(RouterPath(app + "/export_referrals")) { req, ctx in try await exportReferrals(req, ctx) }
         router.get(RouterPath(app + "/export_customer_sessions")) { req, ctx in try await exportSessions(req, ctx) }
         router.get(RouterPath(app + "/export_effects")) { req, ctx in try await exportEffects(req, ctx) }
+        router.get(RouterPath(app + "/export_customers")) { req, ctx in try await exportCustomers(req, ctx) }
     }
 
     /// Rows read per page of an export: memory stays flat however many there are.
@@ -204,6 +205,34 @@ extension ManagementAPI {
         }
     }
 
+    static let customerColumns = [
+        "id", "integrationid", "created", "lastactivity", "closedsessions", "totalsales", "attributes",
+    ]
+
+    /// Perk's own: the application's customers (the profiles its integration reported events
+    /// for), oldest first.
+    func exportCustomers(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
+        let userId = try await authorize(req, ctx, .read).userId
+        let app = try await application(ctx)
+        try await recordExport(req, userId: userId, entity: "CustomerProfile", applicationId: app.id)
+        let (store, size) = (self.store, Self.exportPageSize)
+        return streamedCSV("customers-\(app.id).csv", header: Self.customerColumns) { (after: Int64?) in
+            var search = CustomerSearch()
+            search.afterId = after ?? 0
+            let chosen = search
+            let profiles = try await store.read { tx in
+                try tx.customers(search: chosen, applicationId: app.id, skip: 0, limit: size, counting: false)
+            }.items
+            let rows = profiles.map { p in
+                [
+                    String(p.id), p.integrationId, p.created.json.stringValue ?? "", p.lastActivity.json.stringValue ?? "",
+                    String(p.closedSessions), p.totalSales.description, JSON.object(p.attributes).text,
+                ]
+            }
+            return (rows, profiles.count < size ? nil : profiles.last?.id)
+        }
+    }
+
     // MARK: The record
 
     static func transfer(_ t: TransferRecord, exported: Bool) -> JSON {
@@ -229,7 +258,7 @@ extension ManagementAPI {
         filter.applicationId = try req.intQuery("applicationId").map(Int64.init)
         filter.campaignId = try req.intQuery("campaignId").map(Int64.init)
         if let entity = req.query("entity") {
-            let entities = ["Coupon", "Referral", "Effect", "CustomerSession"]
+            let entities = ["Coupon", "Referral", "Effect", "CustomerSession", "CustomerProfile"]
             guard entities.contains(entity) else {
                 throw APIError.invalidParameter("entity", "entity must be one of \(entities.joined(separator: ", "))")
             }
@@ -240,8 +269,8 @@ extension ManagementAPI {
         } else if !principal.isAdmin {
             throw APIError.forbidden("see every application's exports; name an applicationId")
         }
-        // 2020 clients know three entities and refuse any other: referral exports (the current
-        // API's) are listed when asked for by name.
+        // 2020 clients know three entities and refuse any other: referral and customer exports
+        // are listed when asked for by name.
         filter.entities = filter.entity.map { [$0] } ?? ["Coupon", "Effect", "CustomerSession"]
         let chosen = filter
         let page = try await store.read { tx in try tx.exports(filter: chosen, skip: skip, limit: limit) }

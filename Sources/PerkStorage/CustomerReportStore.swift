@@ -8,6 +8,8 @@ public struct CustomerSearch: Sendable {
     public var attributes: String?
     public var integrationIds: [String]?
     public var profileIds: [Int64]?
+    /// A keyset page (exports): profiles after this id, not counted.
+    public var afterId: Int64?
     public init() {}
 }
 

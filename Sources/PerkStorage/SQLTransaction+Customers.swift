@@ -21,7 +21,9 @@ extension SQLTransaction: CustomerReportStore {
         if let ids = search.profileIds {
             c.add("id IN (\(ids.isEmpty ? "NULL" : Self.placeholders(ids.count)))", ids.map { $0 as any SQLBindable })
         }
-        return try page("profiles", c, skip: skip, limit: limit, counting: counting, Self.profile)
+        if let id = search.afterId { c.add("id > ?", id) }
+        return try page(
+            "profiles", c, skip: skip, limit: limit, counting: counting && search.afterId == nil, Self.profile)
     }
 
     func activeCustomers(applicationId: Int64, filter f: CustomerActivityFilter, skip: Int, limit: Int, counting: Bool)

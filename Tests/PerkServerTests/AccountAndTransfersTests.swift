@@ -96,6 +96,12 @@ import Testing
             #expect(effectLines.dropFirst().contains { $0.contains(",setDiscount,") })
             #expect(try await h.text(base + "/export_effects?campaignId=999999").text.split(separator: "\r\n").count == 1)
 
+            let customers = try await h.text(base + "/export_customers")
+            let customerLines = customers.text.split(separator: "\r\n")
+            #expect(customerLines.first == "id,integrationid,created,lastactivity,closedsessions,totalsales,attributes")
+            #expect(customerLines.count == 2 && customerLines[1].contains(",ann,"))
+            #expect(try await h.call(.get, "/v1/exports?entity=CustomerProfile")["totalResultSize"] == 1)
+
             let referrals = try await h.text(base + "/export_referrals")
             #expect(referrals.text == "id,created,campaignid,code,advocateprofileintegrationid,startdate,expirydate,limitval,usagecounter\r\n")
             // Only a campaign of this application (not another's, by its id).
