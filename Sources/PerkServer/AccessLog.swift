@@ -12,23 +12,44 @@ import Talang
 
 /// The Integration API's access log. A request is noted in memory as it is answered, and the
 /// notes are written to the database a batch a second by `AccessLogWriter`, off the request's
-/// path: a request costs a copy of its bodies (at most `maxPayloadBytes` each), not a write, nor
-/// a second look-up of its key (the batch finds the keys' applications, once per key). When the
-/// database falls behind, at most `maxPending` notes wait; newer ones are dropped and counted.
+/// path: a request costs a copy of the start of its bodies (at most `maxPayloadBytes` each), not a
+/// write, nor a second hash or look-up of its key, nor decoding the bodies as text (the batch does
+/// those, once per key). When the database falls behind, at most `maxPending` notes wait; newer
+/// ones are dropped and counted.
 /// The log is for diagnosis: a crash loses the last second of it, never anything else.
 public final class AccessLogRecorder: Sendable {
     public static let maxPayloadBytes = 4096
     public static let maxPending = 20_000
 
-    /// A request as answered, with the digest of the key it came with.
+    /// A request as answered, with the key it came with (held in memory until the next batch,
+    /// as long as the request itself was).
     struct Note: Sendable {
-        var keyDigest: String
+        var key: String
         var method: String
         var uri: String
         var status: Int
         var time: Timestamp
-        var request: String
-        var response: String
+        var request: Payload
+        var response: Payload
+    }
+
+    /// The start of a body, as bytes: decoded as text when the batch is written.
+    struct Payload: Sendable {
+        var bytes: [UInt8]
+        /// The body went on past `bytes`.
+        var cut: Bool
+
+        init(_ body: some Collection<UInt8>) {
+            bytes = Array(body.prefix(AccessLogRecorder.maxPayloadBytes))
+            cut = body.count > AccessLogRecorder.maxPayloadBytes
+        }
+
+        /// The text, cut at a character: one cut in two decodes as U+FFFD at the end, dropped.
+        var text: String {
+            var text = String(decoding: bytes, as: UTF8.self)
+            if cut, text.hasSuffix("\u{FFFD}") { text.removeLast() }
+            return text
+        }
     }
 
     private let pending = Mutex<(notes: [Note], dropped: Int)>(([], 0))
@@ -57,7 +78,7 @@ public final class AccessLogRecorder: Sendable {
         if dropped > 0 {
             logger?.warning("access log notes dropped: the database fell behind", metadata: ["dropped": "\(dropped)"])
         }
-        // Each key is looked up once per flush, in the first transaction that meets it.
+        // Each key is hashed and looked up once per flush, in the first transaction that meets it.
         var applications: [String: Int64?] = [:]
         var written = 0
         for start in stride(from: 0, to: notes.count, by: Self.notesPerTransaction) {
@@ -68,15 +89,15 @@ public final class AccessLogRecorder: Sendable {
                 var entries: [AccessLogEntry] = []
                 entries.reserveCapacity(chunk.count)
                 for n in chunk {
-                    if found[n.keyDigest] == nil {
-                        found[n.keyDigest] = try tx.apiKey(hash: n.keyDigest, now: n.time)?.applicationId
+                    if found[n.key] == nil {
+                        found[n.key] = try tx.apiKey(hash: Credentials.digest(n.key), now: n.time)?.applicationId
                     }
-                    guard let app = found[n.keyDigest] ?? nil else { continue }
+                    guard let app = found[n.key] ?? nil else { continue }
                     entries.append(
                         AccessLogEntry(
                             applicationId: app, uuid: UUID().uuidString.lowercased(), method: n.method,
-                            requestURI: n.uri, status: n.status, time: n.time, requestPayload: n.request,
-                            responsePayload: n.response))
+                            requestURI: n.uri, status: n.status, time: n.time, requestPayload: n.request.text,
+                            responsePayload: n.response.text))
                 }
                 try tx.insertAccessLogs(entries)
                 return (entries.count, found)
@@ -88,13 +109,6 @@ public final class AccessLogRecorder: Sendable {
         return written
     }
 
-    /// The start of a body, cut at a character.
-    static func payload(_ bytes: some Collection<UInt8>) -> String {
-        var cut = String(decoding: bytes.prefix(maxPayloadBytes), as: UTF8.self)
-        // A character cut in two decodes as U+FFFD at the end: dropped, not kept half.
-        if bytes.count > maxPayloadBytes, cut.hasSuffix("\u{FFFD}") { cut.removeLast() }
-        return cut
-    }
 }
 
 /// Writes the recorder's notes every `interval`, and once more when the server stops.
@@ -139,7 +153,7 @@ struct AccessLogMiddleware: RouterMiddleware {
             let key = try? request.credential(scheme: "ApiKey-v1")
         else { return try await next(request, context) }
         var request = request
-        let sent = AccessLogRecorder.payload(try await request.keepBody(context: context).readableBytesView)
+        let sent = AccessLogRecorder.Payload(try await request.keepBody(context: context).readableBytesView)
         let response: Response
         do {
             response = try await next(request, context)
@@ -149,22 +163,25 @@ struct AccessLogMiddleware: RouterMiddleware {
             response = ErrorBodyMiddleware<Context>.answer(error, request: request, context: context)
         }
         var copy = response
-        var answered = ""
+        var answered = AccessLogRecorder.Payload([])
         if let length = response.body.contentLength, length > 0 {
             let buffer = try await ResponseCollector.collect(response.body)
-            answered = AccessLogRecorder.payload(buffer.readableBytesView)
+            answered = AccessLogRecorder.Payload(buffer.readableBytesView)
             copy.body = ResponseBody(byteBuffer: buffer)
         }
         note(request, key, status: response.status, answer: answered, sent)
         return copy
     }
 
-    private func note(_ request: Request, _ key: String, status: HTTPResponse.Status, answer: String, _ sent: String) {
+    private func note(
+        _ request: Request, _ key: String, status: HTTPResponse.Status, answer: AccessLogRecorder.Payload,
+        _ sent: AccessLogRecorder.Payload
+    ) {
         guard status != .unauthorized else { return }
         recorder.note(
             .init(
-                keyDigest: Credentials.digest(key), method: request.method.rawValue, uri: request.uri.description,
-                status: Int(status.code), time: clock(), request: sent, response: answer))
+                key: key, method: request.method.rawValue, uri: request.uri.description, status: Int(status.code),
+                time: clock(), request: sent, response: answer))
     }
 }
 

@@ -23,23 +23,27 @@ extension ManagementAPI {
         var activeRules = 0
     }
 
+    /// Every application of the account, read a page at a time.
+    static func everyApplication(_ tx: any StoreTransaction) throws -> [PerkEngine.Application] {
+        var apps: [PerkEngine.Application] = []
+        while true {
+            let page = try tx.applications(skip: apps.count, limit: 1000)
+            apps += page.items
+            if page.items.isEmpty || apps.count >= page.total { return apps }
+        }
+    }
+
     func campaignCounts(now: Timestamp) async throws -> CampaignCounts {
         try await store.read { tx in
             var out = CampaignCounts()
-            var skip = 0
-            while true {
-                let page = try tx.applications(skip: skip, limit: 1000)
-                for app in page.items {
-                    out.applications += 1
-                    let campaigns = try tx.campaigns(applicationId: app.id)
-                    let running = try Self.campaigns(campaigns, inState: "running", now: now)
-                    let rulesets = try tx.activeRulesets(applicationId: app.id)
-                    out.campaigns += campaigns.count
-                    out.running += running.count
-                    out.activeRules += running.reduce(0) { $0 + (rulesets[$1.id]?.rules.count ?? 0) }
-                }
-                skip += page.items.count
-                if page.items.isEmpty || skip >= page.total { break }
+            for app in try Self.everyApplication(tx) {
+                out.applications += 1
+                let campaigns = try tx.campaigns(applicationId: app.id)
+                let running = try Self.campaigns(campaigns, inState: "running", now: now)
+                let rulesets = try tx.activeRulesets(applicationId: app.id)
+                out.campaigns += campaigns.count
+                out.running += running.count
+                out.activeRules += running.reduce(0) { $0 + (rulesets[$1.id]?.rules.count ?? 0) }
             }
             return out
         }

@@ -20,12 +20,7 @@ extension ManagementAPI {
         try await authorize(req, ctx, .read)
         let app = try await application(ctx)
         let campaign = try await campaign(ctx, applicationId: app.id)
-        guard req.query("rangeStart") != nil else {
-            throw APIError.invalidParameter("rangeStart", "rangeStart is required")
-        }
-        guard req.query("rangeEnd") != nil else { throw APIError.invalidParameter("rangeEnd", "rangeEnd is required") }
-        let start = try Self.timeQuery(req, "rangeStart")!
-        let end = try Self.timeQuery(req, "rangeEnd")!
+        let (start, end) = try Self.timeRange(req)
         guard start < end else { throw APIError.invalidParameter("rangeEnd", "rangeEnd must be after rangeStart") }
         var granularity = AnalyticsGranularity.day
         if let g = req.query("granularity") {

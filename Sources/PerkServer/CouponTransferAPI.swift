@@ -1,7 +1,5 @@
 import Foundation
-import HTTPTypes
 import Hummingbird
-import NIOCore
 import PerkEngine
 import PerkJSON
 import PerkStorage
@@ -38,32 +36,20 @@ extension ManagementAPI {
             campaignIds = try await store.read { tx in try tx.campaigns(applicationId: app.id) }.map(\.id)
         }
         try await recordExport(req, userId: userId, entity: "Coupon", applicationId: app.id)
-        let now = clock()
-        let store = self.store
-        let (start, ids) = (filter, campaignIds)
-        var headers = HTTPFields()
-        headers[.contentType] = "text/csv; charset=utf-8"
-        headers[.contentDisposition] = "attachment; filename=\"coupons-\(app.id).csv\""
-        let body = ResponseBody { writer in
-            let header = valuesOnly ? ["value"] : Self.exportColumns
-            try await writer.write(ByteBuffer(string: CSV.line(header)))
+        let (store, now, start, ids) = (self.store, clock(), filter, campaignIds)
+        return streamedCSV("coupons-\(app.id).csv", header: valuesOnly ? ["value"] : Self.exportColumns) {
+            (after: Int64?) in
             var page = start
-            while true {
-                let coupons = page
-                let rows = try await store.read { tx in
-                    try tx.coupons(
-                        applicationId: app.id, campaignIds: ids, filter: coupons, now: now, skip: 0,
-                        limit: Self.exportPage, counting: false)
-                }.items
-                guard let last = rows.last else { break }
-                var text = ""
-                for c in rows { text += CSV.line(valuesOnly ? [c.value] : Self.exportRow(c, applicationId: app.id)) }
-                try await writer.write(ByteBuffer(string: text))
-                page.afterId = last.id
-            }
-            try await writer.finish(nil)
+            page.afterId = after
+            let chosen = page
+            let rows = try await store.read { tx in
+                try tx.coupons(
+                    applicationId: app.id, campaignIds: ids, filter: chosen, now: now, skip: 0, limit: Self.exportPage,
+                    counting: false)
+            }.items
+            let cells = rows.map { c in valuesOnly ? [c.value] : Self.exportRow(c, applicationId: app.id) }
+            return (cells, rows.count < Self.exportPage ? nil : rows.last?.id)
         }
-        return Response(status: .ok, headers: headers, body: body)
     }
 
     static func exportRow(_ c: Coupon, applicationId: Int64) -> [String] {

@@ -1,8 +1,5 @@
 import Crypto
 import Foundation
-import HTTPTypes
-import NIOCore
-import PerkEngine
 import _CryptoExtras
 
 /// Secrets: API keys and login tokens are random and stored only as SHA-256 digests; passwords as
@@ -77,20 +74,6 @@ enum ContentSignature {
         var signer: Int64
         var signature: String
     }
-
-    /// The application whose key signed `body` as the request's `Content-Signature` says; 401
-    /// for a header that names no application, 400 for a signature that does not match.
-    static func signer(_ raw: String, body: ByteBuffer, catalog: Catalog) async throws -> Int64 {
-        guard let header = parse(raw), let snapshot = try await catalog.snapshot(header.signer) else {
-            throw APIError.unauthorized
-        }
-        guard verify(body.readableBytesView, hexKey: snapshot.application.key, signature: header.signature) else {
-            throw APIError.badRequest("HMAC signature mismatch.")
-        }
-        return header.signer
-    }
-
-    static let header = HTTPField.Name("Content-Signature")!
 
     static func parse(_ header: String) -> Header? {
         var signer: Int64?

@@ -50,7 +50,7 @@ extension ManagementAPI {
     {
         var applicationId: Int64?
         let body = try await req.bodyBytes(context: ctx)
-        if signable, req.headers[.authorization] == nil, let signature = req.headers[ContentSignature.header] {
+        if signable, let signature = ContentSignature.sent(with: req) {
             applicationId = try await ContentSignature.signer(signature, body: body, catalog: catalog)
         } else if inApplication {
             try await authorize(req, ctx, .read)
@@ -62,15 +62,14 @@ extension ManagementAPI {
         let search = try Self.customerSearch(try parseJSON(body))
         let counting = try req.boolQuery("withTotalResultSize") ?? false
         let scope = applicationId
+        // One more than shown tells whether more follow.
         let page = try await store.read { tx in
-            try tx.customers(
-                search: search, applicationId: scope, skip: skip, limit: counting ? limit : limit + 1,
-                counting: counting)
+            try tx.customers(search: search, applicationId: scope, skip: skip, limit: limit + 1, counting: counting)
         }
         let now = clock()
         let items = page.items.prefix(limit).map { Wire.profile($0, now: now) }
         var out = JSONObject()
-        out.appendUnique("hasMore", .bool(counting ? skip + items.count < page.total : page.items.count > limit))
+        out.appendUnique("hasMore", .bool(page.items.count > limit))
         if counting { out.appendUnique("totalResultSize", .number(page.total)) }
         out.appendUnique("data", .array(Array(items)))
         return jsonResponse(.ok, .object(out))
@@ -92,17 +91,18 @@ extension ManagementAPI {
         filter.advocateName = req.query("advocateName")
         let query = filter
         let (page, reports) = try await store.read { tx in
+            // One more than shown tells whether more follow.
             let page = try tx.activeCustomers(
-                applicationId: app.id, filter: query, skip: skip, limit: counting ? limit : limit + 1,
-                counting: counting)
+                applicationId: app.id, filter: query, skip: skip, limit: limit + 1, counting: counting)
             let reports = try page.items.prefix(limit).map { p in
                 try Self.activityReport(tx, p, applicationId: app.id, from: start, before: end)
             }
             return (page, reports)
         }
-        let hasMore = counting ? skip + reports.count < page.total : page.items.count > limit
         return jsonResponse(
-            .ok, counting ? listJSON(reports, total: page.total) : pageWithoutTotal(reports, hasMore: hasMore))
+            .ok,
+            counting
+                ? listJSON(reports, total: page.total) : pageWithoutTotal(reports, hasMore: page.items.count > limit))
     }
 
     func activityReport(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {

@@ -59,19 +59,14 @@ extension ManagementAPI {
         let readable = principal.readableApplications
         let byName = try await store.read { tx -> [String: (first: RecordedEventType, apps: [Int64])] in
             var out: [String: (first: RecordedEventType, apps: [Int64])] = [:]
-            var skip = 0
-            while true {
-                let page = try tx.applications(skip: skip, limit: 1000)
-                for app in page.items where (readable?.contains(app.id) ?? true) && (only?.contains(app.id) ?? true) {
-                    for type in try tx.eventTypes(applicationId: app.id) where name == nil || type.name == name {
-                        var entry = out[type.name] ?? (type, [])
-                        if type.firstEventId < entry.first.firstEventId { entry.first = type }
-                        entry.apps.append(app.id)
-                        out[type.name] = entry
-                    }
+            for app in try Self.everyApplication(tx)
+            where (readable?.contains(app.id) ?? true) && (only?.contains(app.id) ?? true) {
+                for type in try tx.eventTypes(applicationId: app.id) where name == nil || type.name == name {
+                    var entry = out[type.name] ?? (type, [])
+                    if type.firstEventId < entry.first.firstEventId { entry.first = type }
+                    entry.apps.append(app.id)
+                    out[type.name] = entry
                 }
-                skip += page.items.count
-                if page.items.isEmpty || skip >= page.total { break }
             }
             return out
         }

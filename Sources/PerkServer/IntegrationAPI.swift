@@ -43,13 +43,11 @@ struct IntegrationAPI: Sendable {
         async throws -> (applicationId: Int64, body: ByteBuffer)
     {
         let body = try await req.bodyBytes(context: ctx)
-        guard signed, req.headers[.authorization] == nil, let raw = req.headers[Self.contentSignature] else {
+        guard signed, let raw = ContentSignature.sent(with: req) else {
             return (try await application(req, dryRunnable: dryRunnable), body)
         }
         return (try await ContentSignature.signer(raw, body: body, catalog: catalog), body)
     }
-
-    static var contentSignature: HTTPField.Name { ContentSignature.header }
 
     func updateSessionV2(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
         let (applicationId, raw) = try await authenticate(req, ctx, signed: false, dryRunnable: true)
@@ -446,5 +444,27 @@ enum IntegrationResponses {
                     }))
         }
         return .object(out)
+    }
+}
+
+/// `Content-Signature` on a request: which application signed it.
+extension ContentSignature {
+    /// The application whose key signed `body` as the request's `Content-Signature` says; 401
+    /// for a header that names no application, 400 for a signature that does not match.
+    static func signer(_ raw: String, body: ByteBuffer, catalog: Catalog) async throws -> Int64 {
+        guard let header = parse(raw), let snapshot = try await catalog.snapshot(header.signer) else {
+            throw APIError.unauthorized
+        }
+        guard verify(body.readableBytesView, hexKey: snapshot.application.key, signature: header.signature) else {
+            throw APIError.badRequest("HMAC signature mismatch.")
+        }
+        return header.signer
+    }
+
+    static let header = HTTPField.Name("Content-Signature")!
+
+    /// The request's `Content-Signature`, when it authenticates by one (no `Authorization`).
+    static func sent(with req: Request) -> String? {
+        req.headers[.authorization] == nil ? req.headers[header] : nil
     }
 }

@@ -38,7 +38,9 @@ extension ManagementAPI {
         try await authorize(req, ctx, .read)
         let app = try await application(ctx)
         let (skip, limit) = try req.paging()
-        let page = try await store.read { tx in try tx.customers(applicationId: app.id, skip: skip, limit: limit) }
+        let page = try await store.read { tx in
+            try tx.customers(search: CustomerSearch(), applicationId: app.id, skip: skip, limit: limit, counting: true)
+        }
         let now = clock()
         return jsonResponse(.ok, listJSON(page.items.map { Wire.profile($0, now: now) }, total: page.total))
     }
@@ -47,7 +49,9 @@ extension ManagementAPI {
     func listAllCustomers(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
         try await member(req)
         let (skip, limit) = try req.paging()
-        let page = try await store.read { tx in try tx.profiles(skip: skip, limit: limit + 1) }
+        let page = try await store.read { tx in
+            try tx.customers(search: CustomerSearch(), applicationId: nil, skip: skip, limit: limit + 1, counting: false)
+        }
         let now = clock()
         return jsonResponse(
             .ok,

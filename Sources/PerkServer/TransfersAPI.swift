@@ -257,21 +257,21 @@ extension ManagementAPI {
         var filter = TransferFilter()
         filter.applicationId = try req.intQuery("applicationId").map(Int64.init)
         filter.campaignId = try req.intQuery("campaignId").map(Int64.init)
+        // 2020 clients know three entities and refuse any other: referral and customer exports
+        // are listed when asked for by name.
+        filter.entities = ["Coupon", "Effect", "CustomerSession"]
         if let entity = req.query("entity") {
             let entities = ["Coupon", "Referral", "Effect", "CustomerSession", "CustomerProfile"]
             guard entities.contains(entity) else {
                 throw APIError.invalidParameter("entity", "entity must be one of \(entities.joined(separator: ", "))")
             }
-            filter.entity = entity
+            filter.entities = [entity]
         }
         if let id = filter.applicationId {
             try Self.require(principal, .read, in: id)
         } else if !principal.isAdmin {
             throw APIError.forbidden("see every application's exports; name an applicationId")
         }
-        // 2020 clients know three entities and refuse any other: referral and customer exports
-        // are listed when asked for by name.
-        filter.entities = filter.entity.map { [$0] } ?? ["Coupon", "Effect", "CustomerSession"]
         let chosen = filter
         let page = try await store.read { tx in try tx.exports(filter: chosen, skip: skip, limit: limit) }
         return jsonResponse(.ok, listJSON(page.items.map { Self.transfer($0, exported: true) }, total: page.total))

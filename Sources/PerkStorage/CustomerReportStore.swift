@@ -33,8 +33,9 @@ public struct CustomerActivityFilter: Sendable {
 
 /// What the customer reports read.
 public protocol CustomerReportStore {
-    /// `applicationId` nil: every profile of the account; otherwise the application's customers
-    /// (profiles its integration reported events for).
+    /// Profiles by id. `applicationId` nil: every profile of the account; otherwise the
+    /// application's customers (profiles its integration reported events for). `total` is -1
+    /// unless `counting`.
     func customers(search: CustomerSearch, applicationId: Int64?, skip: Int, limit: Int, counting: Bool) throws
         -> Page<CustomerProfile>
     func activeCustomers(applicationId: Int64, filter: CustomerActivityFilter, skip: Int, limit: Int, counting: Bool)

@@ -116,7 +116,7 @@ extension SQLTransaction {
             "SELECT rowid FROM \(index) WHERE \(index) MATCH ? LIMIT ?",
             arguments: [phrase, Self.searchedCodesRead + 1])
         guard ids.count <= Self.searchedCodesRead else { return "coupons" }
-        c.add("id IN (\(ids.isEmpty ? "NULL" : Self.placeholders(ids.count)))", ids.map { $0 as any SQLBindable })
+        c.add("id", in: ids)
         return db.dialect.byRowid("coupons")
     }
 
@@ -126,9 +126,7 @@ extension SQLTransaction {
     ) throws -> Page<Coupon> {
         guard !campaignIds.isEmpty else { return Page(items: [], total: 0) }
         var scope = Conditions("application_id = ?", applicationId)
-        scope.add(
-            "campaign_id IN (\(Self.placeholders(campaignIds.count)))",
-            campaignIds.map { $0 as any SQLBindable })
+        scope.add("campaign_id", in: campaignIds)
         var c = conditions(filter, scope: scope, now: now)
         let table = try narrowToSearchedCodes(filter, &c)
         return try page(

@@ -13,14 +13,8 @@ extension SQLTransaction: CustomerReportStore {
                 applicationId)
         }
         if let a = search.attributes, a != "{}" { c.add(db.dialect.jsonHasMembers("attributes"), a) }
-        if let ids = search.integrationIds {
-            c.add(
-                "integration_id IN (\(ids.isEmpty ? "NULL" : Self.placeholders(ids.count)))",
-                ids.map { $0 as any SQLBindable })
-        }
-        if let ids = search.profileIds {
-            c.add("id IN (\(ids.isEmpty ? "NULL" : Self.placeholders(ids.count)))", ids.map { $0 as any SQLBindable })
-        }
+        if let ids = search.integrationIds { c.add("integration_id", in: ids) }
+        if let ids = search.profileIds { c.add("id", in: ids) }
         if let id = search.afterId { c.add("id > ?", id) }
         return try page(
             "profiles", c, skip: skip, limit: limit, counting: counting && search.afterId == nil, Self.profile)
@@ -35,9 +29,7 @@ extension SQLTransaction: CustomerReportStore {
             + " AND s.updated >= ? AND s.updated < ?"
         var arguments: [any SQLBindable] = [applicationId, f.from.microseconds, f.before.microseconds]
         if let name = f.campaignName {
-            active +=
-                " AND EXISTS (SELECT 1 FROM \(d.jsonElements("s.effects")) JOIN campaigns c2"
-                + " ON c2.id = CAST(\(d.elementString("campaignId")) AS BIGINT) WHERE \(d.contains("c2.name")))"
+            active += " AND " + effectOfCampaign("s.effects")
             arguments.append(name)
         }
         var c = Conditions("1 = 1")

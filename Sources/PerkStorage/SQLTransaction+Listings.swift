@@ -28,6 +28,21 @@ extension SQLTransaction {
         ) { Self.session($0, withEffects: true) }
     }
 
+    /// A condition: one of the effects in `column` (a JSON array text, as events and sessions
+    /// keep them) came from a rule whose name holds the bound text, in any case.
+    func effectOfRule(_ column: String) -> String {
+        let d = db.dialect
+        return "EXISTS (SELECT 1 FROM \(d.jsonElements(column)) WHERE \(d.contains(d.elementString("ruleName"))))"
+    }
+
+    /// A condition: one of the effects in `column` came from a campaign whose name holds the
+    /// bound text, in any case.
+    func effectOfCampaign(_ column: String) -> String {
+        let d = db.dialect
+        return "EXISTS (SELECT 1 FROM \(d.jsonElements(column)) JOIN campaigns c2"
+            + " ON c2.id = CAST(\(d.elementString("campaignId")) AS BIGINT) WHERE \(d.contains("c2.name")))"
+    }
+
     func session(applicationId: Int64, id: Int64) throws -> CustomerSession? {
         try one("SELECT * FROM sessions WHERE application_id = ? AND id = ?", arguments: [applicationId, id])
             .map { Self.session($0, withEffects: true) }
@@ -59,13 +74,8 @@ extension SQLTransaction {
         if let code = filter.referralCode {
             c.add(ofSession + d.jsonString("s2.content", "referralCode") + " = ?)", code)
         }
-        let ofEffect = "EXISTS (SELECT 1 FROM \(d.jsonElements("e.effects"))"
-        if let name = filter.ruleName { c.add(ofEffect + " WHERE " + d.contains(d.elementString("ruleName")) + ")", name) }
-        if let name = filter.campaignName {
-            c.add(
-                ofEffect + " JOIN campaigns c2 ON c2.id = CAST(\(d.elementString("campaignId")) AS BIGINT) WHERE "
-                    + d.contains("c2.name") + ")", name)
-        }
+        if let name = filter.ruleName { c.add(effectOfRule("e.effects"), name) }
+        if let name = filter.campaignName { c.add(effectOfCampaign("e.effects"), name) }
         if let id = filter.afterId { c.add("e.id > ?", id) }
         let keyset = filter.afterId != nil
         let whereClause = c.clause
@@ -91,22 +101,6 @@ extension SQLTransaction {
                 sessionId: r["session_row"], profileId: r["profile_row"])
         }
         return Page(items: events, total: total)
-    }
-
-    func customers(applicationId: Int64, skip: Int, limit: Int) throws -> Page<CustomerProfile> {
-        let members = "SELECT DISTINCT profile_id FROM events WHERE application_id = ? AND profile_id <> ''"
-        let rows = try all(
-            "SELECT * FROM profiles WHERE integration_id IN (\(members)) ORDER BY id LIMIT ? OFFSET ?",
-            arguments: [applicationId, limit, skip])
-        let total =
-            try scalar(
-                "SELECT count(*) FROM profiles WHERE integration_id IN (\(members))",
-                arguments: [applicationId]) ?? 0
-        return Page(items: rows.map(Self.profile), total: total)
-    }
-
-    func profiles(skip: Int, limit: Int) throws -> Page<CustomerProfile> {
-        try page("profiles", Conditions("1 = 1"), skip: skip, limit: limit, counting: false, Self.profile)
     }
 
     func profile(id: Int64) throws -> CustomerProfile? {

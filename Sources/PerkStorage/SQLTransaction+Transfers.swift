@@ -38,10 +38,7 @@ extension SQLTransaction: TransferStore {
         var c = Conditions("1 = 1")
         if let a = f.applicationId { c.add("application_id = ?", a) }
         if let a = f.campaignId { c.add("campaign_id = ?", a) }
-        if let e = f.entity { c.add("entity = ?", e) }
-        if let list = f.entities {
-            c.add("entity IN (\(list.isEmpty ? "NULL" : Self.placeholders(list.count)))", list.map { $0 as any SQLBindable })
-        }
+        if let list = f.entities { c.add("entity", in: list) }
         return try page("exports", c, order: "id DESC", skip: skip, limit: limit) { Self.transfer($0, exported: true) }
     }
 

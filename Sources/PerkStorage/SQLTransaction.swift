@@ -109,6 +109,12 @@ struct Conditions {
 
     var clause: String { terms.joined(separator: " AND ") }
 
+    /// `column` holds one of `values`; an empty list matches nothing.
+    mutating func add(_ column: String, in values: [any SQLBindable]) {
+        let marks = values.isEmpty ? "NULL" : Array(repeating: "?", count: values.count).joined(separator: ",")
+        add("\(column) IN (\(marks))", values)
+    }
+
     /// Codes (coupons, referrals) valid at `now`, expired, or not valid yet.
     mutating func add(validity: CouponFilter.Validity?, now: Timestamp) {
         let n = now.microseconds

@@ -42,16 +42,9 @@ public final class SQLiteStore: Store {
         -> T
     {
         try await Self.translatingFaults {
-            try await pool.writeWithoutTransaction { db in
-                try db.execute(sql: "PRAGMA busy_timeout = 0")
-                defer { try? db.execute(sql: "PRAGMA busy_timeout = \(Int(Self.busyTimeout * 1000))") }
-                var result: T?
-                try db.inTransaction(.immediate) {
-                    result = try body(SQLTransaction(db: GRDBConnection(db: db), writing: true))
-                    return .commit
-                }
-                return result!
-            }
+            try await write(
+                setting: "busy_timeout = 0", restoring: "busy_timeout = \(Int(Self.busyTimeout * 1000))", .immediate,
+                body)
         }
     }
 
@@ -77,11 +70,20 @@ public final class SQLiteStore: Store {
         if !durable {
             return try await pool.write { db in try body(SQLTransaction(db: GRDBConnection(db: db), writing: true)) }
         }
-        return try await pool.writeWithoutTransaction { db in
-            try db.execute(sql: "PRAGMA synchronous = FULL")
-            defer { try? db.execute(sql: "PRAGMA synchronous = NORMAL") }
+        return try await write(setting: "synchronous = FULL", restoring: "synchronous = NORMAL", nil, body)
+    }
+
+    /// `body` in a transaction (of `kind`; nil: the configured one) of the writer connection, with
+    /// a pragma set for that transaction.
+    private func write<T: Sendable>(
+        setting pragma: String, restoring restore: String, _ kind: Database.TransactionKind?,
+        _ body: @Sendable (any StoreTransaction) throws -> T
+    ) async throws -> T {
+        try await pool.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA \(pragma)")
+            defer { try? db.execute(sql: "PRAGMA \(restore)") }
             var result: T?
-            try db.inTransaction {
+            try db.inTransaction(kind) {
                 result = try body(SQLTransaction(db: GRDBConnection(db: db), writing: true))
                 return .commit
             }

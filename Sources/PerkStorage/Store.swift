@@ -431,10 +431,6 @@ public protocol StoreTransaction: LoyaltyStore, WebhookStore, RetentionStore, Ac
     func session(applicationId: Int64, id: Int64) throws -> CustomerSession?
     func events(applicationId: Int64, filter: EventFilter, ascending: Bool, skip: Int, limit: Int) throws
         -> Page<StoredEvent>
-    /// Profiles that took part in the application's events, by id.
-    func customers(applicationId: Int64, skip: Int, limit: Int) throws -> Page<CustomerProfile>
-    /// Every profile of the account, oldest first (`total` is not counted: -1).
-    func profiles(skip: Int, limit: Int) throws -> Page<CustomerProfile>
     func profile(id: Int64) throws -> CustomerProfile?
     func profileId(integrationId: String) throws -> Int64?
 

@@ -29,7 +29,6 @@ public struct TransferRecord: Sendable {
 public struct TransferFilter: Sendable {
     public var applicationId: Int64?
     public var campaignId: Int64?
-    public var entity: String?
     /// Records of these entities only (nil: any).
     public var entities: [String]?
     public init() {}
