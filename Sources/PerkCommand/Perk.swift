@@ -68,6 +68,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Seconds a request (head and body) may take to arrive.")
     var requestTimeoutSeconds: Int = 30
 
+    @Option(help: "Seconds a CSV coupon import (its upload and storing its codes) may take.")
+    var uploadTimeoutSeconds: Int = 600
+
     @Option(help: "Seconds an idle connection stays open.")
     var idleTimeoutSeconds: Int = 60
 
@@ -105,6 +108,7 @@ struct Serve: AsyncParsableCommand {
             ("--sign-in-failures-per-account", signInFailuresPerAccount),
             ("--sign-in-failures-per-address", signInFailuresPerAddress),
             ("--sign-in-window-seconds", signInWindowSeconds), ("--request-timeout-seconds", requestTimeoutSeconds),
+            ("--upload-timeout-seconds", uploadTimeoutSeconds),
             ("--idle-timeout-seconds", idleTimeoutSeconds), ("--max-connections", maxConnections),
             ("--webhook-timeout-seconds", webhookTimeoutSeconds), ("--webhook-attempts", webhookAttempts),
             ("--webhook-first-retry-ms", webhookFirstRetryMs),
@@ -142,6 +146,7 @@ struct Serve: AsyncParsableCommand {
     var httpLimits: HTTPLimits {
         var h = HTTPLimits()
         h.requestTimeout = .seconds(requestTimeoutSeconds)
+        h.uploadTimeout = .seconds(uploadTimeoutSeconds)
         h.idleTimeout = .seconds(idleTimeoutSeconds)
         h.maxConnections = maxConnections
         return h

@@ -255,12 +255,14 @@ public struct Coupon: Sendable {
     public var recipientIntegrationId: String?
     public var reservation: Bool
     public var batchId: String?
+    /// The CSV import that added it.
+    public var importId: Int64?
 
     public init(
         id: Int64, created: Timestamp, campaignId: Int64, value: String, usageLimit: Int64, usageCounter: Int64 = 0,
         startDate: Timestamp? = nil, expiryDate: Timestamp? = nil, attributes: JSONObject = JSONObject(),
         referralId: Int64? = nil, recipientIntegrationId: String? = nil, reservation: Bool = true,
-        batchId: String? = nil
+        batchId: String? = nil, importId: Int64? = nil
     ) {
         self.id = id
         self.created = created
@@ -275,6 +277,7 @@ public struct Coupon: Sendable {
         self.recipientIntegrationId = recipientIntegrationId
         self.reservation = reservation
         self.batchId = batchId
+        self.importId = importId
     }
 }
 

@@ -17,64 +17,110 @@ enum CSV {
         let message: String
     }
 
-    /// The records of a CSV text (the first is usually the header). Quoted fields may hold commas,
-    /// quotes and line breaks; CRLF and LF both end a record; blank lines are skipped.
+    /// A record and the line it begins on.
+    struct Record {
+        var line: Int
+        var fields: [String]
+    }
+
+    /// The records of a whole CSV text (the first is usually the header).
     static func records(_ text: String) throws(ParseError) -> [[String]] {
-        var records: [[String]] = []
-        var record: [String] = []
-        var field = ""
-        var quoted = false
-        var atFieldStart = true
-        var line = 1
-        var chars = Array(text.unicodeScalars)[...]
-        if chars.first == "\u{FEFF}" { chars = chars.dropFirst() }
-        var i = chars.startIndex
-        func endRecord() {
-            record.append(field)
-            if !(record.count == 1 && record[0].isEmpty) { records.append(record) }
-            record = []
-            field = ""
-            atFieldStart = true
+        var reader = Reader()
+        var out: [Record] = []
+        try reader.read(Array(text.utf8), into: &out)
+        try reader.finish(into: &out)
+        return out.map(\.fields)
+    }
+
+    /// Reads records from bytes as they arrive, in pieces cut anywhere. Quoted fields may hold
+    /// commas, quotes and line breaks; CRLF and LF both end a record; blank lines are skipped; a
+    /// byte-order mark in front is dropped. Only the record being read is held, and it is
+    /// bounded, so that a file of any length reads in little memory.
+    struct Reader {
+        /// A record longer than this (a quote that never closes, say) is an error.
+        var maxRecordBytes = 64 * 1024
+        private var fields: [String] = []
+        private var field: [UInt8] = []
+        private var quoted = false
+        /// Inside a quoted field, a quote was read: it closes the field unless another follows.
+        private var quoteClosing = false
+        private var atFieldStart = true
+        private var line = 1
+        private var recordLine = 1
+        private var recordBytes = 0
+        private var first = true
+
+        init(maxRecordBytes: Int = 64 * 1024) { self.maxRecordBytes = maxRecordBytes }
+
+        mutating func read(_ bytes: some Sequence<UInt8>, into out: inout [Record]) throws(ParseError) {
+            for byte in bytes { try take(byte, &out) }
         }
-        while i < chars.endIndex {
-            let c = chars[i]
+
+        /// The end of the input: the last record, if it did not end with a line break.
+        mutating func finish(into out: inout [Record]) throws(ParseError) {
+            guard !quoted || quoteClosing else { throw ParseError(line: line, message: "a quoted field does not end") }
+            quoted = false
+            if !field.isEmpty || !fields.isEmpty { endRecord(&out) }
+        }
+
+        private mutating func take(_ byte: UInt8, _ out: inout [Record]) throws(ParseError) {
+            recordBytes += 1
+            guard recordBytes <= maxRecordBytes else {
+                throw ParseError(line: recordLine, message: "a record is longer than \(maxRecordBytes) bytes")
+            }
             if quoted {
-                if c == "\"" {
-                    let next = chars.index(after: i)
-                    if next < chars.endIndex && chars[next] == "\"" {
-                        field.unicodeScalars.append("\"")
-                        i = next
-                    } else {
-                        quoted = false
+                if quoteClosing {
+                    quoteClosing = false
+                    if byte == UInt8(ascii: "\"") {
+                        field.append(byte)
+                        return
                     }
+                    quoted = false  // the quote closed the field: this byte follows it
                 } else {
-                    if c == "\n" { line += 1 }
-                    field.unicodeScalars.append(c)
-                }
-            } else {
-                switch c {
-                case "\"" where atFieldStart: quoted = true
-                case "\"": throw ParseError(line: line, message: "a quote inside an unquoted field")
-                case ",":
-                    record.append(field)
-                    field = ""
-                    atFieldStart = true
-                    i = chars.index(after: i)
-                    continue
-                case "\r": break
-                case "\n":
-                    endRecord()
-                    line += 1
-                    i = chars.index(after: i)
-                    continue
-                default: field.unicodeScalars.append(c)
+                    if byte == UInt8(ascii: "\"") {
+                        quoteClosing = true
+                    } else {
+                        if byte == UInt8(ascii: "\n") { line += 1 }
+                        field.append(byte)
+                    }
+                    return
                 }
             }
+            switch byte {
+            case UInt8(ascii: "\"") where atFieldStart:
+                quoted = true
+            case UInt8(ascii: "\""):
+                throw ParseError(line: line, message: "a quote inside an unquoted field")
+            case UInt8(ascii: ","):
+                endField()
+                return
+            case UInt8(ascii: "\r"): break
+            case UInt8(ascii: "\n"):
+                endRecord(&out)
+                line += 1
+                recordLine = line
+                recordBytes = 0
+                return
+            default: field.append(byte)
+            }
             atFieldStart = false
-            i = chars.index(after: i)
         }
-        guard !quoted else { throw ParseError(line: line, message: "a quoted field does not end") }
-        if !field.isEmpty || !record.isEmpty { endRecord() }
-        return records
+
+        private mutating func endField() {
+            var bytes = field[...]
+            if first && fields.isEmpty && bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes = bytes.dropFirst(3) }
+            fields.append(String(decoding: bytes, as: UTF8.self))
+            field.removeAll(keepingCapacity: true)
+            atFieldStart = true
+        }
+
+        private mutating func endRecord(_ out: inout [Record]) {
+            endField()
+            if !(fields.count == 1 && fields[0].isEmpty) {
+                out.append(Record(line: recordLine, fields: fields))
+                first = false
+            }
+            fields.removeAll(keepingCapacity: true)
+        }
     }
 }

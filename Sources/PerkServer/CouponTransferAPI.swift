@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Logging
 import PerkEngine
 import PerkJSON
 import PerkStorage
@@ -18,7 +19,7 @@ extension ManagementAPI {
 
     static let exportColumns = [
         "id", "created", "campaignid", "value", "expirydate", "startdate", "attributes", "applicationid", "counter",
-        "limitval", "recipientintegrationid", "batchid", "referralid", "reservation",
+        "limitval", "recipientintegrationid", "batchid", "referralid", "reservation", "importid",
     ]
     /// Coupons read per page of an export: memory stays flat however many there are.
     static let exportPage = 5_000
@@ -58,120 +59,113 @@ extension ManagementAPI {
             c.expiryDate?.json.stringValue ?? "", c.startDate?.json.stringValue ?? "", JSON.object(c.attributes).text,
             String(applicationId), String(c.usageCounter), String(c.usageLimit), c.recipientIntegrationId ?? "",
             c.batchId ?? "", c.referralId.map(String.init) ?? "", c.reservation ? "true" : "false",
+            c.importId.map(String.init) ?? "",
         ]
     }
 
-    /// At most this many codes per import (a body is at most 2 MB anyway).
-    static let maxImport = 100_000
+    /// At most this many codes per import, and bytes per uploaded file.
+    static let maxImport = 1_000_000
+    static let maxImportBytes = 512 * 1024 * 1024
+    /// Codes stored per transaction: a writer is held only briefly, whatever the file's size.
+    static let importBatch = 2_000
 
-    /// A CSV of existing codes: a `value` column, and optionally `expirydate`, `startdate`,
-    /// `recipientintegrationid`, `limitval` (0 for unlimited; default 1) and `attributes` (a JSON
-    /// object). The body is the CSV itself (`text/csv`) or a `multipart/form-data` upload whose
-    /// first file part is (`upFile`, as the official SDK sends it). Answers an `Import`.
+    /// A CSV of existing codes (see `ImportedCoupons` for its columns). The body is the CSV
+    /// itself (`text/csv`) or a `multipart/form-data` upload whose first part is the file
+    /// (`upFile`, as the official SDK sends it). It is read as it arrives, and its codes are
+    /// stored `importBatch` at a time, each marked with the import: a file that turns out wrong
+    /// part way (a bad line, a code that exists) takes back what it stored, and one cut off by a
+    /// crash is taken back by `Retention`. Answers an `Import`.
     func importCoupons(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
         let userId = (try await authorize(req, ctx, .coupons)).userId
         let app = try await application(ctx)
         let campaign = try await self.campaign(ctx, applicationId: app.id)
-        var raw = try await req.bodyBytes(context: ctx)
-        let bytes = raw.readBytes(length: raw.readableBytes) ?? []
-        let csv = try Self.uploadedText(bytes, contentType: req.headers[.contentType] ?? "")
-        let now = clock()
-        let coupons = try Self.importedCoupons(csv, campaignId: campaign.id, now: now)
-        let keys = coupons.map { app.caseSensitivity.normalize($0.value) }
-        guard Set(keys).count == keys.count else {
-            throw APIError.badRequest("the file holds the same code twice")
+        var multipart: MultipartFile?
+        do {
+            multipart = try MultipartFile(contentType: req.headers[.contentType] ?? "")
+        } catch {
+            throw APIError.badRequest("multipart/form-data without a boundary")
         }
+        let now = clock()
         var record = TransferRecord(
             created: now, userId: userId, entity: "Coupon", applicationId: app.id, campaignId: campaign.id)
-        record.amount = Int64(coupons.count)
-        let imported = record
-        let saved: TransferRecord
-        do {
-            // The codes and the record of their import commit together.
-            saved = try await store.write { tx in
-                _ = try tx.insertCoupons(coupons, applicationId: app.id, lookupKeys: keys)
-                return try tx.insertImport(imported)
+        record.finished = false
+        let begun = record
+        let importId = try await store.write { tx in try tx.insertImport(begun) }.id
+        var reader = CSV.Reader()
+        var rows = ImportedCoupons(campaignId: campaign.id, now: now)
+        var records: [CSV.Record] = []
+        var pending: [Coupon] = []
+        var stored: Int64 = 0
+        var received = 0
+        func commit(_ batch: [Coupon], finished: Bool) async throws {
+            let tagged = batch.map { c in
+                var c = c
+                c.importId = importId
+                return c
             }
-        } catch StoreError.duplicate(let code) {
-            throw APIError.badRequest("the code \(code) exists already; nothing was imported")
+            let keys = tagged.map { app.caseSensitivity.normalize($0.value) }
+            let (amount, at) = (stored + Int64(tagged.count), clock())
+            do {
+                try await self.store.write { tx in
+                    _ = try tx.insertCoupons(tagged, applicationId: app.id, lookupKeys: keys)
+                    try tx.updateImport(id: importId, amount: amount, finished: finished, now: at)
+                }
+            } catch StoreError.duplicate(let code) {
+                throw APIError.badRequest(
+                    "the code \(code) exists already or is in the file twice; nothing was imported")
+            }
+            stored = amount
         }
-        return jsonResponse(.ok, Self.transfer(saved, exported: false))
-    }
-
-    static func uploadedText(_ bytes: [UInt8], contentType: String) throws -> String {
-        guard contentType.lowercased().hasPrefix("multipart/form-data") else {
-            return String(decoding: bytes, as: UTF8.self)
+        func take() async throws {
+            pending += try rows.coupons(records)
+            records.removeAll(keepingCapacity: true)
+            guard stored + Int64(pending.count) <= Self.maxImport else {
+                throw APIError.badRequest("at most \(Self.maxImport) codes can be imported at once")
+            }
+            while pending.count >= Self.importBatch {
+                try await commit(Array(pending.prefix(Self.importBatch)), finished: false)
+                pending.removeFirst(Self.importBatch)
+            }
         }
-        guard
-            let b = contentType.split(separator: ";").compactMap({ part -> Substring? in
-                let t = part.drop { $0 == " " }
-                return t.hasPrefix("boundary=") ? t.dropFirst("boundary=".count) : nil
-            }).first
-        else { throw APIError.badRequest("multipart/form-data without a boundary") }
-        let boundary = "--" + b.trimmingCharacters(in: CharacterSet(charactersIn: "\""))
-        let text = String(decoding: bytes, as: UTF8.self)
-        for part in text.components(separatedBy: boundary).dropFirst() {
-            guard let split = part.range(of: "\r\n\r\n") else { continue }
-            var content = String(part[split.upperBound...])
-            if content.hasSuffix("\r\n") { content.removeLast() }
-            return content
-        }
-        throw APIError.badRequest("the upload holds no file")
-    }
-
-    static func importedCoupons(_ csv: String, campaignId: Int64, now: Timestamp) throws -> [Coupon] {
-        let records: [[String]]
         do {
-            records = try CSV.records(csv)
+            do {
+                for try await chunk in req.body {
+                    received += chunk.readableBytes
+                    guard received <= Self.maxImportBytes else {
+                        throw APIError(
+                            status: .contentTooLarge, message: "An import is at most \(Self.maxImportBytes) bytes")
+                    }
+                    if multipart != nil {
+                        try reader.read(try multipart!.read(chunk.readableBytesView), into: &records)
+                    } else {
+                        try reader.read(chunk.readableBytesView, into: &records)
+                    }
+                    try await take()
+                }
+                try multipart?.finish()
+                try reader.finish(into: &records)
+            } catch let error as CSV.ParseError {
+                throw APIError.badRequest("the CSV file is malformed on line \(error.line): \(error.message)")
+            } catch MultipartFile.Problem.headersTooLong {
+                throw APIError.badRequest("the upload's part headers are longer than \(MultipartFile.maxHeaderBytes) bytes")
+            } catch is MultipartFile.Problem {
+                throw APIError.badRequest("the upload holds no file")
+            }
+            try await take()
+            guard stored + Int64(pending.count) > 0 else { throw APIError.badRequest("the CSV file holds no codes") }
+            try await commit(pending, finished: true)
         } catch {
-            throw APIError.badRequest("the CSV file is malformed on line \(error.line): \(error.message)")
+            // Not cancelled with the request (a client that went away): the codes must go.
+            let store = self.store
+            let undone = await Task { try? await store.undoImport(id: importId) }.value
+            if undone == nil {
+                ctx.logger.warning("an import's codes could not be taken back yet", metadata: ["import": "\(importId)"])
+            }
+            throw error
         }
-        guard let header = records.first?.map({ $0.lowercased().trimmingCharacters(in: .whitespaces) }),
-            let valueColumn = header.firstIndex(of: "value")
-        else { throw APIError.badRequest("the CSV file needs a header line with a value column") }
-        guard records.count - 1 <= maxImport else {
-            throw APIError.badRequest("at most \(maxImport) codes can be imported at once")
-        }
-        func column(_ name: String) -> Int? { header.firstIndex(of: name) }
-        var coupons: [Coupon] = []
-        for (n, record) in records.dropFirst().enumerated() {
-            let line = n + 2
-            func field(_ index: Int?) -> String? {
-                guard let index, index < record.count else { return nil }
-                let v = record[index].trimmingCharacters(in: .whitespaces)
-                return v.isEmpty ? nil : v
-            }
-            func time(_ name: String) throws -> Timestamp? {
-                guard let text = field(column(name)) else { return nil }
-                guard let t = TimeValue(rfc3339: text) else {
-                    throw APIError.badRequest("line \(line): \(name) must be an RFC 3339 date-time")
-                }
-                return t.utc
-            }
-            guard let value = field(valueColumn), value.count <= InputLimits.maxIdLength else {
-                throw APIError.badRequest("line \(line): value must hold a code of 1 to 1000 characters")
-            }
-            var limit: Int64 = 1
-            if let text = field(column("limitval")) {
-                guard let l = Int64(text), (0...999_999).contains(l) else {
-                    throw APIError.badRequest("line \(line): limitval must be a whole number from 0 to 999999")
-                }
-                limit = l
-            }
-            var attributes = JSONObject()
-            if let text = field(column("attributes")) {
-                guard let o = (try? JSON.parse(text))?.objectValue else {
-                    throw APIError.badRequest("line \(line): attributes must be a JSON object")
-                }
-                attributes = o
-            }
-            coupons.append(
-                Coupon(
-                    id: 0, created: now, campaignId: campaignId, value: value, usageLimit: limit,
-                    startDate: try time("startdate"), expiryDate: try time("expirydate"), attributes: attributes,
-                    recipientIntegrationId: field(column("recipientintegrationid"))))
-        }
-        guard !coupons.isEmpty else { throw APIError.badRequest("the CSV file holds no codes") }
-        return coupons
+        record.id = importId
+        record.amount = stored
+        record.finished = true
+        return jsonResponse(.ok, Self.transfer(record, exported: false))
     }
 }

@@ -5,7 +5,7 @@ import ServiceLifecycle
 import Talang
 
 /// Forgets what is older than its retention: events, webhook delivery logs, and the access log
-/// (also bounded in rows). Runs in every
+/// (also bounded in rows); and takes back CSV imports cut off by a crash. Runs in every
 /// node (deleting the same old rows twice is harmless), a pass every `interval`, each pass in
 /// short transactions of `batch` rows so that updates never wait long behind it.
 public final class Retention: Service, Sendable {
@@ -18,6 +18,9 @@ public final class Retention: Service, Sendable {
         public var accessLogs: Duration? = .seconds(7 * 86_400)
         /// How many access log entries are kept at most, the newest; nil: no bound.
         public var accessLogRows: Int? = 1_000_000
+        /// An unfinished CSV import that has not stored a batch for this long was cut off (its
+        /// process died): its codes are taken back.
+        public var abandonedImports: Duration = .seconds(3_600)
         public var interval: Duration = .seconds(600)
         public var batch = 1000
         public init() {}
@@ -39,10 +42,6 @@ public final class Retention: Service, Sendable {
     }
 
     public func run() async throws {
-        guard
-            settings.events != nil || settings.webhookLogs != nil || settings.accessLogs != nil
-                || settings.accessLogRows != nil
-        else { return }
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
                 _ = try await prune()
@@ -73,6 +72,12 @@ public final class Retention: Service, Sendable {
         if accessBefore != nil || settings.accessLogRows != nil {
             let keep = settings.accessLogRows
             deleted += try await drain { tx in try tx.pruneAccessLogs(before: accessBefore, keep: keep, limit: batch) }
+        }
+        let stale = Timestamp(microseconds: now.microseconds - settings.abandonedImports.microseconds)
+        for id in try await store.read({ tx in try tx.abandonedImports(before: stale) }) {
+            let undone = try await store.undoImport(id: id, batch: batch)
+            logger.warning("an abandoned import was taken back", metadata: ["import": "\(id)", "coupons": "\(undone)"])
+            deleted += undone
         }
         if deleted > 0 { logger.info("retention deleted old rows", metadata: ["rows": "\(deleted)"]) }
         return deleted

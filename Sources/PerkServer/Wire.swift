@@ -128,6 +128,7 @@ enum Wire {
         if let r = c.recipientIntegrationId { o.appendUnique("recipientIntegrationId", .string(r)) }
         o.appendUnique("reservation", .bool(c.reservation))
         if let b = c.batchId { o.appendUnique("batchId", .string(b)) }
+        if let i = c.importId { o.appendUnique("importId", .number(i)) }
         if let n = profileRedemptionCount { o.appendUnique("profileRedemptionCount", .number(n)) }
         return .object(o)
     }

@@ -432,6 +432,15 @@ enum SQLSchema {
         """
     }
 
+    /// Imports that commit their codes in batches (v20): each coupon knows the import that made
+    /// it, so that a failed or abandoned import can take its codes back.
+    static let batchedImports = """
+        ALTER TABLE coupons ADD COLUMN import_id BIGINT;
+        CREATE INDEX coupons_by_import ON coupons(import_id) WHERE import_id IS NOT NULL;
+        ALTER TABLE imports ADD COLUMN finished BIGINT NOT NULL DEFAULT 1;
+        ALTER TABLE imports ADD COLUMN touched BIGINT NOT NULL DEFAULT 0
+        """
+
     /// Coupon and referral codes folded for searches by part of a code (v18): filled by
     /// `SQLTransaction.foldStoredCodes()`.
     static let foldedCodes = """

@@ -12,8 +12,8 @@ extension SQLTransaction {
             value: r["value"],
             usageLimit: r["usage_limit"], usageCounter: r["usage_counter"], startDate: time(r["start_date"]),
             expiryDate: time(r["expiry_date"]), attributes: object(r["attributes"]), referralId: r["referral_id"],
-            recipientIntegrationId: r["recipient_integration_id"], reservation: r["reservation"], batchId: r["batch_id"]
-        )
+            recipientIntegrationId: r["recipient_integration_id"], reservation: r["reservation"], batchId: r["batch_id"],
+            importId: r["import_id"])
     }
 
     /// Inserts many rows per statement (bulk generation makes a million coupons: 2,000 round
@@ -24,22 +24,22 @@ extension SQLTransaction {
         let columns = """
             INSERT INTO coupons (application_id, campaign_id, value, lookup, created, usage_limit, usage_counter,
                 start_date, expiry_date, attributes, referral_id, recipient_integration_id, reservation, batch_id,
-                folded)
+                folded, import_id)
             VALUES
             """
-        let row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        let row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         var ids: [String: Int64] = [:]
         for start in stride(from: 0, to: coupons.count, by: Self.couponsPerStatement) {
             let group = start..<min(start + Self.couponsPerStatement, coupons.count)
             var arguments: [any SQLBindable] = []
-            arguments.reserveCapacity(group.count * 15)
+            arguments.reserveCapacity(group.count * 16)
             for i in group {
                 let c = coupons[i]
                 arguments += [
                     applicationId, c.campaignId, c.value, lookupKeys[i], c.created.microseconds, c.usageLimit,
                     c.usageCounter, c.startDate?.microseconds, c.expiryDate?.microseconds,
                     Self.text(.object(c.attributes)), c.referralId, c.recipientIntegrationId, c.reservation, c.batchId,
-                    CodeFolding.fold(c.value),
+                    CodeFolding.fold(c.value), c.importId,
                 ]
             }
             let sql = columns + " " + Array(repeating: row, count: group.count).joined(separator: ", ")

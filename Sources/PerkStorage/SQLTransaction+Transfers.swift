@@ -18,11 +18,37 @@ extension SQLTransaction: TransferStore {
         saved.id =
             try scalar(
                 """
-                INSERT INTO imports (created, user_id, entity, application_id, campaign_id, amount)
-                VALUES (?, ?, ?, ?, ?, ?) RETURNING id
-                """, arguments: [r.created.microseconds, r.userId, r.entity, r.applicationId, r.campaignId, r.amount])
+                INSERT INTO imports (created, user_id, entity, application_id, campaign_id, amount, finished, touched)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id
+                """,
+                arguments: [
+                    r.created.microseconds, r.userId, r.entity, r.applicationId, r.campaignId, r.amount, r.finished,
+                    r.created.microseconds,
+                ])
             ?? 0
         return saved
+    }
+
+    func updateImport(id: Int64, amount: Int64, finished: Bool, now: Timestamp) throws {
+        try exec(
+            "UPDATE imports SET amount = ?, finished = ?, touched = ? WHERE id = ?",
+            arguments: [amount, finished, now.microseconds, id])
+    }
+
+    func undoImport(id: Int64, limit: Int) throws -> Int {
+        let ids: [Int64] = try column(
+            "SELECT id FROM coupons WHERE import_id = ? LIMIT ?", arguments: [id, limit])
+        if !ids.isEmpty {
+            let marks = Self.placeholders(ids.count)
+            try exec("DELETE FROM coupon_reservations WHERE coupon_id IN (\(marks))", arguments: SQLArguments(ids))
+            try exec("DELETE FROM coupons WHERE id IN (\(marks))", arguments: SQLArguments(ids))
+        }
+        if ids.count < limit { try exec("DELETE FROM imports WHERE id = ?", arguments: [id]) }
+        return ids.count
+    }
+
+    func abandonedImports(before: Timestamp) throws -> [Int64] {
+        try column("SELECT id FROM imports WHERE finished = 0 AND touched < ?", arguments: [before.microseconds])
     }
 
     static func transfer(_ r: SQLRow, exported: Bool) -> TransferRecord {
@@ -30,7 +56,12 @@ extension SQLTransaction: TransferStore {
             created: Timestamp(microseconds: r["created"]), userId: r["user_id"], entity: r["entity"],
             applicationId: r["application_id"], campaignId: r["campaign_id"])
         t.id = r["id"]
-        if exported { t.filter = object(r["filter"]) } else { t.amount = r["amount"] }
+        if exported {
+            t.filter = object(r["filter"])
+        } else {
+            t.amount = r["amount"]
+            t.finished = r["finished"]
+        }
         return t
     }
 
@@ -43,7 +74,7 @@ extension SQLTransaction: TransferStore {
     }
 
     func imports(skip: Int, limit: Int) throws -> Page<TransferRecord> {
-        try page("imports", Conditions("1 = 1"), order: "id DESC", skip: skip, limit: limit) {
+        try page("imports", Conditions("finished = 1"), order: "id DESC", skip: skip, limit: limit) {
             Self.transfer($0, exported: false)
         }
     }

@@ -335,6 +335,7 @@ enum SQLiteSchema {
         m.registerMigration("v19: exports, imports and event types") { db in
             try db.execute(sql: SQLSchema.transfers(id: "INTEGER PRIMARY KEY AUTOINCREMENT"))
         }
+        m.registerMigration("v20: batched imports") { db in try db.execute(sql: SQLSchema.batchedImports) }
         return m
     }
 }

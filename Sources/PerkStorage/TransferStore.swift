@@ -16,6 +16,9 @@ public struct TransferRecord: Sendable {
     public var filter: JSONObject = [:]
     /// Imports: the rows imported.
     public var amount: Int64 = 0
+    /// Imports: whether the import ended well. One in progress (or cut off by a crash) is not
+    /// listed, and its codes are removed once it has not moved for a while.
+    public var finished = true
 
     public init(created: Timestamp, userId: Int64, entity: String, applicationId: Int64?, campaignId: Int64?) {
         self.created = created
@@ -48,12 +51,34 @@ public struct RecordedEventType: Sendable, Equatable {
 
 public protocol TransferStore {
     func insertExport(_ record: TransferRecord) throws
-    /// The record with its id.
+    /// The record with its id (`finished` false: an import that commits its rows in batches).
     func insertImport(_ record: TransferRecord) throws -> TransferRecord
+    /// Marks an import as alive at `now` with `amount` rows so far, or as `finished`.
+    func updateImport(id: Int64, amount: Int64, finished: Bool, now: Timestamp) throws
+    /// Removes up to `limit` of the coupons an import added; how many. The import's record goes
+    /// with its last coupons.
+    func undoImport(id: Int64, limit: Int) throws -> Int
+    /// Unfinished imports that have not moved since `before` (their process died).
+    func abandonedImports(before: Timestamp) throws -> [Int64]
     /// Newest first.
     func exports(filter: TransferFilter, skip: Int, limit: Int) throws -> Page<TransferRecord>
+    /// Finished imports, newest first.
     func imports(skip: Int, limit: Int) throws -> Page<TransferRecord>
     /// The application's event types, by name; each read with one index seek, however many
     /// events there are.
     func eventTypes(applicationId: Int64) throws -> [RecordedEventType]
+}
+
+extension Store {
+    /// Takes back every coupon of an import and its record, in transactions of `batch` coupons;
+    /// how many coupons.
+    @discardableResult
+    public func undoImport(id: Int64, batch: Int = 1_000) async throws -> Int {
+        var undone = 0
+        while true {
+            let n = try await write { tx in try tx.undoImport(id: id, limit: batch) }
+            undone += n
+            if n < batch { return undone }
+        }
+    }
 }

@@ -78,6 +78,41 @@ import Testing
         #expect(node.process.isRunning)
     }
 
+    /// A coupon import may take longer than other requests to arrive: its rows are stored as it
+    /// is read. Past its own deadline it is answered 408 too, and what it stored is taken back.
+    @Test func aSlowCouponUploadHasItsOwnDeadline() async throws {
+        let node = try await ClusterTests.Node(
+            database: "sqlite:" + Self.sqliteDatabase(),
+            arguments: ["--request-timeout-seconds", "1", "--upload-timeout-seconds", "4"])
+        let shop = try await ClusterTests.shop(on: node, limits: [], usageLimit: 0)
+        let path = "/v1/applications/\(shop.app)/campaigns/\(shop.campaign)/import_coupons"
+        func upload(_ first: String, _ rest: String, after seconds: Double) -> String {
+            guard let c = RawConnection(port: node.port) else { return "" }
+            c.send(
+                "POST \(path) HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(shop.client.token)\r\n"
+                    + "Content-Type: text/csv\r\nContent-Length: \((first + rest).utf8.count)\r\n\r\n\(first)")
+            Thread.sleep(forTimeInterval: seconds)
+            c.send(rest)
+            return c.readResponse(timeout: 10)
+        }
+        let slow = Self.parse(upload("value\nSLOW-1\n", "SLOW-2\n", after: 2))
+        #expect(slow.status == 200)
+        #expect(slow.body?["amount"]?.numberValue?.intValue == 2)
+        let tooSlow = Self.parse(upload("value\n" + (0..<3_000).map { "LATE-\($0)\n" }.joined(), "LATE-X\n", after: 6))
+        #expect(tooSlow.status == 408)
+        // The 2,000 codes of its first batch were stored, then taken back when the upload was cut.
+        var left: Int64 = -1
+        for _ in 0..<50 {
+            let (_, listing) = try await shop.client.call(
+                .GET, "/v1/applications/\(shop.app)/campaigns/\(shop.campaign)/coupons?value=LATE&pageSize=1")
+            left = listing["totalResultSize"]?.numberValue?.intValue ?? -1
+            if left == 0 { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(left == 0)
+        #expect(node.process.isRunning)
+    }
+
     @Test func aLockedSQLiteFileAnswers503AndRecovers() async throws {
         let path = Self.sqliteDatabase()
         let node = try await ClusterTests.Node(database: "sqlite:" + path)
