@@ -23,15 +23,6 @@ enum CSV {
         var fields: [String]
     }
 
-    /// The records of a whole CSV text (the first is usually the header).
-    static func records(_ text: String) throws(ParseError) -> [[String]] {
-        var reader = Reader()
-        var out: [Record] = []
-        try reader.read(Array(text.utf8), into: &out)
-        try reader.finish(into: &out)
-        return out.map(\.fields)
-    }
-
     /// Reads records from bytes as they arrive, in pieces cut anywhere. Quoted fields may hold
     /// commas, quotes and line breaks; CRLF and LF both end a record; blank lines are skipped; a
     /// byte-order mark in front is dropped. Only the record being read is held, and it is

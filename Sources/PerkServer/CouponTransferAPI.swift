@@ -79,6 +79,7 @@ extension ManagementAPI {
         let userId = (try await authorize(req, ctx, .coupons)).userId
         let app = try await application(ctx)
         let campaign = try await self.campaign(ctx, applicationId: app.id)
+        ctx.acceptUpload()
         var multipart: MultipartFile?
         do {
             multipart = try MultipartFile(contentType: req.headers[.contentType] ?? "")
@@ -147,7 +148,8 @@ extension ManagementAPI {
             } catch let error as CSV.ParseError {
                 throw APIError.badRequest("the CSV file is malformed on line \(error.line): \(error.message)")
             } catch MultipartFile.Problem.headersTooLong {
-                throw APIError.badRequest("the upload's part headers are longer than \(MultipartFile.maxHeaderBytes) bytes")
+                throw APIError.badRequest(
+                    "the upload's part headers are longer than \(MultipartFile.maxHeaderBytes) bytes")
             } catch is MultipartFile.Problem {
                 throw APIError.badRequest("the upload holds no file")
             }

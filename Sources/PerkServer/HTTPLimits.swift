@@ -11,8 +11,8 @@ import Synchronization
 public struct HTTPLimits: Sendable, Equatable {
     /// A request (head and body) must arrive within this time from its first byte (408 otherwise).
     public var requestTimeout: Duration = .seconds(30)
-    /// The same for a CSV upload (`POST …/import_coupons`), whose body is read while its rows
-    /// are stored: a million codes take a while.
+    /// The same for a CSV upload its route has accepted (`POST …/import_coupons`, signed in and
+    /// allowed), whose body is read while its rows are stored: a million codes take a while.
     public var uploadTimeout: Duration = .seconds(600)
     /// A connection with no request in progress is closed after this time.
     public var idleTimeout: Duration = .seconds(60)
@@ -84,8 +84,6 @@ final class RequestGuard: ChannelInboundHandler, RemovableChannelHandler {
     private var inHead = false
     private var headBytes = 0
     private var lineEnded = false
-    /// The request line's first bytes, to tell an upload from other requests.
-    private var requestLine: [UInt8] = []
     /// How much of `\r\n\r\n` the bytes read so far end with.
     private var terminator = 0
     /// A response is being written, so an error can no longer be written in front of it.
@@ -111,7 +109,7 @@ final class RequestGuard: ChannelInboundHandler, RemovableChannelHandler {
         guard !done else { return }
         let buffer = unwrapInboundIn(data)
         if !reading { begin(context) }
-        if inHead, let problem = scanHead(buffer, context) {
+        if inHead, let problem = scanHead(buffer) {
             switch problem {
             case .line:
                 reject(
@@ -138,7 +136,6 @@ final class RequestGuard: ChannelInboundHandler, RemovableChannelHandler {
         inHead = true
         headBytes = 0
         lineEnded = false
-        requestLine.removeAll(keepingCapacity: true)
         terminator = 0
         arm(limits.requestTimeout, context)
     }
@@ -160,6 +157,12 @@ final class RequestGuard: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
+    /// The request in progress is an upload its route accepted: it has `uploadTimeout` from now.
+    func uploadAccepted(_ context: ChannelHandlerContext) {
+        guard reading, !done else { return }
+        arm(limits.uploadTimeout, context)
+    }
+
     /// The parser saw a request's head: its bytes need no more counting here.
     func headParsed(_ context: ChannelHandlerContext) {
         if !reading { begin(context) }
@@ -176,18 +179,7 @@ final class RequestGuard: ChannelInboundHandler, RemovableChannelHandler {
 
     enum Oversize { case line, head }
 
-    /// Enough of a request line to hold an upload's path.
-    static let uploadLinePrefix = 512
-
-    /// `POST /v1/applications/…/campaigns/…/import_coupons`, with or without a query.
-    static func isUpload(_ line: [UInt8]) -> Bool {
-        let text = String(decoding: line, as: UTF8.self)
-        guard text.hasPrefix("POST /v1/applications/") else { return false }
-        let target = text.dropFirst(5).prefix { $0 != " " && $0 != "?" }
-        return target.hasSuffix("/import_coupons")
-    }
-
-    private func scanHead(_ buffer: ByteBuffer, _ context: ChannelHandlerContext) -> Oversize? {
+    private func scanHead(_ buffer: ByteBuffer) -> Oversize? {
         let pattern: [UInt8] = [13, 10, 13, 10]
         for byte in buffer.readableBytesView {
             headBytes += 1
@@ -196,11 +188,7 @@ final class RequestGuard: ChannelInboundHandler, RemovableChannelHandler {
             } else {
                 terminator = byte == 13 ? 1 : 0
             }
-            if !lineEnded && requestLine.count < Self.uploadLinePrefix { requestLine.append(byte) }
-            if !lineEnded && terminator == 2 {
-                lineEnded = true
-                if Self.isUpload(requestLine) { arm(limits.uploadTimeout, context) }
-            }
+            if !lineEnded && terminator == 2 { lineEnded = true }
             if !lineEnded && headBytes > limits.maxRequestLineBytes { return .line }
             if terminator == 4 {
                 inHead = false

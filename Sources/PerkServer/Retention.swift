@@ -63,15 +63,18 @@ public final class Retention: Service, Sendable {
         }
         var deleted = 0
         if let before = cutoff(settings.events) {
-            deleted += try await drain { tx in try tx.pruneEvents(before: before, limit: batch) }
+            deleted += try await store.drain(batch: batch) { tx in try tx.pruneEvents(before: before, limit: batch) }
         }
         if let before = cutoff(settings.webhookLogs) {
-            deleted += try await drain { tx in try tx.pruneWebhookLogs(before: before, limit: batch) }
+            deleted += try await store.drain(batch: batch) { tx in try tx.pruneWebhookLogs(before: before, limit: batch)
+            }
         }
         let accessBefore = cutoff(settings.accessLogs)
         if accessBefore != nil || settings.accessLogRows != nil {
             let keep = settings.accessLogRows
-            deleted += try await drain { tx in try tx.pruneAccessLogs(before: accessBefore, keep: keep, limit: batch) }
+            deleted += try await store.drain(batch: batch) { tx in
+                try tx.pruneAccessLogs(before: accessBefore, keep: keep, limit: batch)
+            }
         }
         let stale = Timestamp(microseconds: now.microseconds - settings.abandonedImports.microseconds)
         for id in try await store.read({ tx in try tx.abandonedImports(before: stale) }) {
@@ -80,19 +83,6 @@ public final class Retention: Service, Sendable {
             deleted += undone
         }
         if deleted > 0 { logger.info("retention deleted old rows", metadata: ["rows": "\(deleted)"]) }
-        return deleted
-    }
-
-    /// Runs `step` (which deletes up to a batch) in transactions of its own until a batch comes
-    /// back short; how many rows in all.
-    private func drain(_ step: @Sendable @escaping (any StoreTransaction) throws -> Int) async throws -> Int {
-        var deleted = 0
-        while !Task.isCancelled {
-            let n = try await store.write(step)
-            deleted += n
-            if n < settings.batch { break }
-            await Task.yield()
-        }
         return deleted
     }
 }

@@ -10,7 +10,9 @@ extension SQLTransaction: TransferStore {
             INSERT INTO exports (created, user_id, entity, application_id, campaign_id, filter)
             VALUES (?, ?, ?, ?, ?, ?)
             """,
-            arguments: [r.created.microseconds, r.userId, r.entity, r.applicationId, r.campaignId, Self.text(.object(r.filter))])
+            arguments: [
+                r.created.microseconds, r.userId, r.entity, r.applicationId, r.campaignId, Self.text(.object(r.filter)),
+            ])
     }
 
     func insertImport(_ r: TransferRecord) throws -> TransferRecord {
@@ -94,7 +96,9 @@ extension SQLTransaction: TransferStore {
             try one(
                 "SELECT id, created FROM events WHERE application_id = ? AND type = ? ORDER BY id LIMIT 1",
                 arguments: [applicationId, name]
-            ).map { RecordedEventType(name: name, firstEventId: $0["id"], firstSeen: Timestamp(microseconds: $0["created"])) }
+            ).map {
+                RecordedEventType(name: name, firstEventId: $0["id"], firstSeen: Timestamp(microseconds: $0["created"]))
+            }
         }
     }
 }

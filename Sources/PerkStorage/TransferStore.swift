@@ -70,15 +70,25 @@ public protocol TransferStore {
 }
 
 extension Store {
-    /// Takes back every coupon of an import and its record, in transactions of `batch` coupons;
+    /// Runs `step` (which handles up to `batch` rows) in write transactions of its own until a
+    /// batch comes back short; how many rows in all. Many short transactions, so that no one
+    /// waits long behind a large deletion.
+    public func drain(batch: Int, _ step: @Sendable @escaping (any StoreTransaction) throws -> Int) async throws -> Int
+    {
+        var done = 0
+        while !Task.isCancelled {
+            let n = try await write(step)
+            done += n
+            if n < batch { break }
+            await Task.yield()
+        }
+        return done
+    }
+
+    /// Takes back every coupon of an import and its record, `batch` coupons per transaction;
     /// how many coupons.
     @discardableResult
     public func undoImport(id: Int64, batch: Int = 1_000) async throws -> Int {
-        var undone = 0
-        while true {
-            let n = try await write { tx in try tx.undoImport(id: id, limit: batch) }
-            undone += n
-            if n < batch { return undone }
-        }
+        try await drain(batch: batch) { tx in try tx.undoImport(id: id, limit: batch) }
     }
 }

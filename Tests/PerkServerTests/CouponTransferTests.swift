@@ -109,7 +109,8 @@ import Testing
             #expect(empty.status == .badRequest)
             #expect(empty["message"]?.stringValue?.contains("holds no codes") == true)
             let unclosed = try await h.raw(
-                .post, path, "--xyz\r\n\r\nvalue\nCUT-1\n", headers: [(.contentType, "multipart/form-data; boundary=xyz")])
+                .post, path, "--xyz\r\n\r\nvalue\nCUT-1\n",
+                headers: [(.contentType, "multipart/form-data; boundary=xyz")])
             #expect(unclosed.status == .badRequest)
             #expect(unclosed["message"]?.stringValue?.contains("holds no file") == true)
             #expect(try await stored() == count)
@@ -149,7 +150,8 @@ import Testing
             #expect(try await Retention(store: h.store, clock: clock.now, settings: settings).prune() == 25)
             let left = try await h.call(.get, "/v1/applications/\(app)/campaigns/\(campaign)/coupons?pageSize=50")
             #expect(left["totalResultSize"] == 25)
-            #expect(left["data"]?.arrayValue?.allSatisfy { $0["value"]?.stringValue?.hasPrefix("ALIVE") == true } == true)
+            #expect(
+                left["data"]?.arrayValue?.allSatisfy { $0["value"]?.stringValue?.hasPrefix("ALIVE") == true } == true)
             let later = Timestamp(microseconds: clock.now().microseconds + 1)
             #expect(try await h.store.read { tx in try tx.abandonedImports(before: later) } == [alive])
         }

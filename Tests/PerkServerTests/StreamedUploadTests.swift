@@ -23,9 +23,10 @@ import Testing
     @Test func csvRecordsAreTheSameHoweverTheBytesAreCut() throws {
         let bytes = Array(Self.csv.utf8)
         let whole = try Self.records(bytes, cutAt: [])
-        #expect(whole.map(\.fields) == [
-            ["value", "attributes"], ["A-1", "{\"k\": \"a,b\"}"], ["two\nlines", ""], ["last", "\""], ["end", "x"],
-        ])
+        #expect(
+            whole.map(\.fields) == [
+                ["value", "attributes"], ["A-1", "{\"k\": \"a,b\"}"], ["two\nlines", ""], ["last", "\""], ["end", "x"],
+            ])
         // A record's line is where it begins: the blank line and the quoted line break count.
         #expect(whole.map(\.line) == [1, 2, 4, 6, 7])
         for cut in 0...bytes.count {
@@ -85,13 +86,5 @@ import Testing
         #expect(throws: MultipartFile.Problem.headersTooLong) {
             _ = try endless.read(Array(("--xyz\r\nX: " + String(repeating: "h", count: 20_000)).utf8))
         }
-    }
-
-    @Test func onlyCouponImportsHaveTheUploadDeadline() {
-        #expect(RequestGuard.isUpload(Array("POST /v1/applications/1/campaigns/2/import_coupons HTTP/1.1".utf8)))
-        #expect(RequestGuard.isUpload(Array("POST /v1/applications/1/campaigns/2/import_coupons?x=1 HTTP/1.1".utf8)))
-        #expect(!RequestGuard.isUpload(Array("PUT /v1/applications/1/campaigns/2/import_coupons HTTP/1.1".utf8)))
-        #expect(!RequestGuard.isUpload(Array("POST /v1/applications/1/campaigns/2/coupons HTTP/1.1".utf8)))
-        #expect(!RequestGuard.isUpload(Array("POST /v2/customer_sessions/import_coupons HTTP/1.1".utf8)))
     }
 }
