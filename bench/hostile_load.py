@@ -7,7 +7,9 @@
 2. a sign-in flood (wrong passwords for many accounts, from several threads), answered 401 or
    429, never 5xx;
 while a "regular" client of another application on the same server keeps updating small sessions
-one after another: its p99 must stay under the bound, and the server must be up at the end. Prints the figures; exits 1 on a failure.
+one after another: its p99 under load must stay under the bound (or, on a machine too slow for
+the bound even when quiet, under three times its quiet p99), and the server must be up at the end.
+Prints the figures; exits 1 on a failure.
 
     python3 bench/hostile_load.py BASE ADMIN_EMAIL ADMIN_PASSWORD [--seconds N] [--p99-ms N]
 
@@ -221,7 +223,11 @@ def pct(values, q):
     return values[min(len(values) - 1, int(q * len(values)))] if values else 0
 
 
+quiet_p99 = None
+
+
 def phase(label, workers):
+    global quiet_p99
     stop.clear()
     regular = subprocess.Popen([sys.executable, __file__, "--regular", base, regular_key, str(args.seconds)],
                                stdout=subprocess.PIPE, text=True)
@@ -236,8 +242,11 @@ def phase(label, workers):
     p99 = pct(latencies, 0.99)
     print("%s: regular updates=%d failures=%d p50_ms=%.1f p99_ms=%.1f max_ms=%.1f" % (
         label, len(latencies), result["failures"], pct(latencies, 0.5), p99, max(latencies or [0])))
-    if p99 >= args.p99_ms:
-        problems.append("%s: the regular client's p99 was %.1f ms (bound %.0f ms)" % (label, p99, args.p99_ms))
+    if quiet_p99 is None:
+        quiet_p99 = p99
+    bound = max(args.p99_ms, 3 * quiet_p99)
+    if p99 >= bound:
+        problems.append("%s: the regular client's p99 was %.1f ms (bound %.0f ms)" % (label, p99, bound))
     if not latencies or result["failures"]:
         problems.append("%s: the regular client failed %d times" % (label, result["failures"]))
 
