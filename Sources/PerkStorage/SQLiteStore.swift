@@ -5,9 +5,11 @@ import PerkJSON
 import Talang
 
 /// The embedded store: one SQLite file in WAL mode, written through a single connection
-/// (GRDB serialises writers) and read through a pool.
+/// (GRDB serialises writers; the writes that wait for it commit together: `SQLiteGroupCommit`)
+/// and read through a pool.
 public final class SQLiteStore: Store {
     let pool: DatabasePool
+    let groupCommit: SQLiteGroupCommit
     public var singleWriter: Bool { true }
     static let busyTimeout: TimeInterval = 5
 
@@ -21,6 +23,7 @@ public final class SQLiteStore: Store {
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
         }
         pool = try DatabasePool(path: path, configuration: config)
+        groupCommit = SQLiteGroupCommit(pool: pool)
         try SQLiteSchema.migrator.migrate(pool)
     }
 
@@ -33,7 +36,7 @@ public final class SQLiteStore: Store {
     public func write<T: Sendable>(durable: Bool, _ body: @Sendable (any StoreTransaction) throws -> T) async throws
         -> T
     {
-        try await Self.translatingFaults { try await write(durable, body) }
+        try await Self.translatingFaults { try await groupCommit.write(durable: durable, body) }
     }
 
     /// The single writer connection would wait out the busy timeout on a file another program
@@ -62,15 +65,6 @@ public final class SQLiteStore: Store {
         } catch let e as DatabaseError where faults.contains(e.resultCode.primaryResultCode) {
             throw StoreError.unavailable("SQLite: \(e.message ?? "\(e.resultCode)") (\(e.resultCode))")
         }
-    }
-
-    private func write<T: Sendable>(_ durable: Bool, _ body: @Sendable (any StoreTransaction) throws -> T) async throws
-        -> T
-    {
-        if !durable {
-            return try await pool.write { db in try body(SQLTransaction(db: GRDBConnection(db: db), writing: true)) }
-        }
-        return try await write(setting: "synchronous = FULL", restoring: "synchronous = NORMAL", nil, body)
     }
 
     /// `body` in a transaction (of `kind`; nil: the configured one) of the writer connection, with

@@ -68,6 +68,38 @@ enum Backend: String, CaseIterable, CustomTestStringConvertible {
         #expect((perProfile[coupon] ?? 0) > 0)
     }
 
+    struct Refused: Error {}
+
+    /// Writes that run at once (committed together on SQLite) each stand or fall alone: one that
+    /// throws leaves nothing of itself, and takes nothing of the others with it.
+    @Test(arguments: Backend.allCases) func concurrentWritesFailAlone(_ backend: Backend) async throws {
+        guard let store = try await backend.store() else { return }
+        let (app, _) = try await Self.seed(store, usageLimit: 0)
+        let answers = try await withThrowingTaskGroup(of: (Int, Bool).self) { group in
+            for i in 0..<120 {
+                group.addTask {
+                    do {
+                        try await store.write(durable: i % 10 == 0) { tx in
+                            _ = try tx.insertCoupons(
+                                [Coupon(id: 0, created: Self.now, campaignId: 1, value: "W\(i)", usageLimit: 0)],
+                                applicationId: app, lookupKeys: ["W\(i)"])
+                            if i % 3 == 0 { throw Refused() }
+                        }
+                        return (i, true)
+                    } catch is Refused {
+                        return (i, false)
+                    }
+                }
+            }
+            return try await group.reduce(into: [Int: Bool]()) { $0[$1.0] = $1.1 }
+        }
+        #expect(answers.count == 120)
+        #expect(answers.allSatisfy { $0.value == ($0.key % 3 != 0) })
+        let codes = (0..<120).map { "W\($0)" }
+        let taken = try await store.read { tx in try tx.takenCouponCodes(applicationId: app, lookupKeys: codes) }
+        #expect(Set(taken) == Set((0..<120).filter { $0 % 3 != 0 }.map { "W\($0)" }))
+    }
+
     @Test(arguments: Backend.allCases) func releaseGivesBackOnlyWhatASessionCounted(_ backend: Backend) async throws {
         guard let store = try await backend.store() else { return }
         let (_, coupon) = try await Self.seed(store, usageLimit: 0)
@@ -194,7 +226,8 @@ enum Backend: String, CaseIterable, CustomTestStringConvertible {
             var f = CouponFilter()
             f.value = "oldcode"
             f.order = CouponOrder(field: .created, descending: false)
-            return try tx.coupons(campaignId: campaign.id, filter: f, now: Self.now, skip: 0, limit: 10).items.map(\.value)
+            return try tx.coupons(campaignId: campaign.id, filter: f, now: Self.now, skip: 0, limit: 10).items.map(
+                \.value)
         }
         #expect(found == ["Old-Code-1", "old.code.2"])
     }
@@ -207,8 +240,10 @@ enum Backend: String, CaseIterable, CustomTestStringConvertible {
         let (app, _) = try await Self.seed(store, usageLimit: 0)
         let dense = SQLTransaction<GRDBConnection>.searchedCodesRead + 10
         let campaigns = try await store.write { tx in
-            let mine = try tx.insertCampaign(Campaign(id: 0, applicationId: app, userId: 1, created: Self.now, name: "M"))
-            let other = try tx.insertCampaign(Campaign(id: 0, applicationId: app, userId: 1, created: Self.now, name: "O"))
+            let mine = try tx.insertCampaign(
+                Campaign(id: 0, applicationId: app, userId: 1, created: Self.now, name: "M"))
+            let other = try tx.insertCampaign(
+                Campaign(id: 0, applicationId: app, userId: 1, created: Self.now, name: "O"))
             var values = (0..<dense).map { "BULK-\($0)" } + ["Rare-Xyz-1", "rare-xyz-2", "a\"b%c_d", "ab%cd"]
             values.append("RARE-XYZ-OTHER")
             let coupons = values.enumerated().map { i, v in
