@@ -22,47 +22,80 @@ enum InputLimits {
 
     /// Checks every string, collection and nesting level of a body.
     static func check(_ body: JSON) throws(FieldError) {
-        try check(body, pointer: "", depth: 0)
+        do {
+            try check(body, depth: 0)
+        } catch {
+            var pointer = ""
+            for step in error.path.reversed() {
+                switch step {
+                case .index(let i): pointer = JSONPointer.append(pointer, i)
+                case .key(let k): pointer = JSONPointer.append(pointer, k)
+                }
+            }
+            throw FieldError(title: error.title, details: error.details, pointer: pointer)
+        }
     }
 
-    private static func check(_ value: JSON, pointer: String, depth: Int) throws(FieldError) {
+    /// A bound a body broke, and where: the path is collected on the way out (innermost step
+    /// first), because building every member's pointer on the way in was most of the work of
+    /// checking a valid body.
+    private struct Violation: Error {
+        enum Step {
+            case index(Int)
+            case key(String)
+        }
+        var title: String
+        var details: String
+        var path: [Step] = []
+    }
+
+    private static func check(_ value: JSON, depth: Int) throws(Violation) {
         switch value {
         case .string(let s):
             // Bytes first: counting the characters of a huge string is itself slow.
-            if s.utf8.count > maxStringLength && (s.utf8.count > 4 * maxStringLength || s.unicodeScalars.count > maxStringLength) {
-                throw FieldError(
-                    title: "maxLength", details: "strings can be at most \(maxStringLength) characters long",
-                    pointer: pointer)
+            if s.utf8.count > maxStringLength
+                && (s.utf8.count > 4 * maxStringLength || s.unicodeScalars.count > maxStringLength)
+            {
+                throw Violation(
+                    title: "maxLength", details: "strings can be at most \(maxStringLength) characters long")
             }
         case .array(let items):
-            try collection(items.count, pointer: pointer, depth: depth)
+            try collection(items.count, depth: depth)
             for (i, item) in items.enumerated() {
-                try check(item, pointer: JSONPointer.append(pointer, i), depth: depth + 1)
+                do {
+                    try check(item, depth: depth + 1)
+                } catch {
+                    var e = error
+                    e.path.append(.index(i))
+                    throw e
+                }
             }
         case .object(let members):
-            try collection(members.count, pointer: pointer, depth: depth)
+            try collection(members.count, depth: depth)
             for (key, member) in members {
                 if key.utf8.count > maxIdLength {
-                    throw FieldError(
-                        title: "maxLength", details: "names can be at most \(maxIdLength) characters long",
-                        pointer: pointer)
+                    throw Violation(title: "maxLength", details: "names can be at most \(maxIdLength) characters long")
                 }
-                try check(member, pointer: JSONPointer.append(pointer, key), depth: depth + 1)
+                do {
+                    try check(member, depth: depth + 1)
+                } catch {
+                    var e = error
+                    e.path.append(.key(key))
+                    throw e
+                }
             }
         case .null, .bool, .number:
             return
         }
     }
 
-    private static func collection(_ count: Int, pointer: String, depth: Int) throws(FieldError) {
+    private static func collection(_ count: Int, depth: Int) throws(Violation) {
         guard depth < maxDepth else {
-            throw FieldError(
-                title: "maxDepth", details: "values can be nested at most \(maxDepth) levels deep", pointer: pointer)
+            throw Violation(title: "maxDepth", details: "values can be nested at most \(maxDepth) levels deep")
         }
         guard count <= maxCollectionCount else {
-            throw FieldError(
-                title: "maxItems", details: "lists and objects can hold at most \(maxCollectionCount) entries",
-                pointer: pointer)
+            throw Violation(
+                title: "maxItems", details: "lists and objects can hold at most \(maxCollectionCount) entries")
         }
     }
 
@@ -89,7 +122,8 @@ enum InputLimits {
         }
         guard units <= maxUnits else {
             throw FieldError(
-                title: "maximum", details: "the quantities of cartItems can add up to at most \(maxUnits)", pointer: cart)
+                title: "maximum", details: "the quantities of cartItems can add up to at most \(maxUnits)",
+                pointer: cart)
         }
         for cost in patch.additionalCosts ?? [] { total = total + cost.price }
         let bound = DecimalNumber(1_000_000_000_000_000)
