@@ -2,13 +2,19 @@ import NIOCore
 import NIOPosix
 import Synchronization
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// Where rule evaluations run. Swift's cooperative pool has a thread per core, and an evaluation
 /// does not suspend: a few applications with rules that use their whole budget could hold every
 /// such thread, and every other request would wait behind them. So an application whose
 /// evaluations were recently slow has them run on threads of their own, which the operating
 /// system shares out with the rest; the others keep running in place, without a thread hop.
 final class EvaluationScheduler: Sendable {
-    /// An evaluation this slow marks its application as heavy...
+    /// An evaluation that takes this much of its thread's CPU time marks its application as heavy...
     static let heavy: Duration = .milliseconds(2)
     /// ...for this long.
     static let memory: Duration = .seconds(60)
@@ -36,13 +42,21 @@ final class EvaluationScheduler: Sendable {
         return timed(applicationId, evaluation)
     }
 
+    /// Runs the evaluation and weighs it by the CPU time of its thread, not by the clock: on a
+    /// busy machine a cheap evaluation preempted halfway took milliseconds of the clock, which
+    /// sent whole applications of cheap rules through the thread hop for nothing.
     private func timed<T>(_ applicationId: Int64, _ evaluation: () -> T) -> T {
-        let start = ContinuousClock.now
+        let start = Self.threadCPUTime()
         let result = evaluation()
-        let end = ContinuousClock.now
-        if end - start >= Self.heavy {
-            heavyUntil.withLock { $0[applicationId] = end + Self.memory }
+        if Self.threadCPUTime() - start >= Self.heavy {
+            heavyUntil.withLock { $0[applicationId] = .now + Self.memory }
         }
         return result
+    }
+
+    static func threadCPUTime() -> Duration {
+        var t = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
+        return .seconds(t.tv_sec) + .nanoseconds(t.tv_nsec)
     }
 }
