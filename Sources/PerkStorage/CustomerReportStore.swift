@@ -15,6 +15,18 @@ public struct CustomerSearch: Sendable {
 
 /// Which customers an application's activity report lists: those with a session updated in
 /// [`from`, `before`), narrowed by the reference's filters (each a part of the text, any case).
+/// The orders activity reports can be listed in (each also descending); ties go by profile id.
+public enum CustomerOrder: String, Sendable, CaseIterable {
+    case created, integrationId, lastActivity
+    public var column: String {
+        switch self {
+        case .created: "id"
+        case .integrationId: "integration_id"
+        case .lastActivity: "last_activity"
+        }
+    }
+}
+
 public struct CustomerActivityFilter: Sendable {
     public var from: Timestamp
     public var before: Timestamp
@@ -25,6 +37,9 @@ public struct CustomerActivityFilter: Sendable {
     public var campaignName: String?
     /// Part of the `Name` of the advocate whose referral code the customer redeemed.
     public var advocateName: String?
+    /// The order of the customers listed, oldest profile first by default.
+    public var order = CustomerOrder.created
+    public var descending = false
     public init(from: Timestamp, before: Timestamp) {
         self.from = from
         self.before = before

@@ -45,7 +45,9 @@ extension SQLTransaction: CustomerReportStore {
                     AND \(d.contains(d.jsonString("a.attributes", "Name"))))
                 """, applicationId, name)
         }
-        return try page("profiles", c, skip: skip, limit: limit, counting: counting, Self.profile)
+        let direction = f.descending ? " DESC" : ""
+        let order = f.order == .created ? "id" + direction : f.order.column + direction + ", id" + direction
+        return try page("profiles", c, order: order, skip: skip, limit: limit, counting: counting, Self.profile)
     }
 
     func customerSessions(applicationId: Int64, profileId: String, from: Timestamp?, before: Timestamp?, limit: Int)

@@ -109,6 +109,11 @@ import Testing
             #expect(try await reports("&integrationId=BO") == ["bob"])
             #expect(try await reports("&campaignName=camp") == ["ann"])
             #expect(try await reports("&advocateName=anyone").isEmpty)
+            #expect(try await reports("&sort=-integrationId") == ["bob", "ann"])
+            #expect(try await reports("&sort=-created") == ["bob", "ann"])
+            #expect(try await reports("&sort=integrationId") == ["ann", "bob"])
+            let unsorted = try await h.call(.get, base + "/customer_activity_reports?\(Self.range)&sort=revenue")
+            #expect(unsorted.status == .badRequest && unsorted["errors"]?[0]?["source"]?["parameter"] == "sort")
             let before = try await h.call(
                 .get, base + "/customer_activity_reports?rangeStart=2000-01-01T00:00:00Z&rangeEnd=2001-01-01T00:00:00Z")
             #expect(before["totalResultSize"] == 0)
