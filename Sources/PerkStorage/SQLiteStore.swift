@@ -368,9 +368,13 @@ struct GRDBConnection: SQLConnection {
         do {
             let statement = try db.cachedStatement(sql: sql)
             let columns = SQLColumns(statement.columnNames)
-            return try Row.fetchAll(statement, arguments: Self.arguments(arguments)).map { row in
-                SQLRow(columns: columns, values: row.databaseValues.map(Self.value))
+            // A cursor's rows read the statement in place: no copy of each row before ours.
+            let cursor = try Row.fetchCursor(statement, arguments: Self.arguments(arguments))
+            var rows: [SQLRow] = []
+            while let row = try cursor.next() {
+                rows.append(SQLRow(columns: columns, values: row.databaseValues.map(Self.value)))
             }
+            return rows
         } catch let e as DatabaseError where e.resultCode == .SQLITE_CONSTRAINT {
             throw SQLError.constraint(e.message ?? "constraint")
         }
