@@ -120,7 +120,10 @@ let package = Package(
             name: "PerkEngineTests", dependencies: ["PerkEngine", "Talang", "PerkJSON"], swiftSettings: swiftSettings),
         .testTarget(
             name: "PerkStorageTests",
-            dependencies: ["PerkStorage", "PerkEngine", "PerkJSON", "Talang", "PerkTestSupport"],
+            dependencies: [
+                "PerkStorage", "PerkEngine", "PerkJSON", "Talang", "PerkTestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "PerkServerTests",

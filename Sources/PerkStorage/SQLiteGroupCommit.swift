@@ -18,12 +18,12 @@ final class SQLiteGroupCommit: Sendable {
     /// write of the batch is answered: the caller's non-escaping body must not outlive its call.
     private final class Job: Sendable {
         let durable: Bool
-        private let body = Mutex<(@Sendable (Database) -> Bool)?>(nil)
+        private let body = Mutex<(@Sendable (Database) -> (any Error)?)?>(nil)
         /// Answers the write: with what it answered, or with the error that lost the transaction.
         let finish: @Sendable ((any Error)?) -> Void
 
         init(
-            durable: Bool, run: @escaping @Sendable (Database) -> Bool,
+            durable: Bool, run: @escaping @Sendable (Database) -> (any Error)?,
             finish: @escaping @Sendable ((any Error)?) -> Void
         ) {
             self.durable = durable
@@ -31,14 +31,14 @@ final class SQLiteGroupCommit: Sendable {
             body.withLock { $0 = run }
         }
 
-        /// Runs the write in the open transaction; whether it succeeded.
-        func run(_ db: Database) -> Bool {
+        /// Runs the write in the open transaction; the error it threw, if any.
+        func run(_ db: Database) -> (any Error)? {
             guard
                 let run = body.withLock({ b in
                     defer { b = nil }
                     return b
                 })
-            else { return false }
+            else { return CancellationError() }  // never: each job runs once
             return run(db)
         }
 
@@ -68,8 +68,8 @@ final class SQLiteGroupCommit: Sendable {
                                 try escaping(SQLTransaction(db: GRDBConnection(db: db), writing: true))
                             }
                             answer.value.withLock { $0 = result }
-                            if case .failure = result { return false }
-                            return true
+                            if case .failure(let error) = result { return error }
+                            return nil
                         },
                         finish: { lost in
                             if let lost {
@@ -113,19 +113,30 @@ final class SQLiteGroupCommit: Sendable {
     private func run(_ batch: [Job], _ db: Database) {
         guard !batch.isEmpty else { return }
         let durable = batch.contains(where: \.durable)
+        // SQLite's own error, when a write's statement lost the whole transaction (a full disk
+        // rolls it back): it says more than the savepoint that is gone with it.
+        var fault: DatabaseError?
         do {
             if durable { try db.execute(sql: "PRAGMA synchronous = FULL") }
             defer { if durable { try? db.execute(sql: "PRAGMA synchronous = NORMAL") } }
             try db.inTransaction(.immediate) {
                 for job in batch {
-                    try db.inSavepoint { job.run(db) ? .commit : .rollback }
+                    try db.inSavepoint {
+                        guard let error = job.run(db) else { return .commit }
+                        if fault == nil, let e = error as? DatabaseError,
+                            SQLiteStore.faults.contains(e.resultCode.primaryResultCode)
+                        {
+                            fault = e
+                        }
+                        return .rollback
+                    }
                 }
                 return .commit
             }
         } catch {
             // The transaction is gone (a fault of the disk or of a lock): no write of it was stored.
             for job in batch { job.release() }
-            for job in batch { job.finish(error) }
+            for job in batch { job.finish(fault ?? error) }
             return
         }
         for job in batch { job.finish(nil) }

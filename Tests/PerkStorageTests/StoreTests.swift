@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import PerkEngine
 import PerkJSON
 import PerkTestSupport
@@ -98,6 +99,54 @@ enum Backend: String, CaseIterable, CustomTestStringConvertible {
         let codes = (0..<120).map { "W\($0)" }
         let taken = try await store.read { tx in try tx.takenCouponCodes(applicationId: app, lookupKeys: codes) }
         #expect(Set(taken) == Set((0..<120).filter { $0 % 3 != 0 }.map { "W\($0)" }))
+    }
+
+    /// A full disk (here: SQLite's page limit) fails the writes of its transaction with SQLite's
+    /// own fault, which requests answer as 503, stores none of them, and passes once room is made.
+    @Test func aFullSQLiteFileFailsItsWritesAsUnavailableAndRecovers() async throws {
+        let store = try SQLiteStore(
+            path: FileManager.default.temporaryDirectory.appendingPathComponent("perk-full-\(UUID().uuidString).db")
+                .path)
+        let (app, _) = try await Self.seed(store, usageLimit: 0)
+        try await store.pool.write { db in
+            let pages = try Int.fetchOne(db, sql: "PRAGMA page_count") ?? 0
+            try db.execute(sql: "PRAGMA max_page_count = \(pages + 1)")
+        }
+        let many = (0..<5_000).map { "FULL-\($0)-" + String(repeating: "x", count: 200) }
+        let outcomes = await withTaskGroup(of: (any Error)?.self) { group in
+            for part in stride(from: 0, to: many.count, by: 1_000) {
+                let codes = Array(many[part..<part + 1_000])
+                group.addTask {
+                    do {
+                        try await store.write { tx in
+                            _ = try tx.insertCoupons(
+                                codes.map { Coupon(id: 0, created: Self.now, campaignId: 1, value: $0, usageLimit: 0) },
+                                applicationId: app, lookupKeys: codes)
+                        }
+                        return nil
+                    } catch {
+                        return error
+                    }
+                }
+            }
+            return await group.reduce(into: [(any Error)?]()) { $0.append($1) }
+        }
+        #expect(outcomes.contains { $0 != nil })
+        for error in outcomes.compactMap({ $0 }) {
+            guard case StoreError.unavailable(let message)? = error as? StoreError else {
+                Issue.record("a write failed with \(error), not as unavailable")
+                continue
+            }
+            #expect(message.contains("full"), "\(message)")
+        }
+        try await store.pool.write { db in try db.execute(sql: "PRAGMA max_page_count = 1073741823") }
+        try await store.write { tx in
+            _ = try tx.insertCoupons(
+                [Coupon(id: 0, created: Self.now, campaignId: 1, value: "AFTER", usageLimit: 0)], applicationId: app,
+                lookupKeys: ["AFTER"])
+        }
+        let taken = try await store.read { tx in try tx.takenCouponCodes(applicationId: app, lookupKeys: ["AFTER"]) }
+        #expect(taken == ["AFTER"])
     }
 
     @Test(arguments: Backend.allCases) func releaseGivesBackOnlyWhatASessionCounted(_ backend: Backend) async throws {
