@@ -42,13 +42,7 @@ extension ManagementAPI {
             f.referralId = id
         }
         f.recipientIntegrationId = req.query("recipientIntegrationId")
-        if let sort = req.query("sort") {
-            guard let order = CouponOrder(sort: sort) else {
-                let fields = CouponOrder.Field.allCases.map(\.rawValue).joined(separator: ", ")
-                throw APIError.invalidParameter("sort", "sort must be one of \(fields), with - in front for descending")
-            }
-            f.order = order
-        }
+        if let order = try req.sortQuery(CouponField.self) { f.order = order }
         return f
     }
 

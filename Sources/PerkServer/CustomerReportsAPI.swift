@@ -89,15 +89,7 @@ extension ManagementAPI {
         filter.integrationId = req.query("integrationId")
         filter.campaignName = req.query("campaignName")
         filter.advocateName = req.query("advocateName")
-        if let sort = req.query("sort") {
-            let descending = sort.hasPrefix("-")
-            guard let order = CustomerOrder(rawValue: descending ? String(sort.dropFirst()) : sort) else {
-                let fields = CustomerOrder.allCases.map(\.rawValue).joined(separator: ", ")
-                throw APIError.invalidParameter("sort", "sort must be one of \(fields), with - in front for descending")
-            }
-            filter.order = order
-            filter.descending = descending
-        }
+        if let order = try req.sortQuery(CustomerField.self) { filter.order = order }
         let query = filter
         let (page, reports) = try await store.read { tx in
             // One more than shown tells whether more follow.

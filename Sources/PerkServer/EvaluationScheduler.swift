@@ -30,9 +30,9 @@ final class EvaluationScheduler: Sendable {
     deinit { pool.shutdownGracefully { _ in } }
 
     func run<T: Sendable>(applicationId: Int64, _ evaluation: @escaping @Sendable () -> T) async -> T {
-        let now = ContinuousClock.now
         let offload = heavyUntil.withLock { table -> Bool in
             guard let until = table[applicationId] else { return false }
+            let now = ContinuousClock.now
             if until < now { table[applicationId] = nil }
             return until >= now
         }

@@ -236,6 +236,16 @@ extension Request {
         return v
     }
 
+    /// The listing order the `sort` query names: nil without one, 400 for a field the listing lacks.
+    func sortQuery<Field: ListingField>(_: Field.Type) throws -> ListingOrder<Field>? {
+        guard let sort = query("sort") else { return nil }
+        guard let order = ListingOrder<Field>(sort: sort) else {
+            let fields = Field.allCases.map(\.rawValue).joined(separator: ", ")
+            throw APIError.invalidParameter("sort", "sort must be one of \(fields), with - in front for descending")
+        }
+        return order
+    }
+
     func boolQuery(_ name: String) throws -> Bool? {
         guard let raw = query(name) else { return nil }
         switch raw.lowercased() {

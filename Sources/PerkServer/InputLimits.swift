@@ -61,31 +61,28 @@ enum InputLimits {
             }
         case .array(let items):
             try collection(items.count, depth: depth)
-            for (i, item) in items.enumerated() {
-                do {
-                    try check(item, depth: depth + 1)
-                } catch {
-                    var e = error
-                    e.path.append(.index(i))
-                    throw e
-                }
-            }
+            for (i, item) in items.enumerated() { try check(item, depth: depth + 1, at: .index(i)) }
         case .object(let members):
             try collection(members.count, depth: depth)
             for (key, member) in members {
                 if key.utf8.count > maxIdLength {
                     throw Violation(title: "maxLength", details: "names can be at most \(maxIdLength) characters long")
                 }
-                do {
-                    try check(member, depth: depth + 1)
-                } catch {
-                    var e = error
-                    e.path.append(.key(key))
-                    throw e
-                }
+                try check(member, depth: depth + 1, at: .key(key))
             }
         case .null, .bool, .number:
             return
+        }
+    }
+
+    /// Checks a member, adding its step to the path of whatever it broke.
+    private static func check(_ value: JSON, depth: Int, at step: Violation.Step) throws(Violation) {
+        do {
+            try check(value, depth: depth)
+        } catch {
+            var e = error
+            e.path.append(step)
+            throw e
         }
     }
 

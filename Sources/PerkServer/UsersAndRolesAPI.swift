@@ -42,16 +42,8 @@ extension ManagementAPI {
     func listUsers(_ req: Request, _ ctx: PerkRequestContext) async throws -> Response {
         try await member(req)
         let (skip, limit) = try req.paging()
-        var sort = UserSort()
-        if let s = req.query("sort"), !s.isEmpty {
-            let name = s.hasPrefix("-") ? String(s.dropFirst()) : s
-            guard let field = UserSort.Field(rawValue: name) else {
-                let fields = UserSort.Field.allCases.map(\.rawValue).joined(separator: ", ")
-                throw APIError.invalidParameter("sort", "sort must be one of \(fields), with - in front for descending")
-            }
-            sort = UserSort(field, descending: s.hasPrefix("-"))
-        }
-        let order = sort
+        // An empty `sort` lists in the default order.
+        let order = req.query("sort") == "" ? UserSort() : try req.sortQuery(UserField.self) ?? UserSort()
         let page = try await store.read { tx in
             let page = try tx.users(skip: skip, limit: limit, sort: order)
             return (page, try page.items.map { try tx.roleIds(userId: $0.id) })

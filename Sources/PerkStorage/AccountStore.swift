@@ -137,12 +137,10 @@ public struct AccountCounts: Sendable, Equatable {
     public init() {}
 }
 
-public struct UserSort: Sendable {
-    public enum Field: String, Sendable, CaseIterable { case id, created, email, name }
-    public var field: Field
-    public var descending: Bool
-    public init(_ field: Field = .id, descending: Bool = false) {
-        self.field = field
-        self.descending = descending
-    }
+/// The fields of a user a listing can be ordered by (each its column's name).
+public enum UserField: String, ListingField {
+    case id, created, email, name
+    public static var standard: Self { .id }
 }
+
+public typealias UserSort = ListingOrder<UserField>

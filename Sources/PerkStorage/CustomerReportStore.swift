@@ -13,11 +13,10 @@ public struct CustomerSearch: Sendable {
     public init() {}
 }
 
-/// Which customers an application's activity report lists: those with a session updated in
-/// [`from`, `before`), narrowed by the reference's filters (each a part of the text, any case).
-/// The orders activity reports can be listed in (each also descending); ties go by profile id.
-public enum CustomerOrder: String, Sendable, CaseIterable {
+/// The fields of a customer an activity report listing can be ordered by; ties go by profile id.
+public enum CustomerField: String, ListingField {
     case created, integrationId, lastActivity
+    public static var standard: Self { .created }
     public var column: String {
         switch self {
         case .created: "id"
@@ -27,6 +26,8 @@ public enum CustomerOrder: String, Sendable, CaseIterable {
     }
 }
 
+/// Which customers an application's activity report lists: those with a session updated in
+/// [`from`, `before`), narrowed by the reference's filters (each a part of the text, any case).
 public struct CustomerActivityFilter: Sendable {
     public var from: Timestamp
     public var before: Timestamp
@@ -38,8 +39,7 @@ public struct CustomerActivityFilter: Sendable {
     /// Part of the `Name` of the advocate whose referral code the customer redeemed.
     public var advocateName: String?
     /// The order of the customers listed, oldest profile first by default.
-    public var order = CustomerOrder.created
-    public var descending = false
+    public var order = ListingOrder<CustomerField>()
     public init(from: Timestamp, before: Timestamp) {
         self.from = from
         self.before = before

@@ -45,8 +45,8 @@ extension SQLTransaction: CustomerReportStore {
                     AND \(d.contains(d.jsonString("a.attributes", "Name"))))
                 """, applicationId, name)
         }
-        let direction = f.descending ? " DESC" : ""
-        let order = f.order == .created ? "id" + direction : f.order.column + direction + ", id" + direction
+        let direction = f.order.descending ? "DESC" : "ASC"
+        let order = "\(f.order.field.column) \(direction), id \(direction)"
         return try page("profiles", c, order: order, skip: skip, limit: limit, counting: counting, Self.profile)
     }
 

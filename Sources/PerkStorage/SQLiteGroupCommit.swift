@@ -117,9 +117,9 @@ final class SQLiteGroupCommit: Sendable {
         // rolls it back): it says more than the savepoint that is gone with it.
         var fault: DatabaseError?
         do {
-            if durable { try db.execute(sql: "PRAGMA synchronous = FULL") }
-            defer { if durable { try? db.execute(sql: "PRAGMA synchronous = NORMAL") } }
-            try db.inTransaction(.immediate) {
+            try SQLiteStore.transaction(
+                db, setting: durable ? "synchronous = FULL" : nil, restoring: durable ? "synchronous = NORMAL" : nil
+            ) {
                 for job in batch {
                     try db.inSavepoint {
                         guard let error = job.run(db) else { return .commit }
@@ -131,7 +131,6 @@ final class SQLiteGroupCommit: Sendable {
                         return .rollback
                     }
                 }
-                return .commit
             }
         } catch {
             // The transaction is gone (a fault of the disk or of a lock): no write of it was stored.

@@ -45,9 +45,13 @@ public final class SQLiteStore: Store {
         -> T
     {
         try await Self.translatingFaults {
-            try await write(
-                setting: "busy_timeout = 0", restoring: "busy_timeout = \(Int(Self.busyTimeout * 1000))", .immediate,
-                body)
+            try await pool.writeWithoutTransaction { db in
+                var result: T?
+                try Self.transaction(
+                    db, setting: "busy_timeout = 0", restoring: "busy_timeout = \(Int(Self.busyTimeout * 1000))"
+                ) { result = try body(SQLTransaction(db: GRDBConnection(db: db), writing: true)) }
+                return result!
+            }
         }
     }
 
@@ -67,21 +71,16 @@ public final class SQLiteStore: Store {
         }
     }
 
-    /// `body` in a transaction (of `kind`; nil: the configured one) of the writer connection, with
-    /// a pragma set for that transaction.
-    private func write<T: Sendable>(
-        setting pragma: String, restoring restore: String, _ kind: Database.TransactionKind?,
-        _ body: @Sendable (any StoreTransaction) throws -> T
-    ) async throws -> T {
-        try await pool.writeWithoutTransaction { db in
-            try db.execute(sql: "PRAGMA \(pragma)")
-            defer { try? db.execute(sql: "PRAGMA \(restore)") }
-            var result: T?
-            try db.inTransaction(kind) {
-                result = try body(SQLTransaction(db: GRDBConnection(db: db), writing: true))
-                return .commit
-            }
-            return result!
+    /// `body` in an immediate transaction of the writer connection, with a pragma (if any) set
+    /// for that transaction and restored after it.
+    static func transaction(
+        _ db: Database, setting pragma: String?, restoring restore: String?, _ body: () throws -> Void
+    ) throws {
+        if let pragma { try db.execute(sql: "PRAGMA \(pragma)") }
+        defer { if let restore { try? db.execute(sql: "PRAGMA \(restore)") } }
+        try db.inTransaction(.immediate) {
+            try body()
+            return .commit
         }
     }
 }

@@ -203,15 +203,16 @@ public struct CouponFilter: Sendable {
     public init() {}
 }
 
-/// The `sort` of a coupon listing: a field of the coupon, `-` in front for descending.
-public struct CouponOrder: Sendable, Equatable {
-    public enum Field: String, Sendable, CaseIterable {
-        case id, value, created, startDate, expiryDate, usageCounter, usageLimit
-    }
+/// What a listing can be ordered by, as the reference's `sort` names it; `standard` by default.
+public protocol ListingField: RawRepresentable<String>, CaseIterable, Sendable, Equatable {
+    static var standard: Self { get }
+}
 
-    public var field: Field = .id
-    public var descending = false
-    public init(field: Field = .id, descending: Bool = false) {
+/// The `sort` of a listing: one of its fields, `-` in front for descending.
+public struct ListingOrder<Field: ListingField>: Sendable, Equatable {
+    public var field: Field
+    public var descending: Bool
+    public init(field: Field = .standard, descending: Bool = false) {
         self.field = field
         self.descending = descending
     }
@@ -223,6 +224,14 @@ public struct CouponOrder: Sendable, Equatable {
         self.init(field: field, descending: desc)
     }
 }
+
+/// The fields of a coupon a listing can be ordered by.
+public enum CouponField: String, ListingField {
+    case id, value, created, startDate, expiryDate, usageCounter, usageLimit
+    public static var standard: Self { .id }
+}
+
+public typealias CouponOrder = ListingOrder<CouponField>
 
 /// The reference's referral filters (`getReferrals`).
 public struct ReferralFilter: Sendable {
